@@ -1,0 +1,62 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+// Targets follow DESIGN.md section 2: dependencies point downward only.
+//   PaxosCore      pure state machines (no Foundation, no NIO, no clock, no randomness)
+//   PaxosStorage   WAL + recovery + replicated file (imports PaxosCore only)
+//   XMLRPC         XML-RPC codec, server and client on SwiftNIO (knows nothing of Paxos)
+//   PaxosServer    the node shell: runtime actor, peers, timers, admin, XML-RPC methods
+//   PaxosSimulator deterministic simulation + model checker over the real core (never NIO)
+//   paxos          the command line: argument parsing and wiring only
+let package = Package(
+    name: "swift-paxos",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "paxos", targets: ["paxos"]),
+        .library(name: "XMLRPC", targets: ["XMLRPC"]),
+        .library(name: "PaxosCore", targets: ["PaxosCore"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-collections.git", from: "1.6.0"),
+    ],
+    targets: [
+        .target(name: "PaxosCore"),
+        .target(name: "PaxosStorage", dependencies: ["PaxosCore"]),
+        .target(
+            name: "XMLRPC",
+            dependencies: [
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ]
+        ),
+        .target(
+            name: "PaxosServer",
+            dependencies: [
+                "PaxosCore", "PaxosStorage", "XMLRPC",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        .target(name: "PaxosSimulator", dependencies: ["PaxosCore", "PaxosStorage"]),
+        .executableTarget(
+            name: "paxos",
+            dependencies: [
+                "PaxosCore", "PaxosStorage", "PaxosServer", "PaxosSimulator", "XMLRPC",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .testTarget(name: "PaxosCoreTests", dependencies: ["PaxosCore"]),
+        .testTarget(name: "PaxosStorageTests", dependencies: ["PaxosStorage", "PaxosCore"]),
+        .testTarget(name: "XMLRPCTests", dependencies: ["XMLRPC"]),
+        .testTarget(name: "PaxosSimulatorTests", dependencies: ["PaxosSimulator", "PaxosCore", "PaxosStorage"]),
+        .testTarget(name: "PaxosServerTests", dependencies: ["PaxosServer", "PaxosCore", "XMLRPC"]),
+    ]
+)
