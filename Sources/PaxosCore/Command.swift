@@ -1,0 +1,84 @@
+/// Identifies one client submission across the whole life of the cluster, so that a value that
+/// happens to be chosen in two instances (a retried proposal whose first Accept survived) is
+/// applied once, and so that two clients submitting the same text stay two submissions.
+///
+/// `incarnation` grows every time a node starts (it is durable), so a restarted node can never
+/// reuse a sequence number of a previous life.
+public struct CommandID: Hashable, Comparable, Sendable, CustomStringConvertible {
+    public var node: NodeID
+    public var incarnation: UInt64
+    public var sequence: UInt64
+
+    public init(node: NodeID, incarnation: UInt64, sequence: UInt64) {
+        self.node = node
+        self.incarnation = incarnation
+        self.sequence = sequence
+    }
+
+    public static func < (lhs: CommandID, rhs: CommandID) -> Bool {
+        (lhs.node.rawValue, lhs.incarnation, lhs.sequence) < (rhs.node.rawValue, rhs.incarnation, rhs.sequence)
+    }
+
+    public var description: String { "\(node)/\(incarnation)/\(sequence)" }
+}
+
+/// What an instance decides: a client's value, or a no-op that fills a gap nobody has a value for.
+public enum Command: Hashable, Sendable, CustomStringConvertible {
+    case value(CommandID, String)
+    case noop
+
+    public var id: CommandID? {
+        if case .value(let id, _) = self { return id }
+        return nil
+    }
+
+    public var text: String? {
+        if case .value(_, let text) = self { return text }
+        return nil
+    }
+
+    public var description: String {
+        switch self {
+        case .value(_, let text): return text
+        case .noop: return "no-op"
+        }
+    }
+}
+
+/// A value an acceptor has accepted, with the ballot it was accepted in.
+public struct AcceptedProposal: Hashable, Sendable, CustomStringConvertible {
+    public var ballot: Ballot
+    public var command: Command
+
+    public init(ballot: Ballot, command: Command) {
+        self.ballot = ballot
+        self.command = command
+    }
+
+    public var description: String { "(\(ballot), \(command))" }
+}
+
+/// One chosen instance.
+public struct ChosenEntry: Hashable, Sendable {
+    public var instance: InstanceNumber
+    public var command: Command
+
+    public init(instance: InstanceNumber, command: Command) {
+        self.instance = instance
+        self.command = command
+    }
+}
+
+/// One line of the replicated file: `<instance> <value>`. No-ops and second copies of a command
+/// chosen twice are not lines, so every replica renders the same bytes from the same log.
+public struct FileEntry: Hashable, Sendable {
+    public var instance: InstanceNumber
+    public var value: String
+
+    public init(instance: InstanceNumber, value: String) {
+        self.instance = instance
+        self.value = value
+    }
+
+    public var line: String { "\(instance) \(value)\n" }
+}

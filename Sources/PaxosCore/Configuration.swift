@@ -1,0 +1,56 @@
+/// Everything that shapes a node's behaviour, injected by the shell or the simulator.
+/// Times are in milliseconds of whatever clock the shell or the simulator runs.
+public struct PaxosConfiguration: Hashable, Sendable {
+    public var node: NodeID
+    /// Every member of the cluster, this node included, in a fixed order.
+    public var members: [NodeID]
+
+    /// A proposer that hears no majority within this time starts again with a higher ballot.
+    public var phaseTimeoutMilliseconds: UInt64 = 300
+    /// How a preempted proposer waits before its next round (step 7).
+    public var backoff: Backoff = .randomizedExponential(baseMilliseconds: 2, maxMilliseconds: 200)
+    /// Anti-entropy period: status to peers, catch-up and gap filling.
+    public var heartbeatMilliseconds: UInt64 = 200
+
+    /// Limits (DESIGN.md section 8: a limit on everything).
+    public var proposalsInFlightMax = 64
+    public var pendingSubmitsMax = 10_000
+    public var catchUpEntriesMax = 512
+    /// Bytes of values per catch-up reply, so that one reply stays well inside a message limit
+    /// even when every character must be escaped by the wire encoding.
+    public var catchUpValueBytesMax = 128 * 1024
+    public var gapFillInstancesMax = 64
+
+    /// Seed of the core's own pseudo-random generator (backoff jitter).
+    public var randomSeed: UInt64 = 1
+
+    /// Deliberate bugs, only to prove that the simulator and the model checker catch them.
+    public var mutations: Set<Mutation> = []
+
+    public init(node: NodeID, members: [NodeID]) {
+        precondition(members.contains(node), "node \(node) is not one of the members \(members)")
+        precondition(Set(members).count == members.count, "members must be distinct")
+        self.node = node
+        self.members = members
+    }
+
+    public var quorum: Int { members.count / 2 + 1 }
+
+    public enum Backoff: Hashable, Sendable {
+        /// Retry at once: two duelling proposers can preempt each other forever (the lecture's livelock).
+        case none
+        /// Wait a random time in [base, min(max, base * 2^attempt)]: duellers drift apart and one wins.
+        case randomizedExponential(baseMilliseconds: UInt64, maxMilliseconds: UInt64)
+    }
+
+    public enum Mutation: String, Hashable, Sendable, CaseIterable {
+        /// The acceptor answers without making its promise or acceptance durable.
+        case acceptorRepliesBeforePersisting
+        /// The acceptor accepts a ballot lower than its promise (breaks step 6).
+        case acceptorAcceptsBelowPromise
+        /// The proposer keeps its own value even when a promise carried an accepted one (breaks step 4).
+        case proposerIgnoresAcceptedValues
+        /// The proposer counts every Accepted message, so one acceptor heard twice makes a "majority".
+        case proposerCountsAcceptorTwice
+    }
+}

@@ -1,0 +1,52 @@
+/// A change of durable state. The shell appends these to the write-ahead log and makes them
+/// durable (fsync) before it performs any other effect of the same `Ready` (DESIGN.md section 4).
+public enum DurableRecord: Hashable, Sendable {
+    /// Step 3: the acceptor promised not to accept below `ballot` in `instance`.
+    case promised(instance: InstanceNumber, ballot: Ballot)
+    /// Step 6: the acceptor accepted a proposal; implies a promise of the same ballot.
+    case accepted(instance: InstanceNumber, proposal: AcceptedProposal)
+    /// The learner knows `command` is chosen in `instance`.
+    case chosen(instance: InstanceNumber, command: Command)
+    /// Step 1: the highest round this node's proposer has used, so a restart never reuses a ballot.
+    case round(UInt64)
+    /// The node started for the `n`th time; command identifiers of this life carry it.
+    case incarnation(UInt64)
+}
+
+/// Everything a node keeps across a crash, rebuilt by replaying the log in order.
+public struct DurableState: Hashable, Sendable {
+    public var acceptors: [InstanceNumber: AcceptorState] = [:]
+    public var chosen: [InstanceNumber: Command] = [:]
+    public var highestRound: UInt64 = 0
+    public var incarnation: UInt64 = 0
+
+    public init() {}
+
+    public mutating func apply(_ record: DurableRecord) {
+        switch record {
+        case .promised(let instance, let ballot):
+            guard chosen[instance] == nil else { return }
+            acceptors[instance, default: AcceptorState()].promised = max(acceptors[instance]?.promised ?? .zero, ballot)
+        case .accepted(let instance, let proposal):
+            guard chosen[instance] == nil else { return }
+            var state = acceptors[instance, default: AcceptorState()]
+            state.promised = max(state.promised, proposal.ballot)
+            if (state.accepted?.ballot ?? .zero) <= proposal.ballot { state.accepted = proposal }
+            acceptors[instance] = state
+        case .chosen(let instance, let command):
+            chosen[instance] = command
+            // A chosen instance needs no acceptor state: any later Prepare or Accept for it is
+            // answered with the chosen value.
+            acceptors[instance] = nil
+        case .round(let round):
+            highestRound = max(highestRound, round)
+        case .incarnation(let incarnation):
+            self.incarnation = max(self.incarnation, incarnation)
+        }
+    }
+
+    public init(replaying records: some Sequence<DurableRecord>) {
+        self.init()
+        for record in records { apply(record) }
+    }
+}

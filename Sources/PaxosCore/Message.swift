@@ -1,0 +1,45 @@
+/// What nodes say to each other. Every message names its instance, so the same shapes carry
+/// Multi-Paxos later (a Prepare for "all instances >= k" is one more case, not a rewrite).
+public enum Message: Hashable, Sendable {
+    /// Step 2: a proposer asks for a promise not to accept anything below `ballot`.
+    case prepare(instance: InstanceNumber, ballot: Ballot)
+    /// Step 3: the promise, carrying what this acceptor accepted before, if anything.
+    case promise(instance: InstanceNumber, ballot: Ballot, accepted: AcceptedProposal?)
+    /// Step 5: a proposer asks acceptors to accept `command` in `ballot`.
+    case accept(instance: InstanceNumber, ballot: Ballot, command: Command)
+    /// Step 6: the acceptor accepted `ballot`.
+    case accepted(instance: InstanceNumber, ballot: Ballot)
+    /// Steps 3 and 6: refused, because the acceptor has promised `promised`, which is higher.
+    case nack(instance: InstanceNumber, ballot: Ballot, promised: Ballot)
+    /// Step 7: `command` is chosen for `instance` (the lab's "commit").
+    case learn(instance: InstanceNumber, command: Command)
+    /// Anti-entropy: "I have applied every instance up to `appliedThrough`".
+    case status(appliedThrough: InstanceNumber)
+    /// Catch-up: "send me what you know to be chosen from `from` on".
+    case catchUpRequest(from: InstanceNumber)
+    /// The answer: chosen entries in instance order (bounded in count and bytes).
+    case catchUpReply(entries: [ChosenEntry])
+
+    public var instance: InstanceNumber? {
+        switch self {
+        case .prepare(let instance, _), .promise(let instance, _, _), .accept(let instance, _, _),
+             .accepted(let instance, _), .nack(let instance, _, _), .learn(let instance, _):
+            return instance
+        case .status, .catchUpRequest, .catchUpReply:
+            return nil
+        }
+    }
+}
+
+/// A message with its sender and addressee.
+public struct Envelope: Hashable, Sendable {
+    public var from: NodeID
+    public var to: NodeID
+    public var message: Message
+
+    public init(from: NodeID, to: NodeID, message: Message) {
+        self.from = from
+        self.to = to
+        self.message = message
+    }
+}

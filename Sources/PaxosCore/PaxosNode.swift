@@ -1,0 +1,512 @@
+/// One node of the cluster as a pure state machine: acceptor, proposer and learner of every
+/// instance. Each `on…` handler takes one event and returns a `Ready` with the effects to perform,
+/// in order (persist, then everything else). The node never touches a socket, a file or a clock:
+/// the live shell and the simulator drive this same code.
+public struct PaxosNode: Sendable {
+    public let configuration: PaxosConfiguration
+    public var id: NodeID { configuration.node }
+
+    // Durable state (mirrored in the log through `Ready.persist`).
+    private var acceptors: [InstanceNumber: AcceptorState]
+    private var chosen: [InstanceNumber: Command]
+    private var highestRoundUsed: UInt64
+    public private(set) var incarnation: UInt64
+
+    // Learner and state machine: the applied prefix of the log.
+    public private(set) var appliedThrough: InstanceNumber = 0
+    public private(set) var highestChosen: InstanceNumber = 0
+    public private(set) var fileEntries: [FileEntry] = []
+    private var appliedCommands: Set<CommandID> = []
+
+    // Proposers and the clients waiting on them (volatile: lost in a crash, as the clients' calls are).
+    private var proposers: [InstanceNumber: Proposer] = [:]
+    private var pendingSubmits: [CommandID: PendingSubmit] = [:]
+    private var submitByRequest: [RequestID: CommandID] = [:]
+    private var submitQueue = FIFO<CommandID>()
+    private var proposeWaiters: [InstanceNumber: [ProposeWaiter]] = [:]
+    private var nextSequence: UInt64 = 1
+    private var highestRoundSeen: UInt64 = 0
+    private var appliedAtLastHeartbeat: InstanceNumber = 0
+    private var random: SplitMix64
+
+    // Effects of the step in progress, and messages this node sends to itself.
+    private var ready = Ready()
+    private var localInbox = FIFO<Message>()
+
+    private struct PendingSubmit: Hashable, Sendable {
+        var request: RequestID
+        var command: Command
+        var state: State
+        /// Sticky: once an Accept carried the command, a failure can no longer promise it was not chosen.
+        var sentInAccept = false
+
+        enum State: Hashable, Sendable {
+            case queued
+            case proposing(InstanceNumber)
+            case chosen(InstanceNumber)
+        }
+    }
+
+    private struct ProposeWaiter: Hashable, Sendable {
+        var request: RequestID
+        var command: CommandID?
+    }
+
+    /// A node restarting from what its log holds (an empty state for a brand-new node).
+    public init(configuration: PaxosConfiguration, recovered: DurableState = DurableState()) {
+        self.configuration = configuration
+        self.acceptors = recovered.acceptors
+        self.chosen = recovered.chosen
+        self.highestRoundUsed = recovered.highestRound
+        self.incarnation = recovered.incarnation + 1
+        self.random = SplitMix64(seed: configuration.randomSeed ^ (recovered.incarnation &* 0x2545_F491_4F6C_DD1D))
+        self.highestChosen = recovered.chosen.keys.max() ?? 0
+        for state in recovered.acceptors.values {
+            highestRoundSeen = max(highestRoundSeen, state.promised.round)
+        }
+        applyChosenPrefix()
+        appliedAtLastHeartbeat = appliedThrough
+        ready = Ready()
+    }
+
+    // MARK: - Events
+
+    /// The first step of every life: makes the new incarnation durable before any command of it
+    /// can leave the node, asks the peers for what was chosen meanwhile, and starts the heartbeat.
+    public mutating func onStart() -> Ready {
+        ready.persist.append(.incarnation(incarnation))
+        broadcastToPeers(.catchUpRequest(from: appliedThrough + 1))
+        ready.timers.append(.set(.heartbeat, afterMilliseconds: configuration.heartbeatMilliseconds))
+        return takeReady()
+    }
+
+    /// A client asks for `value` to be appended to the replicated file, in whatever instance is free.
+    /// The shell has checked the value against `ValueRules`.
+    public mutating func onSubmit(request: RequestID, value: String) -> Ready {
+        guard pendingSubmits.count < configuration.pendingSubmitsMax else {
+            ready.replies.append(.failed(request, .overloaded(limit: configuration.pendingSubmitsMax)))
+            return takeReady()
+        }
+        let commandID = makeCommandID()
+        pendingSubmits[commandID] = PendingSubmit(request: request, command: .value(commandID, value), state: .queued)
+        submitByRequest[request] = commandID
+        submitQueue.append(commandID)
+        startQueuedSubmits()
+        return takeReady()
+    }
+
+    /// A client runs single-decree Paxos on `instance` with `value` (the lab's scenarios): the
+    /// answer is whatever is chosen there, which may be another proposer's value.
+    public mutating func onPropose(request: RequestID, instance: InstanceNumber, value: String,
+                                   minimumRound: UInt64 = 0) -> Ready {
+        precondition(instance >= 1, "instances are numbered from 1")
+        if let command = chosen[instance] {
+            ready.replies.append(.proposed(request, instance: instance, chosen: command, ours: false))
+            return takeReady()
+        }
+        if proposers[instance] != nil {
+            proposeWaiters[instance, default: []].append(ProposeWaiter(request: request, command: nil))
+            return takeReady()
+        }
+        let commandID = makeCommandID()
+        proposeWaiters[instance, default: []].append(ProposeWaiter(request: request, command: commandID))
+        proposers[instance] = Proposer(instance: instance, ownCommand: .value(commandID, value),
+                                       submit: nil, minimumRound: minimumRound)
+        startPrepare(instance)
+        drainLocalInbox()
+        return takeReady()
+    }
+
+    /// The shell's deadline for a client request passed: answer it now and stop working for it.
+    public mutating func onDeadline(request: RequestID) -> Ready {
+        if let commandID = submitByRequest.removeValue(forKey: request), let pending = pendingSubmits.removeValue(forKey: commandID) {
+            switch pending.state {
+            case .chosen(let instance):
+                // Chosen, only not applied yet (an earlier instance is still unknown here).
+                ready.replies.append(.submitted(request, instance: instance, value: pending.command.text ?? ""))
+            case .queued:
+                ready.replies.append(.failed(request, pending.sentInAccept ? .outcomeUnknown : .noQuorum))
+            case .proposing(let instance):
+                ready.replies.append(.failed(request, pending.sentInAccept ? .outcomeUnknown : .noQuorum))
+                if var proposer = proposers[instance], proposer.submit == commandID {
+                    proposer.submit = nil
+                    if proposer.hasSentAccept {
+                        // Let phase 2 finish: it decides the instance one way or the other.
+                        proposers[instance] = proposer
+                    } else {
+                        abandonProposer(instance)
+                    }
+                }
+            }
+            return takeReady()
+        }
+        for (instance, waiters) in proposeWaiters.sorted(by: { $0.key < $1.key }) {
+            guard let index = waiters.firstIndex(where: { $0.request == request }) else { continue }
+            let waiter = waiters[index]
+            var remaining = waiters
+            remaining.remove(at: index)
+            proposeWaiters[instance] = remaining.isEmpty ? nil : remaining
+            let proposer = proposers[instance]
+            let mayBeChosen = proposer.map { $0.hasSentAccept && $0.ownCommand.id == waiter.command } ?? false
+            ready.replies.append(.failed(request, mayBeChosen ? .outcomeUnknown : .noQuorum))
+            if let proposer, remaining.isEmpty, proposer.submit == nil, !proposer.hasSentAccept {
+                abandonProposer(instance)
+            }
+            break
+        }
+        return takeReady()
+    }
+
+    /// A message from a peer (or, through the shell, from this node itself).
+    public mutating func onMessage(from sender: NodeID, _ message: Message) -> Ready {
+        guard configuration.members.contains(sender) else { return takeReady() }
+        handle(from: sender, message)
+        drainLocalInbox()
+        return takeReady()
+    }
+
+    public mutating func onTimer(_ timer: TimerID) -> Ready {
+        switch timer {
+        case .heartbeat:
+            onHeartbeat()
+        case .proposer(let instance):
+            onProposerTimer(instance)
+        }
+        drainLocalInbox()
+        return takeReady()
+    }
+
+    // MARK: - Reading state (for status, read, and the checkers)
+
+    public func chosenCommand(_ instance: InstanceNumber) -> Command? { chosen[instance] }
+
+    public func acceptorState(_ instance: InstanceNumber) -> AcceptorState? { acceptors[instance] }
+
+    public var chosenInstances: [ChosenEntry] {
+        chosen.keys.sorted().map { ChosenEntry(instance: $0, command: chosen[$0]!) }
+    }
+
+    public var activeProposals: Int { proposers.count }
+    public var pendingSubmitCount: Int { pendingSubmits.count }
+
+    // MARK: - Dispatch
+
+    private mutating func handle(from sender: NodeID, _ message: Message) {
+        switch message {
+        case .prepare(let instance, let ballot):
+            onPrepare(from: sender, instance: instance, ballot: ballot)
+        case .accept(let instance, let ballot, let command):
+            onAccept(from: sender, instance: instance, ballot: ballot, command: command)
+        case .promise(let instance, let ballot, let accepted):
+            onPromise(from: sender, instance: instance, ballot: ballot, accepted: accepted)
+        case .accepted(let instance, let ballot):
+            onAccepted(from: sender, instance: instance, ballot: ballot)
+        case .nack(let instance, let ballot, let promised):
+            onNack(from: sender, instance: instance, ballot: ballot, promised: promised)
+        case .learn(let instance, let command):
+            learn(instance, command, trace: .learned(instance: instance, command: command))
+        case .status(let peerApplied):
+            if peerApplied > appliedThrough {
+                send(.catchUpRequest(from: appliedThrough + 1), to: sender)
+            }
+        case .catchUpRequest(let from):
+            onCatchUpRequest(from: sender, start: from)
+        case .catchUpReply(let entries):
+            for entry in entries where chosen[entry.instance] == nil {
+                learn(entry.instance, entry.command, trace: .learned(instance: entry.instance, command: entry.command))
+            }
+            if entries.count >= configuration.catchUpEntriesMax {
+                send(.catchUpRequest(from: appliedThrough + 1), to: sender)
+            }
+        }
+    }
+
+    // MARK: - Acceptor (steps 3 and 6)
+
+    private mutating func onPrepare(from proposer: NodeID, instance: InstanceNumber, ballot: Ballot) {
+        noteRound(ballot.round)
+        if let command = chosen[instance] {
+            send(.learn(instance: instance, command: command), to: proposer)
+            return
+        }
+        var state = acceptors[instance] ?? AcceptorState()
+        let before = state
+        switch state.onPrepare(ballot) {
+        case .promise(let accepted):
+            acceptors[instance] = state
+            if state != before && !configuration.mutations.contains(.acceptorRepliesBeforePersisting) {
+                ready.persist.append(.promised(instance: instance, ballot: ballot))
+            }
+            ready.trace.append(.promised(instance: instance, ballot: ballot, to: proposer, accepted: accepted))
+            send(.promise(instance: instance, ballot: ballot, accepted: accepted), to: proposer)
+        case .nack(let promised):
+            ready.trace.append(.prepareRefused(instance: instance, ballot: ballot, to: proposer, promised: promised))
+            send(.nack(instance: instance, ballot: ballot, promised: promised), to: proposer)
+        }
+    }
+
+    private mutating func onAccept(from proposer: NodeID, instance: InstanceNumber, ballot: Ballot, command: Command) {
+        noteRound(ballot.round)
+        if let chosenCommand = chosen[instance] {
+            send(.learn(instance: instance, command: chosenCommand), to: proposer)
+            return
+        }
+        var state = acceptors[instance] ?? AcceptorState()
+        let before = state
+        let answer = state.onAccept(ballot, command: command,
+                                    acceptBelowPromise: configuration.mutations.contains(.acceptorAcceptsBelowPromise))
+        switch answer {
+        case .accepted:
+            acceptors[instance] = state
+            if state != before && !configuration.mutations.contains(.acceptorRepliesBeforePersisting) {
+                ready.persist.append(.accepted(instance: instance, proposal: AcceptedProposal(ballot: ballot, command: command)))
+            }
+            ready.trace.append(.acceptedValue(instance: instance, ballot: ballot, from: proposer, command: command))
+            send(.accepted(instance: instance, ballot: ballot), to: proposer)
+        case .nack(let promised):
+            ready.trace.append(.acceptRefused(instance: instance, ballot: ballot, from: proposer, promised: promised))
+            send(.nack(instance: instance, ballot: ballot, promised: promised), to: proposer)
+        }
+    }
+
+    // MARK: - Proposer (steps 1, 2, 4, 5, 7)
+
+    /// Steps 1 and 2: a ballot higher than any used or seen (the round is made durable with the
+    /// Prepare), sent to every member, this node included.
+    private mutating func startPrepare(_ instance: InstanceNumber) {
+        guard var proposer = proposers[instance] else { return }
+        let round = max(max(highestRoundUsed, highestRoundSeen) + 1, proposer.minimumRound)
+        highestRoundUsed = round
+        ready.persist.append(.round(round))
+        proposer.ballot = Ballot(round: round, node: id)
+        proposer.phase = .preparing(promises: [:])
+        proposers[instance] = proposer
+        ready.trace.append(.prepareSent(instance: instance, ballot: proposer.ballot))
+        ready.timers.append(.set(.proposer(instance), afterMilliseconds: configuration.phaseTimeoutMilliseconds))
+        broadcastToAll(.prepare(instance: instance, ballot: proposer.ballot))
+    }
+
+    private mutating func onPromise(from acceptor: NodeID, instance: InstanceNumber, ballot: Ballot, accepted: AcceptedProposal?) {
+        if let accepted { noteRound(accepted.ballot.round) }
+        guard var proposer = proposers[instance] else { return }
+        let outcome = proposer.onPromise(from: acceptor, ballot: ballot, accepted: accepted, quorum: configuration.quorum,
+                                         ignoreAcceptedValues: configuration.mutations.contains(.proposerIgnoresAcceptedValues))
+        proposers[instance] = proposer
+        guard case .sendAccept(let command, let adopted) = outcome else { return }
+        if let adopted {
+            // Step 4: another proposer's value may already be chosen; ours waits for another instance.
+            ready.trace.append(.valueAdopted(instance: instance, ballot: ballot, adopted: adopted))
+            if let submit = proposer.submit {
+                proposer.submit = nil
+                proposers[instance] = proposer
+                requeue(submit)
+            }
+        }
+        if let commandID = command.id { pendingSubmits[commandID]?.sentInAccept = true }
+        ready.trace.append(.acceptSent(instance: instance, ballot: ballot, command: command))
+        ready.timers.append(.set(.proposer(instance), afterMilliseconds: configuration.phaseTimeoutMilliseconds))
+        broadcastToAll(.accept(instance: instance, ballot: ballot, command: command))
+    }
+
+    private mutating func onAccepted(from acceptor: NodeID, instance: InstanceNumber, ballot: Ballot) {
+        guard var proposer = proposers[instance] else { return }
+        let decided = proposer.onAccepted(from: acceptor, ballot: ballot, quorum: configuration.quorum,
+                                          countAcceptorTwice: configuration.mutations.contains(.proposerCountsAcceptorTwice))
+        proposers[instance] = proposer
+        guard let command = decided else { return }
+        broadcastToPeers(.learn(instance: instance, command: command))
+        learn(instance, command, trace: .chosen(instance: instance, ballot: ballot, command: command))
+    }
+
+    private mutating func onNack(from acceptor: NodeID, instance: InstanceNumber, ballot: Ballot, promised: Ballot) {
+        noteRound(promised.round)
+        guard var proposer = proposers[instance], proposer.isAwaitingAnswers(to: ballot) else { return }
+        // Step 7: a higher ballot is about; this attempt cannot succeed. Back off, then try higher.
+        let wait = backoffMilliseconds(afterFailures: proposer.failedAttempts)
+        proposer.failedAttempts += 1
+        proposer.phase = .waiting
+        proposers[instance] = proposer
+        ready.trace.append(.preempted(instance: instance, ballot: ballot, by: promised, retryAfterMilliseconds: wait))
+        ready.timers.append(.set(.proposer(instance), afterMilliseconds: wait))
+    }
+
+    private mutating func onProposerTimer(_ instance: InstanceNumber) {
+        guard var proposer = proposers[instance] else { return }
+        if case .waiting = proposer.phase {
+            startPrepare(instance)
+            return
+        }
+        // No majority answered in time (lost messages, dead nodes): start over with a higher ballot.
+        let wait = backoffMilliseconds(afterFailures: proposer.failedAttempts)
+        proposer.failedAttempts += 1
+        ready.trace.append(.timedOut(instance: instance, ballot: proposer.ballot, retryAfterMilliseconds: wait))
+        proposer.phase = .waiting
+        proposers[instance] = proposer
+        ready.timers.append(.set(.proposer(instance), afterMilliseconds: wait))
+    }
+
+    private mutating func backoffMilliseconds(afterFailures failures: Int) -> UInt64 {
+        switch configuration.backoff {
+        case .none:
+            return 0
+        case .randomizedExponential(let base, let maximum):
+            let ceiling = min(maximum, base << UInt64(min(failures, 20)))
+            return ceiling <= base ? base : base + random.next() % (ceiling - base + 1)
+        }
+    }
+
+    private mutating func abandonProposer(_ instance: InstanceNumber) {
+        proposers[instance] = nil
+        ready.timers.append(.cancel(.proposer(instance)))
+    }
+
+    // MARK: - Learner and state machine
+
+    /// `command` is chosen in `instance`: make it durable, stop proposing there, answer the
+    /// clients that waited on it, and apply every instance that is now contiguous.
+    private mutating func learn(_ instance: InstanceNumber, _ command: Command, trace: TraceEvent) {
+        guard chosen[instance] == nil else { return }
+        chosen[instance] = command
+        highestChosen = max(highestChosen, instance)
+        acceptors[instance] = nil
+        ready.persist.append(.chosen(instance: instance, command: command))
+        ready.trace.append(trace)
+
+        if let proposer = proposers[instance] {
+            abandonProposer(instance)
+            if let submit = proposer.submit, command.id != submit { requeue(submit) }
+        }
+        if let commandID = command.id, pendingSubmits[commandID] != nil {
+            pendingSubmits[commandID]?.state = .chosen(instance)
+        }
+        for waiter in proposeWaiters.removeValue(forKey: instance) ?? [] {
+            let ours = waiter.command != nil && command.id == waiter.command
+            ready.replies.append(.proposed(waiter.request, instance: instance, chosen: command, ours: ours))
+        }
+        applyChosenPrefix()
+        startQueuedSubmits()
+    }
+
+    /// Applies chosen instances in order. A command chosen a second time (a retried submit whose
+    /// earlier Accept survived) is applied once, so every value appears once in the file.
+    private mutating func applyChosenPrefix() {
+        while let command = chosen[appliedThrough + 1] {
+            appliedThrough += 1
+            guard case .value(let commandID, let text) = command, !appliedCommands.contains(commandID) else { continue }
+            appliedCommands.insert(commandID)
+            let entry = FileEntry(instance: appliedThrough, value: text)
+            fileEntries.append(entry)
+            ready.applied.append(entry)
+            if let pending = pendingSubmits.removeValue(forKey: commandID) {
+                submitByRequest[pending.request] = nil
+                ready.replies.append(.submitted(pending.request, instance: appliedThrough, value: text))
+            }
+        }
+    }
+
+    // MARK: - Submits
+
+    private mutating func makeCommandID() -> CommandID {
+        defer { nextSequence += 1 }
+        return CommandID(node: id, incarnation: incarnation, sequence: nextSequence)
+    }
+
+    private mutating func requeue(_ commandID: CommandID) {
+        guard pendingSubmits[commandID] != nil else { return }
+        if case .chosen = pendingSubmits[commandID]!.state { return }
+        pendingSubmits[commandID]!.state = .queued
+        submitQueue.prepend(commandID)
+    }
+
+    /// `submit(v)` proposes v for the lowest instance not known to be chosen and not already being
+    /// proposed here (DESIGN.md section 3), up to `proposalsInFlightMax` instances at once.
+    private mutating func startQueuedSubmits() {
+        var candidate = appliedThrough + 1
+        while proposers.count < configuration.proposalsInFlightMax, let commandID = submitQueue.popFirst() {
+            guard let pending = pendingSubmits[commandID], pending.state == .queued else { continue }
+            while chosen[candidate] != nil || proposers[candidate] != nil { candidate += 1 }
+            proposers[candidate] = Proposer(instance: candidate, ownCommand: pending.command, submit: commandID, minimumRound: 0)
+            pendingSubmits[commandID]!.state = .proposing(candidate)
+            startPrepare(candidate)
+        }
+    }
+
+    // MARK: - Catch-up and gaps
+
+    private mutating func onHeartbeat() {
+        ready.timers.append(.set(.heartbeat, afterMilliseconds: configuration.heartbeatMilliseconds))
+        broadcastToPeers(.status(appliedThrough: appliedThrough))
+        guard highestChosen > appliedThrough else {
+            appliedAtLastHeartbeat = appliedThrough
+            return
+        }
+        broadcastToPeers(.catchUpRequest(from: appliedThrough + 1))
+        if appliedAtLastHeartbeat == appliedThrough {
+            // A gap outlived a whole heartbeat: nobody told us, so decide it ourselves. A no-op
+            // proposal adopts any value accepted there (step 4), so nothing chosen is lost.
+            var filled = 0
+            var instance = appliedThrough + 1
+            while instance < highestChosen && filled < configuration.gapFillInstancesMax {
+                if chosen[instance] == nil && proposers[instance] == nil {
+                    proposers[instance] = Proposer(instance: instance, ownCommand: .noop, submit: nil, minimumRound: 0)
+                    startPrepare(instance)
+                    filled += 1
+                }
+                instance += 1
+            }
+        }
+        appliedAtLastHeartbeat = appliedThrough
+    }
+
+    private mutating func onCatchUpRequest(from peer: NodeID, start: InstanceNumber) {
+        var entries: [ChosenEntry] = []
+        var valueBytes = 0
+        var instance = max(start, 1)
+        while entries.count < configuration.catchUpEntriesMax, let command = chosen[instance] {
+            let bytes = command.text?.utf8.count ?? 0
+            if !entries.isEmpty && valueBytes + bytes > configuration.catchUpValueBytesMax { break }
+            valueBytes += bytes
+            entries.append(ChosenEntry(instance: instance, command: command))
+            instance += 1
+        }
+        if !entries.isEmpty { send(.catchUpReply(entries: entries), to: peer) }
+    }
+
+    // MARK: - Sending
+
+    private mutating func noteRound(_ round: UInt64) {
+        highestRoundSeen = max(highestRoundSeen, round)
+    }
+
+    private mutating func send(_ message: Message, to node: NodeID) {
+        if node == id {
+            localInbox.append(message)
+        } else {
+            ready.messages.append(Envelope(from: id, to: node, message: message))
+        }
+    }
+
+    private mutating func broadcastToAll(_ message: Message) {
+        for member in configuration.members { send(message, to: member) }
+    }
+
+    private mutating func broadcastToPeers(_ message: Message) {
+        for member in configuration.members where member != id { send(message, to: member) }
+    }
+
+    /// Messages to itself are handled at once, inside the same step: their records join the same
+    /// `Ready`, so they are durable before anything they caused leaves the node.
+    private mutating func drainLocalInbox() {
+        var handled = 0
+        while let message = localInbox.popFirst() {
+            handle(from: id, message)
+            handled += 1
+            precondition(handled < 1_000_000, "a node kept sending itself messages")
+        }
+    }
+
+    private mutating func takeReady() -> Ready {
+        defer { ready = Ready() }
+        return ready
+    }
+}

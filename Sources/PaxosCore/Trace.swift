@@ -1,0 +1,51 @@
+/// One protocol step, as the lab's logs and the lecture's diagrams name them.
+public enum TraceEvent: Hashable, Sendable, CustomStringConvertible {
+    case prepareSent(instance: InstanceNumber, ballot: Ballot)
+    case promised(instance: InstanceNumber, ballot: Ballot, to: NodeID, accepted: AcceptedProposal?)
+    case prepareRefused(instance: InstanceNumber, ballot: Ballot, to: NodeID, promised: Ballot)
+    case valueAdopted(instance: InstanceNumber, ballot: Ballot, adopted: AcceptedProposal)
+    case acceptSent(instance: InstanceNumber, ballot: Ballot, command: Command)
+    case acceptedValue(instance: InstanceNumber, ballot: Ballot, from: NodeID, command: Command)
+    case acceptRefused(instance: InstanceNumber, ballot: Ballot, from: NodeID, promised: Ballot)
+    case preempted(instance: InstanceNumber, ballot: Ballot, by: Ballot, retryAfterMilliseconds: UInt64)
+    case timedOut(instance: InstanceNumber, ballot: Ballot, retryAfterMilliseconds: UInt64)
+    case chosen(instance: InstanceNumber, ballot: Ballot, command: Command)
+    case learned(instance: InstanceNumber, command: Command)
+
+    public var instance: InstanceNumber {
+        switch self {
+        case .prepareSent(let i, _), .promised(let i, _, _, _), .prepareRefused(let i, _, _, _),
+             .valueAdopted(let i, _, _), .acceptSent(let i, _, _), .acceptedValue(let i, _, _, _),
+             .acceptRefused(let i, _, _, _), .preempted(let i, _, _, _), .timedOut(let i, _, _),
+             .chosen(let i, _, _), .learned(let i, _):
+            return i
+        }
+    }
+
+    public var description: String {
+        switch self {
+        case .prepareSent(let i, let b):
+            return "instance \(i): prepare \(b) sent"
+        case .promised(let i, let b, let to, let accepted):
+            return "instance \(i): promise \(b) to \(to), accepted \(accepted.map(\.description) ?? "(none)")"
+        case .prepareRefused(let i, let b, let to, let promised):
+            return "instance \(i): nack prepare \(b) from \(to), promised \(promised)"
+        case .valueAdopted(let i, let b, let adopted):
+            return "instance \(i): ballot \(b) adopts value \(adopted.command) accepted in \(adopted.ballot)"
+        case .acceptSent(let i, let b, let command):
+            return "instance \(i): accept \(b) \(command) sent"
+        case .acceptedValue(let i, let b, let from, let command):
+            return "instance \(i): accepted \(b) \(command) for \(from)"
+        case .acceptRefused(let i, let b, let from, let promised):
+            return "instance \(i): nack accept \(b) from \(from), promised \(promised)"
+        case .preempted(let i, let b, let by, let wait):
+            return "instance \(i): ballot \(b) preempted by \(by), retry in \(wait) ms"
+        case .timedOut(let i, let b, let wait):
+            return "instance \(i): ballot \(b) heard no majority in time, retry in \(wait) ms"
+        case .chosen(let i, let b, let command):
+            return "instance \(i): chosen \(command) in ballot \(b)"
+        case .learned(let i, let command):
+            return "instance \(i): learned \(command)"
+        }
+    }
+}
