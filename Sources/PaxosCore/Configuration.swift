@@ -21,6 +21,11 @@ public struct PaxosConfiguration: Hashable, Sendable {
     public var catchUpValueBytesMax = 128 * 1024
     public var gapFillInstancesMax = 64
 
+    /// Messages to itself go out in `Ready.messages` like any other, instead of being handled
+    /// inside the step, so that a shell can filter, hold or draw them (the lab's scenarios
+    /// need "S1 does not receive its own Accept"). Either way they follow persist-before-send.
+    public var selfDeliveryThroughShell = false
+
     /// Seed of the core's own pseudo-random generator (backoff jitter).
     public var randomSeed: UInt64 = 1
 

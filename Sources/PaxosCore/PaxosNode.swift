@@ -479,7 +479,7 @@ public struct PaxosNode: Sendable {
     }
 
     private mutating func send(_ message: Message, to node: NodeID) {
-        if node == id {
+        if node == id && !configuration.selfDeliveryThroughShell {
             localInbox.append(message)
         } else {
             ready.messages.append(Envelope(from: id, to: node, message: message))
