@@ -4,6 +4,14 @@ import ArgumentParser
 struct PaxosCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "paxos",
-        abstract: "A Basic Paxos cluster that keeps a replicated file consistent, over XML-RPC."
+        abstract: "A Basic Paxos cluster that keeps a replicated file consistent, over XML-RPC.",
+        discussion: """
+            Exit codes: 0 success; 1 the node answered with a fault (or a check failed); \
+            2 no node could be reached; 64 the command line is wrong.
+            """,
+        subcommands: [
+            ClusterCommand.self, NodeCommand.self,
+            SubmitCommand.self, ProposeCommand.self, ReadCommand.self, StatusCommand.self, ResetCommand.self,
+        ]
     )
 }

@@ -1,0 +1,124 @@
+import Foundation
+import PaxosCore
+import XMLRPC
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Real node processes on this machine, one `paxos node` each, as `paxos cluster`, the
+/// scenarios, the benchmark and the tests start them. It starts, kills and restarts nodes and
+/// waits for them to answer; it never restarts a node by itself.
+public final class LocalCluster: @unchecked Sendable {
+    public let configuration: ClusterConfiguration
+    public let configurationPath: String
+    public let executable: String
+    /// Extra arguments for every `paxos node` (log level, timeouts).
+    public let nodeArguments: [String]
+    /// Node output goes to `<data>/node.log` unless it is inherited (the cluster's `--verbose`).
+    public let inheritOutput: Bool
+
+    private let lock = NSLock()
+    private var processes: [UInt32: Process] = [:]
+    private var stopping = false
+    /// Told when a node process ends on its own (not through `kill` or `stop`).
+    public var onUnexpectedExit: (@Sendable (UInt32, Int32, Bool) -> Void)?
+
+    public init(configuration: ClusterConfiguration, configurationPath: String, executable: String,
+                nodeArguments: [String] = [], inheritOutput: Bool = false) {
+        self.configuration = configuration
+        self.configurationPath = configurationPath
+        self.executable = executable
+        self.nodeArguments = nodeArguments
+        self.inheritOutput = inheritOutput
+    }
+
+    /// The running `paxos` binary: nodes run the same build as the command that starts them.
+    public static var currentExecutable: String {
+        (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+    }
+
+    /// Writes the configuration and starts every node.
+    public func startAll() throws {
+        try configuration.write(path: configurationPath)
+        for node in configuration.nodes { try start(node: node.id) }
+    }
+
+    public func start(node id: UInt32) throws {
+        guard let node = configuration.node(id) else { throw ConfigurationError("no node \(id) in the cluster") }
+        try FileManager.default.createDirectory(atPath: node.dataDirectory, withIntermediateDirectories: true)
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = ["node", "--id", String(id), "--config", configurationPath] + nodeArguments
+        if !inheritOutput {
+            let logPath = node.dataDirectory + "/node.log"
+            if !FileManager.default.fileExists(atPath: logPath) {
+                FileManager.default.createFile(atPath: logPath, contents: nil)
+            }
+            let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
+            handle.seekToEndOfFile()
+            process.standardOutput = handle
+            process.standardError = handle
+        }
+        process.standardInput = FileHandle.nullDevice
+        process.terminationHandler = { [weak self] finished in
+            guard let self else { return }
+            let expected = self.lock.withLock { () -> Bool in
+                let current = self.processes[id]
+                if current === finished { self.processes[id] = nil; return self.stopping }
+                return true  // replaced or killed on purpose
+            }
+            if !expected {
+                self.onUnexpectedExit?(id, finished.terminationStatus, finished.terminationReason == .uncaughtSignal)
+            }
+        }
+        try process.run()
+        lock.withLock { processes[id] = process }
+    }
+
+    public func pid(of id: UInt32) -> Int32? { lock.withLock { processes[id]?.processIdentifier } }
+
+    public var runningNodes: [UInt32] { lock.withLock { processes.keys.sorted() } }
+
+    /// Kills a node with `signal` (SIGKILL by default: no chance to clean up) and waits for it to end.
+    public func kill(node id: UInt32, signal: Int32 = SIGKILL) {
+        guard let process = lock.withLock({ processes.removeValue(forKey: id) }) else { return }
+        Glibc.kill(process.processIdentifier, signal)
+        process.waitUntilExit()
+    }
+
+    /// SIGTERM to every node (graceful), SIGKILL to any still running after `graceSeconds`.
+    public func stopAll(graceSeconds: Double = 5) {
+        let all = lock.withLock { () -> [Process] in
+            stopping = true
+            defer { processes.removeAll() }
+            return Array(processes.values)
+        }
+        for process in all where process.isRunning { Glibc.kill(process.processIdentifier, SIGTERM) }
+        let deadline = Date().addingTimeInterval(graceSeconds)
+        for process in all {
+            while process.isRunning && Date() < deadline { usleep(10_000) }
+            if process.isRunning {
+                Glibc.kill(process.processIdentifier, SIGKILL)
+                process.waitUntilExit()
+            }
+        }
+    }
+
+    /// Waits until the given nodes (all by default) answer `paxos.status`.
+    public func waitUntilServing(nodes ids: [UInt32]? = nil, timeoutSeconds: Double = 30) async throws {
+        let targets = (ids ?? configuration.nodes.map(\.id)).compactMap { configuration.node($0) }
+        let deadline = Date().addingTimeInterval(timeoutSeconds)
+        for node in targets {
+            let client = XMLRPCClient(host: node.host, port: node.port)
+            defer { Task { await client.shutdown() } }
+            while true {
+                if (try? await client.call("paxos.status", [], timeout: .seconds(1))) != nil { break }
+                if Date() > deadline {
+                    throw ConfigurationError("node \(node.id) did not answer on \(node.address) within \(Int(timeoutSeconds)) s (see \(node.dataDirectory)/node.log)")
+                }
+                try await Task.sleep(nanoseconds: 50_000_000)
+            }
+        }
+    }
+}

@@ -1,0 +1,122 @@
+import PaxosCore
+import XMLRPC
+
+/// Peer messages as XML-RPC values: plain structs with readable member names, so that anyone
+/// watching the wire (or a Python client) can read a Prepare as easily as the lecture's slides.
+enum MessageCoding {
+    struct DecodingError: Error, CustomStringConvertible {
+        var description: String
+    }
+
+    static func encode(_ message: Message) -> XMLRPCValue {
+        var s = XMLRPCStruct()
+        switch message {
+        case .prepare(let instance, let ballot):
+            s["type"] = "prepare"; s["instance"] = .int(Int(instance)); s["ballot"] = encode(ballot)
+        case .promise(let instance, let ballot, let accepted):
+            s["type"] = "promise"; s["instance"] = .int(Int(instance)); s["ballot"] = encode(ballot)
+            if let accepted {
+                s["acceptedBallot"] = encode(accepted.ballot); s["acceptedCommand"] = encode(accepted.command)
+            }
+        case .accept(let instance, let ballot, let command):
+            s["type"] = "accept"; s["instance"] = .int(Int(instance)); s["ballot"] = encode(ballot); s["command"] = encode(command)
+        case .accepted(let instance, let ballot):
+            s["type"] = "accepted"; s["instance"] = .int(Int(instance)); s["ballot"] = encode(ballot)
+        case .nack(let instance, let ballot, let promised):
+            s["type"] = "nack"; s["instance"] = .int(Int(instance)); s["ballot"] = encode(ballot); s["promised"] = encode(promised)
+        case .learn(let instance, let command):
+            s["type"] = "learn"; s["instance"] = .int(Int(instance)); s["command"] = encode(command)
+        case .status(let applied):
+            s["type"] = "status"; s["applied"] = .int(Int(applied))
+        case .catchUpRequest(let from):
+            s["type"] = "catchUpRequest"; s["from"] = .int(Int(from))
+        case .catchUpReply(let entries):
+            s["type"] = "catchUpReply"
+            s["entries"] = .array(entries.map { entry in
+                var e = XMLRPCStruct()
+                e["instance"] = .int(Int(entry.instance)); e["command"] = encode(entry.command)
+                return .struct(e)
+            })
+        }
+        return .struct(s)
+    }
+
+    static func decode(_ value: XMLRPCValue) throws -> Message {
+        guard case .struct(let s) = value, case .string(let type)? = s["type"] else {
+            throw DecodingError(description: "a peer message must be a struct with a string member 'type'")
+        }
+        switch type {
+        case "prepare":
+            return .prepare(instance: try instance(s, "instance"), ballot: try ballot(s["ballot"]))
+        case "promise":
+            var accepted: AcceptedProposal? = nil
+            if s["acceptedBallot"] != nil {
+                accepted = AcceptedProposal(ballot: try ballot(s["acceptedBallot"]), command: try command(s["acceptedCommand"]))
+            }
+            return .promise(instance: try instance(s, "instance"), ballot: try ballot(s["ballot"]), accepted: accepted)
+        case "accept":
+            return .accept(instance: try instance(s, "instance"), ballot: try ballot(s["ballot"]), command: try command(s["command"]))
+        case "accepted":
+            return .accepted(instance: try instance(s, "instance"), ballot: try ballot(s["ballot"]))
+        case "nack":
+            return .nack(instance: try instance(s, "instance"), ballot: try ballot(s["ballot"]), promised: try ballot(s["promised"]))
+        case "learn":
+            return .learn(instance: try instance(s, "instance"), command: try command(s["command"]))
+        case "status":
+            return .status(appliedThrough: try instance(s, "applied"))
+        case "catchUpRequest":
+            return .catchUpRequest(from: try instance(s, "from"))
+        case "catchUpReply":
+            guard case .array(let items)? = s["entries"] else { throw DecodingError(description: "catchUpReply needs an array 'entries'") }
+            return .catchUpReply(entries: try items.map { item in
+                guard case .struct(let e) = item else { throw DecodingError(description: "a catch-up entry must be a struct") }
+                return ChosenEntry(instance: try instance(e, "instance"), command: try command(e["command"]))
+            })
+        default:
+            throw DecodingError(description: "unknown peer message type '\(type)'")
+        }
+    }
+
+    static func encode(_ ballot: Ballot) -> XMLRPCValue {
+        var s = XMLRPCStruct()
+        s["round"] = .int(Int(ballot.round)); s["node"] = .int(Int(ballot.node.rawValue))
+        return .struct(s)
+    }
+
+    static func encode(_ command: Command) -> XMLRPCValue {
+        var s = XMLRPCStruct()
+        switch command {
+        case .noop:
+            s["noop"] = .bool(true)
+        case .value(let id, let text):
+            s["node"] = .int(Int(id.node.rawValue)); s["incarnation"] = .int(Int(id.incarnation))
+            s["sequence"] = .int(Int(id.sequence)); s["value"] = .string(text)
+        }
+        return .struct(s)
+    }
+
+    private static func ballot(_ value: XMLRPCValue?) throws -> Ballot {
+        guard case .struct(let s)? = value else { throw DecodingError(description: "a ballot must be a struct {round, node}") }
+        return Ballot(round: try unsigned(s, "round"), node: NodeID(UInt32(try unsigned(s, "node", max: UInt64(UInt32.max)))))
+    }
+
+    private static func command(_ value: XMLRPCValue?) throws -> Command {
+        guard case .struct(let s)? = value else { throw DecodingError(description: "a command must be a struct") }
+        if case .bool(true)? = s["noop"] { return .noop }
+        guard case .string(let text)? = s["value"] else { throw DecodingError(description: "a command needs a string 'value'") }
+        let id = CommandID(node: NodeID(UInt32(try unsigned(s, "node", max: UInt64(UInt32.max)))),
+                           incarnation: try unsigned(s, "incarnation"), sequence: try unsigned(s, "sequence"))
+        return .value(id, text)
+    }
+
+    private static func instance(_ s: XMLRPCStruct, _ name: String) throws -> InstanceNumber {
+        try unsigned(s, name)
+    }
+
+    private static func unsigned(_ s: XMLRPCStruct, _ name: String, max: UInt64 = UInt64(Int.max)) throws -> UInt64 {
+        guard case .int(let n)? = s[name], n >= 0, UInt64(n) <= max else {
+            throw DecodingError(description: "member '\(name)' must be a non-negative int")
+        }
+        return UInt64(n)
+    }
+}

@@ -1,0 +1,81 @@
+import Foundation
+import Logging
+import PaxosCore
+import PaxosStorage
+import ServiceLifecycle
+import XMLRPC
+
+/// Starts one node as the cluster configuration describes it and runs it until SIGTERM or
+/// SIGINT, then stops it gracefully (swift-service-lifecycle).
+public enum NodeHost {
+    public static let replicatedFileName = "replicated.txt"
+
+    public static func run(configurationPath: String, nodeID: UInt32, options: NodeOptions, logger: Logger) async throws {
+        let cluster = try ClusterConfiguration.load(path: configurationPath)
+        guard let member = cluster.node(nodeID) else {
+            throw ConfigurationError("node \(nodeID) is not in \(configurationPath) (it lists \(cluster.nodes.map { String($0.id) }.joined(separator: ", ")))")
+        }
+        let service = try NodeService(cluster: cluster, member: member, options: options, logger: logger)
+        let group = ServiceGroup(services: [service], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+        try await group.run()
+    }
+}
+
+/// One node as a service: storage, runtime, XML-RPC server.
+final class NodeService: Service {
+    let cluster: ClusterConfiguration
+    let member: ClusterConfiguration.Node
+    let options: NodeOptions
+    let logger: Logger
+
+    init(cluster: ClusterConfiguration, member: ClusterConfiguration.Node, options: NodeOptions, logger: Logger) throws {
+        self.cluster = cluster
+        self.member = member
+        self.options = options
+        self.logger = logger
+    }
+
+    func run() async throws {
+        let directory = member.dataDirectory
+        do {
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        } catch {
+            throw ConfigurationError("cannot create the data directory \(directory): \(error.localizedDescription)")
+        }
+        let fileSystem = PosixFileSystem()
+        let (log, recovered) = try PaxosLog.open(directory: directory, fileSystem: fileSystem)
+        let commitLog = GroupCommitLog(log: log)
+        let file = try ReplicatedFile(path: directory + "/" + NodeHost.replicatedFileName, fileSystem: fileSystem)
+        let eraStore = EraStore(directory: directory)
+        let era = try eraStore.read()
+        let adminEnabled = options.adminEnabled ?? cluster.adminEnabled
+
+        let runtime = NodeRuntime(cluster: cluster, member: member, options: options, recovered: recovered,
+                                  commitLog: commitLog, file: file, eraStore: eraStore, era: era, logger: logger)
+        try await runtime.start()
+
+        let registry = XMLRPCMethodRegistry()
+        NodeMethods.register(on: registry, runtime: runtime, cluster: cluster, adminEnabled: adminEnabled,
+                             resetCoordinator: ResetCoordinator(runtime: runtime, cluster: cluster))
+        var serverConfiguration = XMLRPCServerConfiguration()
+        serverConfiguration.host = member.host
+        serverConfiguration.port = member.port
+        serverConfiguration.bodyBytesMax = options.requestBodyBytesMax
+        let server = XMLRPCServer(configuration: serverConfiguration, registry: registry)
+        do {
+            try await server.start()
+        } catch {
+            await runtime.stop()
+            throw ConfigurationError("node \(member.id) cannot listen on \(member.address): \(error)")
+        }
+        logger.notice("node \(member.id) serving XML-RPC on http://\(member.address)/RPC2", metadata: [
+            "file": "\(directory)/\(NodeHost.replicatedFileName)", "admin": "\(adminEnabled)",
+        ])
+
+        // Run until SIGTERM/SIGINT (graceful shutdown) or cancellation.
+        try? await gracefulShutdown()
+        logger.notice("shutting down")
+        try? await server.shutdown()
+        await runtime.stop()
+    }
+}

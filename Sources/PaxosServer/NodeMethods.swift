@@ -1,0 +1,191 @@
+import PaxosCore
+import XMLRPC
+
+/// The XML-RPC methods of a node. Handlers are thin: check parameters, call the runtime, shape
+/// the answer as a struct with readable member names.
+enum NodeMethods {
+    static func register(on registry: XMLRPCMethodRegistry, runtime: NodeRuntime, cluster: ClusterConfiguration,
+                         adminEnabled: Bool, resetCoordinator: ResetCoordinator) {
+        // MARK: Client methods
+
+        registry.register(
+            "paxos.submit",
+            help: "submit(value): append value to the replicated file in the next free instance. Returns {instance, value, node} once a majority has durably chosen it.",
+            signature: [["struct", "string"]]
+        ) { parameters in
+            try parameters.expectCount(1)
+            let submitted = try await runtime.submit(try parameters.string(0))
+            return .struct(XMLRPCStruct([
+                ("instance", .int(Int(submitted.instance))), ("value", .string(submitted.value)),
+                ("node", .int(Int(runtime.member.id))),
+            ]))
+        }
+
+        registry.register(
+            "paxos.propose",
+            help: "propose(instance, value[, round]): run single-decree Paxos on one instance. Returns {instance, value, ours, noop, node}: the value chosen there, which may be another proposer's.",
+            signature: [["struct", "int", "string"], ["struct", "int", "string", "int"]]
+        ) { parameters in
+            try parameters.expectCount(2...3)
+            let instance = try parameters.int(0)
+            guard instance >= 1 else {
+                throw XMLRPCFault(code: XMLRPCFault.invalidParameters, message: "parameter 1 (instance) must be at least 1")
+            }
+            let round = try parameters.optionalInt(2) ?? 0
+            guard round >= 0 else {
+                throw XMLRPCFault(code: XMLRPCFault.invalidParameters, message: "parameter 3 (round) must not be negative")
+            }
+            let proposed = try await runtime.propose(instance: InstanceNumber(instance), value: try parameters.string(1),
+                                                     minimumRound: UInt64(round))
+            return .struct(XMLRPCStruct([
+                ("instance", .int(Int(proposed.instance))), ("value", .string(proposed.chosen.text ?? "")),
+                ("ours", .bool(proposed.ours)), ("noop", .bool(proposed.chosen == .noop)),
+                ("node", .int(Int(runtime.member.id))),
+            ]))
+        }
+
+        registry.register(
+            "paxos.read",
+            help: "read([from]): the applied instances of this node, [{instance, value}], from instance `from` (default 1).",
+            signature: [["array"], ["array", "int"]]
+        ) { parameters in
+            try parameters.expectCount(0...1)
+            let from = try parameters.optionalInt(0) ?? 1
+            let entries = await runtime.read(from: InstanceNumber(max(from, 0)))
+            return .array(entries.map { .struct(XMLRPCStruct([("instance", .int(Int($0.instance))), ("value", .string($0.value))])) })
+        }
+
+        registry.register(
+            "paxos.status",
+            help: "status(): {node, address, applied, highestChosen, lines, file, dataDirectory, incarnation, era, pendingSubmits, activeProposals, adminEnabled, members}.",
+            signature: [["struct"]]
+        ) { parameters in
+            try parameters.expectCount(0)
+            let status = await runtime.status()
+            let members: [XMLRPCValue] = cluster.nodes.map {
+                .struct(XMLRPCStruct([("node", .int(Int($0.id))), ("address", .string($0.address))]))
+            }
+            return .struct(XMLRPCStruct([
+                ("node", .int(Int(status.node.rawValue))), ("address", .string(status.address)),
+                ("applied", .int(Int(status.applied))), ("highestChosen", .int(Int(status.highestChosen))),
+                ("lines", .int(status.lines)), ("file", .string(status.file)),
+                ("dataDirectory", .string(status.dataDirectory)), ("incarnation", .int(Int(status.incarnation))),
+                ("era", .int(Int(status.era))), ("pendingSubmits", .int(status.pendingSubmits)),
+                ("activeProposals", .int(status.activeProposals)), ("adminEnabled", .bool(adminEnabled)),
+                ("members", .array(members)),
+            ]))
+        }
+
+        // MARK: Peer method
+
+        registry.register(
+            "paxos.peer",
+            help: "peer(from, era, messages): protocol messages from another node (prepare, promise, accept, accepted, nack, learn, status, catch-up). Answers true at once; replies travel as messages.",
+            signature: [["boolean", "int", "int", "array"]]
+        ) { parameters in
+            try parameters.expectCount(3)
+            let from = try parameters.int(0)
+            let era = try parameters.int(1)
+            guard cluster.node(UInt32(clamping: from)) != nil, era >= 0 else {
+                throw XMLRPCFault(code: XMLRPCFault.invalidParameters, message: "parameter 1 must be a member's node id and parameter 2 an era")
+            }
+            let messages: [Message]
+            do {
+                messages = try parameters.array(2).map(MessageCoding.decode)
+            } catch let error as MessageCoding.DecodingError {
+                throw XMLRPCFault(code: XMLRPCFault.invalidParameters, message: error.description)
+            }
+            await runtime.receive(from: NodeID(UInt32(from)), era: UInt64(era), messages: messages)
+            return .bool(true)
+        }
+
+        // MARK: Admin methods
+
+        func requireAdmin() throws {
+            guard adminEnabled else {
+                throw ApplicationFault.adminDisabled.fault("admin methods are disabled on this node (start it with --enable-admin, or use `paxos cluster`)")
+            }
+        }
+
+        registry.register(
+            "admin.reset",
+            help: "reset(): the seed's restart. Every node back to an empty log and an empty file; the next submit gets instance 1. Returns {era, nodes: [{node, ok, error}]}.",
+            signature: [["struct"]]
+        ) { parameters in
+            try requireAdmin()
+            try parameters.expectCount(0)
+            return try await resetCoordinator.resetCluster()
+        }
+
+        registry.register(
+            "admin.resetLocal",
+            help: "resetLocal(era): empty this node only and move it to `era` (admin.reset calls it on every node).",
+            signature: [["boolean", "int"]]
+        ) { parameters in
+            try requireAdmin()
+            try parameters.expectCount(1)
+            let era = try parameters.int(0)
+            guard era >= 0 else { throw XMLRPCFault(code: XMLRPCFault.invalidParameters, message: "the era must not be negative") }
+            try await runtime.resetLocal(era: UInt64(era))
+            return .bool(true)
+        }
+
+        registry.register(
+            "admin.faultAdd",
+            help: "faultAdd(action, filter): drop or hold this node's outgoing messages matching filter {to, type, instance} (all optional). action is 'drop' or 'hold'. Returns the rule id.",
+            signature: [["int", "string", "struct"]]
+        ) { parameters in
+            try requireAdmin()
+            try parameters.expectCount(1...2)
+            let action = try parameters.string(0)
+            let filter = try parameters.optionalStruct(1) ?? XMLRPCStruct()
+            func intMember(_ name: String) throws -> Int? {
+                guard let value = filter[name] else { return nil }
+                guard case .int(let n) = value, n >= 0 else {
+                    throw XMLRPCFault(code: XMLRPCFault.invalidParameters, message: "filter member '\(name)' must be a non-negative int")
+                }
+                return n
+            }
+            var type: String? = nil
+            if let value = filter["type"] {
+                guard case .string(let text) = value else {
+                    throw XMLRPCFault(code: XMLRPCFault.invalidParameters, message: "filter member 'type' must be a string")
+                }
+                type = text
+            }
+            let to = try intMember("to").map { NodeID(UInt32(clamping: $0)) }
+            let instance = try intMember("instance").map { InstanceNumber($0) }
+            return .int(try await runtime.addFaultRule(action: action, to: to, type: type, instance: instance))
+        }
+
+        registry.register(
+            "admin.faultRelease",
+            help: "faultRelease(rule[, remove]): send what rule `rule` held (0 = every rule); with remove=true the rule goes too. Returns how many messages were released.",
+            signature: [["int", "int"], ["int", "int", "boolean"]]
+        ) { parameters in
+            try requireAdmin()
+            try parameters.expectCount(1...2)
+            let rule = try parameters.int(0)
+            let remove = try parameters.optionalBool(1) ?? true
+            return .int(await runtime.releaseFaultRule(rule == 0 ? nil : rule, remove: remove))
+        }
+
+        registry.register(
+            "admin.acceptorState",
+            help: "acceptorState(instance): this node's acceptor for one instance: {promised, accepted, value, chosen}.",
+            signature: [["struct", "int"]]
+        ) { parameters in
+            try requireAdmin()
+            try parameters.expectCount(1)
+            let instance = InstanceNumber(max(try parameters.int(0), 0))
+            let state = await runtime.acceptorState(instance)
+            let chosen = await runtime.chosenCommand(instance)
+            var answer = XMLRPCStruct()
+            answer["promised"] = .string(state?.promised.description ?? (chosen == nil ? "0.0" : "-"))
+            answer["accepted"] = .string(state?.accepted?.ballot.description ?? "")
+            answer["value"] = .string(state?.accepted?.command.text ?? "")
+            answer["chosen"] = chosen.map { .string($0.text ?? "") } ?? .bool(false)
+            return .struct(answer)
+        }
+    }
+}

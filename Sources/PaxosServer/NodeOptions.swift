@@ -1,0 +1,17 @@
+import PaxosCore
+
+/// How a node process behaves, beyond where it is (that is `ClusterConfiguration`).
+public struct NodeOptions: Sendable {
+    /// A client request that is not answered within this time gets a fault (noQuorum or outcomeUnknown).
+    public var requestDeadlineMilliseconds: UInt64 = 5_000
+    public var valueBytesMax = ValueRules.valueBytesMaxDefault
+    public var phaseTimeoutMilliseconds: UInt64 = 300
+    public var heartbeatMilliseconds: UInt64 = 200
+    public var backoff: PaxosConfiguration.Backoff = .randomizedExponential(baseMilliseconds: 2, maxMilliseconds: 200)
+    /// Admin methods (reset, fault injection); `nil` takes the cluster configuration's setting.
+    public var adminEnabled: Bool? = nil
+    /// The largest XML-RPC request body the node reads (values up to 64 KiB, escaped, in batches).
+    public var requestBodyBytesMax = 4 << 20
+
+    public init() {}
+}

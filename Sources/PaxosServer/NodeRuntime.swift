@@ -1,0 +1,431 @@
+import Foundation
+import Logging
+import PaxosCore
+import PaxosStorage
+import XMLRPC
+
+/// The shell around one `PaxosNode` (DESIGN.md section 2): feeds it events one at a time and
+/// performs the effects of each `Ready` in order — records made durable by the group-commit log
+/// first, then messages, replies, file lines and timers. Being an actor serializes the core.
+public actor NodeRuntime {
+    public let cluster: ClusterConfiguration
+    public let member: ClusterConfiguration.Node
+    public let options: NodeOptions
+    let logger: Logger
+
+    private var core: PaxosNode
+    private let coreConfiguration: PaxosConfiguration
+    private let commitLog: GroupCommitLog
+    private let file: ReplicatedFile
+    private let eraStore: EraStore
+    private var era: UInt64
+    private let peers: [NodeID: PeerLink]
+    private var faults = FaultInjector()
+
+    /// Readys whose records are written but maybe not yet durable, in the order they were made.
+    private var outbox: [(ticket: UInt64, ready: Ready)] = []
+    private var outboxHead = 0
+    private var highestTicketAwaited: UInt64 = 0
+
+    private var timers: [TimerID: (generation: UInt64, task: Task<Void, Never>)] = [:]
+    private var timerGeneration: UInt64 = 0
+
+    /// A waiting client gets the core's reply, or a fault when the shell gives up on it (stop, reset).
+    private var waiters: [RequestID: CheckedContinuation<Result<ClientReply, XMLRPCFault>, Never>] = [:]
+    private var deadlines: [RequestID: Task<Void, Never>] = [:]
+    private var nextRequest: RequestID = 1
+    private var stopping = false
+    /// Messages this node sent itself, delivered by the drain loop (never from inside `perform`).
+    private var localMessages: [Message] = []
+    private var draining = false
+
+    /// Observers of protocol steps (scenarios draw diagrams from them).
+    private var traceLog: [TraceRecord] = []
+    private var traceSequence: UInt64 = 0
+
+    public struct TraceRecord: Sendable {
+        public var sequence: UInt64
+        public var event: TraceEvent
+    }
+
+    init(cluster: ClusterConfiguration, member: ClusterConfiguration.Node, options: NodeOptions,
+         recovered: DurableState, commitLog: GroupCommitLog, file: ReplicatedFile, eraStore: EraStore,
+         era: UInt64, logger: Logger) {
+        self.cluster = cluster
+        self.member = member
+        self.options = options
+        self.logger = logger
+        var configuration = PaxosConfiguration(node: member.nodeID, members: cluster.members)
+        configuration.randomSeed = UInt64.random(in: 1...UInt64.max)
+        configuration.phaseTimeoutMilliseconds = options.phaseTimeoutMilliseconds
+        configuration.heartbeatMilliseconds = options.heartbeatMilliseconds
+        configuration.backoff = options.backoff
+        // Every message, to itself too, passes the fault filter (and the trace) of the shell.
+        configuration.selfDeliveryThroughShell = true
+        self.coreConfiguration = configuration
+        self.core = PaxosNode(configuration: configuration, recovered: recovered)
+        self.commitLog = commitLog
+        self.file = file
+        self.eraStore = eraStore
+        self.era = era
+        var peers: [NodeID: PeerLink] = [:]
+        for node in cluster.nodes where node.id != member.id {
+            peers[node.nodeID] = PeerLink(from: member.nodeID, to: node, logger: logger)
+        }
+        self.peers = peers
+    }
+
+    // MARK: - Life cycle
+
+    /// Rebuilds the replicated file from the log if it is behind or damaged, then starts the core.
+    func start() throws {
+        if try file.rebuild(from: core.fileEntries) {
+            logger.notice("replicated file rebuilt from the log", metadata: ["file": "\(file.path)", "lines": "\(core.fileEntries.count)"])
+        }
+        for peer in peers.values { peer.setEra(era) }
+        step { $0.onStart() }
+        logger.notice("node started", metadata: [
+            "incarnation": "\(core.incarnation)", "applied": "\(core.appliedThrough)", "era": "\(era)",
+        ])
+    }
+
+    /// Graceful stop: refuse new work, answer every waiting client, stop timers and peers.
+    func stop() async {
+        guard !stopping else { return }
+        stopping = true
+        for continuation in waiters.values {
+            continuation.resume(returning: .failure(ApplicationFault.shuttingDown.fault("node \(member.id) is shutting down")))
+        }
+        waiters.removeAll()
+        for deadline in deadlines.values { deadline.cancel() }
+        deadlines.removeAll()
+        for timer in timers.values { timer.task.cancel() }
+        timers.removeAll()
+        for peer in peers.values { await peer.shutdown() }
+        commitLog.close()
+        logger.notice("node stopped")
+    }
+
+    // MARK: - Client requests
+
+    public struct Submitted: Sendable {
+        public var instance: InstanceNumber
+        public var value: String
+    }
+
+    public func submit(_ value: String) async throws -> Submitted {
+        try checkServing()
+        try checkValue(value)
+        switch try await request({ core, request in core.onSubmit(request: request, value: value) }) {
+        case .submitted(_, let instance, let value):
+            return Submitted(instance: instance, value: value)
+        case .failed(_, let failure):
+            throw Self.fault(for: failure)
+        case .proposed:
+            preconditionFailure("a submit is answered as a submit")
+        }
+    }
+
+    public struct Proposed: Sendable {
+        public var instance: InstanceNumber
+        public var chosen: Command
+        public var ours: Bool
+    }
+
+    public func propose(instance: InstanceNumber, value: String, minimumRound: UInt64) async throws -> Proposed {
+        try checkServing()
+        try checkValue(value)
+        guard instance >= 1 else { throw XMLRPCFault(code: XMLRPCFault.invalidParameters, message: "instances are numbered from 1") }
+        let answer = try await request { core, request in
+            core.onPropose(request: request, instance: instance, value: value, minimumRound: minimumRound)
+        }
+        switch answer {
+        case .proposed(_, let instance, let chosen, let ours):
+            return Proposed(instance: instance, chosen: chosen, ours: ours)
+        case .failed(_, let failure):
+            throw Self.fault(for: failure)
+        case .submitted:
+            preconditionFailure("a propose is answered as a propose")
+        }
+    }
+
+    public func read(from start: InstanceNumber) -> [FileEntry] {
+        core.fileEntries.filter { $0.instance >= start }
+    }
+
+    public struct Status: Sendable {
+        public var node: NodeID
+        public var address: String
+        public var applied: InstanceNumber
+        public var highestChosen: InstanceNumber
+        public var lines: Int
+        public var file: String
+        public var dataDirectory: String
+        public var incarnation: UInt64
+        public var era: UInt64
+        public var pendingSubmits: Int
+        public var activeProposals: Int
+    }
+
+    public func status() -> Status {
+        Status(node: member.nodeID, address: member.address, applied: core.appliedThrough,
+               highestChosen: core.highestChosen, lines: core.fileEntries.count, file: file.path,
+               dataDirectory: member.dataDirectory, incarnation: core.incarnation, era: era,
+               pendingSubmits: core.pendingSubmitCount, activeProposals: core.activeProposals)
+    }
+
+    public func acceptorState(_ instance: InstanceNumber) -> AcceptorState? { core.acceptorState(instance) }
+    public func chosenCommand(_ instance: InstanceNumber) -> Command? { core.chosenCommand(instance) }
+    public var currentEra: UInt64 { era }
+
+    public func traces(after sequence: UInt64) -> [TraceRecord] {
+        traceLog.filter { $0.sequence > sequence }
+    }
+
+    // MARK: - Peers
+
+    /// Messages from a peer of the same era (a reset starts a new era; older messages are stale).
+    public func receive(from sender: NodeID, era senderEra: UInt64, messages: [Message]) {
+        guard !stopping, senderEra == era, sender != member.nodeID else { return }
+        for message in messages {
+            step { $0.onMessage(from: sender, message) }
+        }
+    }
+
+    // MARK: - Reset (the lab's "restart")
+
+    /// Empties this node: log (keeping the incarnation, so command ids stay unique), file, and
+    /// state; every waiting client is told. Afterwards the node lives in `newEra`.
+    public func resetLocal(era newEra: UInt64) async throws {
+        try checkServing()
+        for timer in timers.values { timer.task.cancel() }
+        timers.removeAll()
+        for continuation in waiters.values {
+            continuation.resume(returning: .failure(ApplicationFault.resetDuringRequest.fault("the cluster was reset while this request waited")))
+        }
+        waiters.removeAll()
+        for deadline in deadlines.values { deadline.cancel() }
+        deadlines.removeAll()
+        outbox.removeAll()
+        outboxHead = 0
+        for peer in peers.values { peer.clear() }
+        localMessages.removeAll()
+        faults.clear()
+        let incarnation = core.incarnation
+        try commitLog.reset(keepingIncarnation: incarnation)
+        try file.reset()
+        try eraStore.write(newEra)
+        era = newEra
+        for peer in peers.values { peer.setEra(newEra) }
+        var recovered = DurableState()
+        recovered.incarnation = incarnation
+        core = PaxosNode(configuration: coreConfiguration, recovered: recovered)
+        traceLog.removeAll()
+        step { $0.onStart() }
+        logger.notice("node reset", metadata: ["era": "\(newEra)"])
+    }
+
+    // MARK: - Fault injection (admin)
+
+    public func addFaultRule(action: String, to: NodeID?, type: String?, instance: InstanceNumber?) throws -> Int {
+        guard let action = FaultInjector.Action(rawValue: action) else {
+            throw XMLRPCFault(code: XMLRPCFault.invalidParameters, message: "action must be one of: drop, hold")
+        }
+        if let type, !Self.messageKinds.contains(type) {
+            throw XMLRPCFault(code: XMLRPCFault.invalidParameters, message: "type must be one of: \(Self.messageKinds.joined(separator: ", "))")
+        }
+        guard let id = faults.add(action: action, to: to, type: type, instance: instance) else {
+            throw XMLRPCFault(code: XMLRPCFault.invalidParameters, message: "too many fault rules (at most \(FaultInjector.rulesMax))")
+        }
+        return id
+    }
+
+    /// Sends what the rule held (without removing it); with `remove`, the rule goes too. Returns how many were released.
+    public func releaseFaultRule(_ id: Int?, remove: Bool) -> Int {
+        let released = remove ? faults.remove(rule: id) : faults.release(rule: id)
+        deliver(released)
+        return released.count
+    }
+
+    public var heldMessages: Int { faults.held.count }
+
+    static let messageKinds = ["prepare", "promise", "accept", "accepted", "nack", "learn", "status", "catchUpRequest", "catchUpReply"]
+
+    // MARK: - The effect loop
+
+    /// Messages pass the fault filter, then go to their peer; messages to this node come back
+    /// as events (after the drain that sent them, never inside it).
+    private func send(_ envelopes: [Envelope]) {
+        deliver(envelopes.filter { faults.admit($0) })
+    }
+
+    private func deliver(_ envelopes: [Envelope]) {
+        var byPeer: [NodeID: [Message]] = [:]
+        var order: [NodeID] = []
+        for envelope in envelopes {
+            if envelope.to == member.nodeID {
+                localMessages.append(envelope.message)
+                continue
+            }
+            if byPeer[envelope.to] == nil { order.append(envelope.to) }
+            byPeer[envelope.to, default: []].append(envelope.message)
+        }
+        for peer in order { peers[peer]?.enqueue(byPeer[peer]!) }
+        if !localMessages.isEmpty { drainOutbox() }
+    }
+
+
+    /// Runs one event through the core and queues its effects behind its records.
+    private func step(_ event: (inout PaxosNode) -> Ready) {
+        let ready = event(&core)
+        record(ready.trace)
+        let ticket: UInt64
+        do {
+            ticket = try commitLog.append(ready.persist)
+        } catch {
+            failStop("cannot append to the log: \(error)")
+        }
+        outbox.append((ticket, ready))
+        if ticket <= commitLog.durableTicket {
+            drainOutbox()
+        } else if ticket > highestTicketAwaited {
+            highestTicketAwaited = ticket
+            Task {
+                do {
+                    try await self.commitLog.waitUntilDurable(ticket)
+                } catch {
+                    await self.failStop("cannot make the log durable: \(error)")
+                }
+                await self.drainOutbox()
+            }
+        }
+    }
+
+    /// Performs, in order, the effects of every Ready whose records are durable, and delivers the
+    /// messages this node sent itself. Never nested: effects of one Ready are all performed before
+    /// those of the next, so a timer set by one step cannot outlive a later step's cancel.
+    private func drainOutbox() {
+        guard !draining else { return }
+        draining = true
+        defer { draining = false }
+        while true {
+            if outboxHead < outbox.count, outbox[outboxHead].ticket <= commitLog.durableTicket {
+                let ready = outbox[outboxHead].ready
+                outboxHead += 1
+                perform(ready)
+            } else if !localMessages.isEmpty {
+                let message = localMessages.removeFirst()
+                step { $0.onMessage(from: member.nodeID, message) }
+            } else {
+                break
+            }
+        }
+        if outboxHead == outbox.count {
+            outbox.removeAll(keepingCapacity: true)
+            outboxHead = 0
+        }
+    }
+
+    private func perform(_ ready: Ready) {
+        if !ready.applied.isEmpty {
+            do {
+                try file.append(ready.applied)
+            } catch {
+                // The file is a view of the log: the next start rebuilds it.
+                logger.error("cannot append to the replicated file: \(error)", metadata: ["file": "\(file.path)"])
+            }
+        }
+        if !ready.messages.isEmpty {
+            send(ready.messages)
+        }
+        for reply in ready.replies {
+            deadlines.removeValue(forKey: reply.request)?.cancel()
+            waiters.removeValue(forKey: reply.request)?.resume(returning: .success(reply))
+        }
+        for timer in ready.timers {
+            switch timer {
+            case .set(let id, let milliseconds): setTimer(id, afterMilliseconds: milliseconds)
+            case .cancel(let id): timers.removeValue(forKey: id)?.task.cancel()
+            }
+        }
+    }
+
+    private func setTimer(_ id: TimerID, afterMilliseconds milliseconds: UInt64) {
+        timers[id]?.task.cancel()
+        timerGeneration += 1
+        let generation = timerGeneration
+        let task = Task {
+            try? await Task.sleep(nanoseconds: milliseconds * 1_000_000)
+            guard !Task.isCancelled else { return }
+            await self.fire(id, generation: generation)
+        }
+        timers[id] = (generation, task)
+    }
+
+    private func fire(_ id: TimerID, generation: UInt64) {
+        // A timer replaced or cancelled after its sleep ended must not fire.
+        guard !stopping, timers[id]?.generation == generation else { return }
+        timers[id] = nil
+        step { $0.onTimer(id) }
+    }
+
+    /// Registers a waiting client, runs the event, and arms the deadline.
+    private func request(_ event: (inout PaxosNode, RequestID) -> Ready) async throws -> ClientReply {
+        let request = nextRequest
+        nextRequest += 1
+        let deadline = options.requestDeadlineMilliseconds
+        let outcome = await withCheckedContinuation { (continuation: CheckedContinuation<Result<ClientReply, XMLRPCFault>, Never>) in
+            waiters[request] = continuation
+            deadlines[request] = Task {
+                try? await Task.sleep(nanoseconds: deadline * 1_000_000)
+                guard !Task.isCancelled else { return }
+                await self.expire(request)
+            }
+            step { event(&$0, request) }
+        }
+        return try outcome.get()
+    }
+
+    private func expire(_ request: RequestID) {
+        guard waiters[request] != nil else { return }
+        deadlines[request] = nil
+        step { $0.onDeadline(request: request) }
+    }
+
+    private func record(_ events: [TraceEvent]) {
+        for event in events {
+            traceSequence += 1
+            traceLog.append(TraceRecord(sequence: traceSequence, event: event))
+            logger.info("\(event)", metadata: ["node": "\(member.id)", "instance": "\(event.instance)"])
+        }
+        if traceLog.count > Self.traceRecordsMax { traceLog.removeFirst(traceLog.count - Self.traceRecordsMax / 2) }
+    }
+
+    static let traceRecordsMax = 20_000
+
+    private func checkServing() throws {
+        if stopping { throw ApplicationFault.shuttingDown.fault("node \(member.id) is shutting down") }
+    }
+
+    private func checkValue(_ value: String) throws {
+        if let violation = ValueRules.check(value, valueBytesMax: options.valueBytesMax) {
+            throw XMLRPCFault(code: XMLRPCFault.invalidParameters, message: "invalid value: \(violation)")
+        }
+    }
+
+    /// An I/O error on the log leaves the node unable to keep its promises: stop at once rather
+    /// than answer anything more (the lesson of "fsyncgate").
+    private func failStop(_ message: String) -> Never {
+        logger.critical("\(message); stopping the node")
+        fputs("paxos node \(member.id): \(message); stopping\n", stderr)
+        exit(70)
+    }
+
+    static func fault(for failure: SubmitFailure) -> XMLRPCFault {
+        switch failure {
+        case .noQuorum: return ApplicationFault.noQuorum.fault(failure.description)
+        case .outcomeUnknown: return ApplicationFault.outcomeUnknown.fault(failure.description)
+        case .overloaded: return ApplicationFault.overloaded.fault(failure.description)
+        }
+    }
+}

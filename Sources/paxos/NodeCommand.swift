@@ -1,0 +1,58 @@
+import ArgumentParser
+import Foundation
+import Logging
+import PaxosServer
+
+struct NodeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "node",
+        abstract: "Run one node, as the cluster configuration describes it (address, data directory)."
+    )
+
+    @Option(help: "This node's id in the configuration.")
+    var id: UInt32
+
+    @Option(help: "The cluster configuration (the cluster.json that `paxos cluster` writes).")
+    var config: String
+
+    @Flag(help: "Enable admin methods (reset, fault injection) even if the configuration does not.")
+    var enableAdmin = false
+
+    @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
+    var logLevel: String = "info"
+
+    @Option(help: "Milliseconds a client request may wait before it gets a fault.")
+    var requestTimeoutMs: UInt64 = 5_000
+
+    @Option(help: "Milliseconds a proposer waits for a majority before it retries with a higher ballot.")
+    var phaseTimeoutMs: UInt64 = 300
+
+    func validate() throws {
+        guard Logger.Level(rawValue: logLevel) != nil else {
+            throw ValidationError("unknown log level '\(logLevel)'; use trace, debug, info, notice, warning, error or critical")
+        }
+        guard requestTimeoutMs >= 100 else { throw ValidationError("--request-timeout-ms must be at least 100") }
+        guard phaseTimeoutMs >= 10 else { throw ValidationError("--phase-timeout-ms must be at least 10") }
+    }
+
+    func run() async throws {
+        let level = Logger.Level(rawValue: logLevel)!
+        let nodeID = id
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = level
+            handler.metadata["node"] = "\(nodeID)"
+            return handler
+        }
+        var options = NodeOptions()
+        options.requestDeadlineMilliseconds = requestTimeoutMs
+        options.phaseTimeoutMilliseconds = phaseTimeoutMs
+        if enableAdmin { options.adminEnabled = true }
+        do {
+            try await NodeHost.run(configurationPath: config, nodeID: id, options: options, logger: Logger(label: "paxos.node"))
+        } catch {
+            FileHandle.standardError.write(Data("paxos node \(id): \(error)\n".utf8))
+            throw ExitCode(1)
+        }
+    }
+}

@@ -1,0 +1,131 @@
+import Foundation
+import PaxosServer
+import XMLRPC
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A real cluster of `paxos node` processes on 127.0.0.1 for one test: free ports, a temporary
+/// data directory, and cleanup of every process and file when the test ends.
+final class TestCluster: @unchecked Sendable {
+    let cluster: LocalCluster
+    let root: String
+    var configuration: ClusterConfiguration { cluster.configuration }
+
+    /// The `paxos` executable built next to the test bundle.
+    static var executable: String {
+        let testBinary = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+        var directory = URL(fileURLWithPath: testBinary).deletingLastPathComponent()
+        // On Linux the test binary sits in the build directory itself; elsewhere inside a bundle.
+        while !FileManager.default.fileExists(atPath: directory.appendingPathComponent("paxos").path) && directory.path != "/" {
+            directory.deleteLastPathComponent()
+        }
+        return directory.appendingPathComponent("paxos").path
+    }
+
+    init(nodes: Int = 3, nodeArguments: [String] = []) throws {
+        root = FileManager.default.temporaryDirectory.appendingPathComponent("paxos-test-\(UUID().uuidString.prefix(8))").path
+        try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
+        let basePort = try Self.freePortRange(count: nodes)
+        let configuration = ClusterConfiguration.local(nodes: nodes, basePort: basePort, dataDirectory: root)
+        cluster = LocalCluster(configuration: configuration, configurationPath: root + "/cluster.json",
+                               executable: Self.executable,
+                               nodeArguments: ["--log-level", "info"] + nodeArguments)
+    }
+
+    func start() async throws {
+        try cluster.startAll()
+        try await cluster.waitUntilServing(timeoutSeconds: 30)
+    }
+
+    /// Stops every node and removes the data directory.
+    func tearDown() {
+        cluster.stopAll(graceSeconds: 3)
+        try? FileManager.default.removeItem(atPath: root)
+    }
+
+    func node(_ id: UInt32) -> ClusterConfiguration.Node { configuration.node(id)! }
+
+    func client(_ id: UInt32) -> XMLRPCClient {
+        let node = node(id)
+        return XMLRPCClient(host: node.host, port: node.port)
+    }
+
+    func call(_ id: UInt32, _ method: String, _ parameters: [XMLRPCValue] = [], timeoutSeconds: Int = 20) async throws -> XMLRPCValue {
+        let client = client(id)
+        defer { Task { await client.shutdown() } }
+        return try await client.call(method, parameters, timeout: .seconds(timeoutSeconds))
+    }
+
+    func filePath(_ id: UInt32) -> String { node(id).dataDirectory + "/" + NodeHost.replicatedFileName }
+
+    func fileContents(_ id: UInt32) -> String {
+        (try? String(contentsOfFile: filePath(id), encoding: .utf8)) ?? ""
+    }
+
+    func logContents(_ id: UInt32) -> String {
+        (try? String(contentsOfFile: node(id).dataDirectory + "/node.log", encoding: .utf8)) ?? ""
+    }
+
+    var ports: [Int] { configuration.nodes.map(\.port) }
+
+    /// Finds `count` consecutive ports nobody listens on (checked by binding each one).
+    static func freePortRange(count: Int) throws -> Int {
+        for _ in 0..<200 {
+            let base = Int.random(in: 20_000...(60_000 - count))
+            if (base..<(base + count)).allSatisfy(isFree) { return base }
+        }
+        throw ConfigurationError("no free port range found")
+    }
+
+    private static func isFree(_ port: Int) -> Bool {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { return false }
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = in_port_t(UInt16(port).bigEndian)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        return withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0 }
+        }
+    }
+}
+
+/// Waits until `condition` holds, checking every 20 ms, and fails after `seconds`.
+func eventually(_ what: String, within seconds: Double = 15, _ condition: () async throws -> Bool) async throws {
+    let deadline = Date().addingTimeInterval(seconds)
+    while Date() < deadline {
+        if try await condition() { return }
+        try await Task.sleep(nanoseconds: 20_000_000)
+    }
+    throw TimeoutError(description: "timed out after \(seconds) s waiting for: \(what)")
+}
+
+struct TimeoutError: Error, CustomStringConvertible {
+    var description: String
+}
+
+/// Runs a Python 3 script with arguments; returns its exit status and output (stdout and stderr).
+func runPython(_ script: String, arguments: [String] = [], timeoutSeconds: Double = 120) throws -> (status: Int32, output: String) {
+    let outputPath = FileManager.default.temporaryDirectory.appendingPathComponent("paxos-python-\(UUID().uuidString).out").path
+    FileManager.default.createFile(atPath: outputPath, contents: nil)
+    defer { try? FileManager.default.removeItem(atPath: outputPath) }
+    let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: outputPath))
+    defer { try? handle.close() }
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+    process.arguments = ["python3", "-c", script] + arguments
+    process.standardOutput = handle
+    process.standardError = handle
+    try process.run()
+    let deadline = Date().addingTimeInterval(timeoutSeconds)
+    while process.isRunning && Date() < deadline { usleep(20_000) }
+    if process.isRunning {
+        kill(process.processIdentifier, SIGKILL)
+    }
+    process.waitUntilExit()
+    let output = (try? String(contentsOfFile: outputPath, encoding: .utf8)) ?? ""
+    return (process.terminationStatus, output)
+}
