@@ -92,6 +92,7 @@ public struct PaxosNode: Sendable {
         submitByRequest[request] = commandID
         submitQueue.append(commandID)
         startQueuedSubmits()
+        drainLocalInbox()
         return takeReady()
     }
 

@@ -1,0 +1,42 @@
+/// How an `XMLRPCServer` listens and what it tolerates from a connection.
+public struct XMLRPCServerConfiguration: Sendable {
+    public static let bodyBytesMaxDefault = 1 << 20
+    public static let idleTimeoutDefault = Duration.seconds(60)
+    public static let readTimeoutDefault = Duration.seconds(10)
+    public static let backlogDefault = 256
+
+    public var host: String
+    /// 0 picks a free port; `XMLRPCServer.localPort` tells which.
+    public var port: Int
+    /// Larger request bodies are answered 413 and the connection closed, without reading them.
+    public var bodyBytesMax: Int
+    /// A connection with no request in progress is closed after this long.
+    public var idleTimeout: Duration
+    /// A request whose body has not fully arrived this long after its head is answered 408
+    /// and the connection closed (a slow sender must not hold a connection forever).
+    public var readTimeout: Duration
+    /// Request paths served; any other path is answered 404.
+    public var paths: Set<String>
+    public var decodingLimits: XMLRPCDecodingLimits
+    public var backlog: Int
+
+    public init(
+        host: String = "127.0.0.1",
+        port: Int = 0,
+        bodyBytesMax: Int = Self.bodyBytesMaxDefault,
+        idleTimeout: Duration = Self.idleTimeoutDefault,
+        readTimeout: Duration = Self.readTimeoutDefault,
+        paths: Set<String> = ["/RPC2", "/"],
+        decodingLimits: XMLRPCDecodingLimits = .default,
+        backlog: Int = Self.backlogDefault
+    ) {
+        self.host = host
+        self.port = port
+        self.bodyBytesMax = bodyBytesMax
+        self.idleTimeout = idleTimeout
+        self.readTimeout = readTimeout
+        self.paths = paths
+        self.decodingLimits = decodingLimits
+        self.backlog = backlog
+    }
+}

@@ -1,0 +1,231 @@
+import NIOCore
+import NIOHTTP1
+
+/// One HTTP connection of the server: routes each request, collects its body within the
+/// limit, runs the call as a task and writes the answer.
+///
+/// NIO's pipelining handler, ahead of this one, holds back a second request until the answer
+/// to the first is written, so answers leave in request order with no queue here.
+final class XMLRPCServerConnectionHandler: ChannelInboundHandler, RemovableChannelHandler {
+    typealias InboundIn = HTTPServerRequestPart
+    typealias OutboundOut = HTTPServerResponsePart
+
+    private enum State {
+        /// Between requests.
+        case idle
+        /// Collecting the body of a call.
+        case receiving(head: HTTPRequestHead, body: ByteBuffer)
+        /// Reading past a body we will not use (wrong path or method), to answer `status` after it.
+        case discarding(head: HTTPRequestHead, status: HTTPResponseStatus)
+        /// The call is running or its answer is being written.
+        case responding
+        /// An answer that closes the connection has been sent; later parts are ignored.
+        case closing
+    }
+
+    private let configuration: XMLRPCServerConfiguration
+    private let registry: XMLRPCMethodRegistry
+    private var state = State.idle
+    private var idleTimer: Scheduled<Void>?
+    private var readTimer: Scheduled<Void>?
+
+    init(configuration: XMLRPCServerConfiguration, registry: XMLRPCMethodRegistry) {
+        self.configuration = configuration
+        self.registry = registry
+    }
+
+    func channelActive(context: ChannelHandlerContext) {
+        armIdleTimer(context: context)
+        context.fireChannelActive()
+    }
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        if context.channel.isActive { armIdleTimer(context: context) }
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        cancelTimers()
+        context.fireChannelInactive()
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        switch unwrapInboundIn(data) {
+        case .head(let head):
+            onHead(head, context: context)
+        case .body(let part):
+            onBody(part, context: context)
+        case .end:
+            onEnd(context: context)
+        }
+    }
+
+    private func onHead(_ head: HTTPRequestHead, context: ChannelHandlerContext) {
+        guard case .idle = state else { return }
+        idleTimer?.cancel()
+        armReadTimer(context: context)
+        let path = head.uri.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false).first.map(String.init) ?? ""
+        guard configuration.paths.contains(path) else {
+            state = .discarding(head: head, status: .notFound)
+            return
+        }
+        guard head.method == .POST else {
+            state = .discarding(head: head, status: .methodNotAllowed)
+            return
+        }
+        let declaredLength = head.headers.first(name: "content-length").flatMap { Int($0) }
+        if let declaredLength, declaredLength > configuration.bodyBytesMax {
+            rejectTooLarge(head: head, context: context)
+            return
+        }
+        // Reserve what was announced (already known to be within the limit); chunked bodies grow.
+        let body = context.channel.allocator.buffer(capacity: declaredLength ?? 1024)
+        state = .receiving(head: head, body: body)
+    }
+
+    private func onBody(_ part: ByteBuffer, context: ChannelHandlerContext) {
+        guard case .receiving(let head, var body) = state else { return }
+        // Counting as the bytes arrive catches chunked bodies, which announce no length.
+        guard body.readableBytes + part.readableBytes <= configuration.bodyBytesMax else {
+            rejectTooLarge(head: head, context: context)
+            return
+        }
+        state = .responding  // drop our reference so the append does not copy the buffer
+        var part = part
+        body.writeBuffer(&part)
+        state = .receiving(head: head, body: body)
+    }
+
+    private func onEnd(context: ChannelHandlerContext) {
+        readTimer?.cancel()
+        switch state {
+        case .receiving(let head, let body):
+            state = .responding
+            respondToCall(head: head, body: body, context: context)
+        case .discarding(let head, let status):
+            state = .responding
+            var headers = HTTPHeaders()
+            if status == .methodNotAllowed { headers.add(name: "Allow", value: "POST") }
+            write(status: status, extraHeaders: headers, body: Array("\(status.code) \(status.reasonPhrase)\n".utf8),
+                  keepAlive: head.isKeepAlive, head: head, context: context)
+        case .idle, .responding, .closing:
+            break
+        }
+    }
+
+    private func respondToCall(head: HTTPRequestHead, body: ByteBuffer, context: ChannelHandlerContext) {
+        let call: XMLRPCMethodCall
+        do {
+            call = try body.withUnsafeReadableBytes { buffer throws(XMLRPCFault) in
+                try XMLRPCCodec.decodeCall(buffer, limits: configuration.decodingLimits)
+            }
+        } catch {
+            writeXML(XMLRPCCodec.encodeResponse(.fault(error)), head: head, context: context)
+            return
+        }
+        let registry = self.registry
+        context.eventLoop.makeFutureWithTask {
+            XMLRPCCodec.encodeResponse(await registry.dispatch(call))
+        }.assumeIsolated().whenSuccess { [self] document in
+            writeXML(document, head: head, context: context)
+        }
+    }
+
+    private func writeXML(_ document: [UInt8], head: HTTPRequestHead, context: ChannelHandlerContext) {
+        var headers = HTTPHeaders()
+        headers.add(name: "Content-Type", value: "text/xml")
+        write(status: .ok, extraHeaders: headers, body: document, keepAlive: head.isKeepAlive, head: head, context: context)
+    }
+
+    private func rejectTooLarge(head: HTTPRequestHead, context: ChannelHandlerContext) {
+        readTimer?.cancel()
+        state = .closing
+        // The rest of the body is never read: we answer now and close.
+        write(status: .payloadTooLarge, extraHeaders: [:],
+              body: Array("413 request body exceeds \(configuration.bodyBytesMax) bytes\n".utf8),
+              keepAlive: false, head: head, context: context)
+    }
+
+    private func write(
+        status: HTTPResponseStatus, extraHeaders: HTTPHeaders, body: [UInt8], keepAlive: Bool,
+        head: HTTPRequestHead, context: ChannelHandlerContext
+    ) {
+        guard context.channel.isActive else { return }
+        var headers = extraHeaders
+        headers.add(name: "Content-Length", value: String(body.count))
+        if !keepAlive { headers.add(name: "Connection", value: "close") }
+        let responseHead = HTTPResponseHead(version: head.version.major == 1 && head.version.minor == 0 ? .http1_0 : .http1_1,
+                                            status: status, headers: headers)
+        context.write(wrapOutboundOut(.head(responseHead)), promise: nil)
+        var buffer = context.channel.allocator.buffer(capacity: body.count)
+        buffer.writeBytes(body)
+        context.write(wrapOutboundOut(.body(.byteBuffer(buffer))), promise: nil)
+        // Settle our state before writing the end: the pipelining handler may deliver the next
+        // request from inside that write.
+        if keepAlive {
+            if case .responding = state { state = .idle }
+            armIdleTimer(context: context)
+            context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
+        } else {
+            state = .closing
+            context.writeAndFlushPromise(wrapOutboundOut(.end(nil))).assumeIsolated().whenComplete { [self] _ in
+                closeLingering(context: context)
+            }
+        }
+    }
+
+    /// Closing a socket with unread input makes the kernel send a reset, which can destroy the
+    /// answer before the peer reads it (a 413 sent while the body is still arriving). So we
+    /// close our side only, let the peer read and close, and discard what it still sends, for
+    /// at most `lingerTimeout`.
+    private func closeLingering(context: ChannelHandlerContext) {
+        guard context.channel.isActive else { return }
+        context.close(mode: .output, promise: nil)
+        idleTimer?.cancel()
+        let loopBoundContext = NIOLoopBound(context, eventLoop: context.eventLoop)
+        idleTimer = context.eventLoop.assumeIsolated().scheduleTask(in: Self.lingerTimeout) {
+            loopBoundContext.value.close(promise: nil)
+        }
+    }
+
+    static let lingerTimeout = TimeAmount.seconds(2)
+
+    // MARK: Timeouts
+
+    private func armIdleTimer(context: ChannelHandlerContext) {
+        idleTimer?.cancel()
+        let loopBoundContext = NIOLoopBound(context, eventLoop: context.eventLoop)
+        idleTimer = context.eventLoop.assumeIsolated().scheduleTask(in: TimeAmount(configuration.idleTimeout)) {
+            loopBoundContext.value.close(promise: nil)
+        }
+    }
+
+    private func armReadTimer(context: ChannelHandlerContext) {
+        readTimer?.cancel()
+        readTimer = context.eventLoop.assumeIsolated().scheduleTask(in: TimeAmount(configuration.readTimeout)) {
+            [self] in
+            switch state {
+            case .receiving(let head, _), .discarding(let head, _):
+                state = .closing
+                write(status: .requestTimeout, extraHeaders: [:], body: Array("408 request body too slow\n".utf8),
+                      keepAlive: false, head: head, context: context)
+            default:
+                break
+            }
+        }
+    }
+
+    private func cancelTimers() {
+        idleTimer?.cancel()
+        readTimer?.cancel()
+        idleTimer = nil
+        readTimer = nil
+    }
+}
+
+extension ChannelHandlerContext {
+    fileprivate func writeAndFlushPromise(_ data: NIOAny) -> EventLoopFuture<Void> {
+        let promise = eventLoop.makePromise(of: Void.self)
+        writeAndFlush(data, promise: promise)
+        return promise.futureResult
+    }
+}
