@@ -101,7 +101,7 @@ enum NodeMethods {
 
         // MARK: Admin methods
 
-        func requireAdmin() throws {
+        @Sendable func requireAdmin() throws {
             guard adminEnabled else {
                 throw ApplicationFault.adminDisabled.fault("admin methods are disabled on this node (start it with --enable-admin, or use `paxos cluster`)")
             }

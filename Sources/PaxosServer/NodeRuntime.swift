@@ -417,7 +417,7 @@ public actor NodeRuntime {
     /// than answer anything more (the lesson of "fsyncgate").
     private func failStop(_ message: String) -> Never {
         logger.critical("\(message); stopping the node")
-        fputs("paxos node \(member.id): \(message); stopping\n", stderr)
+        FileHandle.standardError.write(Data("paxos node \(member.id): \(message); stopping\n".utf8))
         exit(70)
     }
 

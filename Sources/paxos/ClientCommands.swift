@@ -177,3 +177,8 @@ struct StatusCommand: AsyncParsableCommand {
         if down > 0 { throw ExitCode(1) }
     }
 }
+
+/// Writes a line to standard output at once (print() is block-buffered when output is a file or a pipe).
+func say(_ line: String) {
+    FileHandle.standardOutput.write(Data((line + "\n").utf8))
+}

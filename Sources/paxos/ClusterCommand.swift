@@ -56,7 +56,7 @@ struct ClusterCommand: AsyncParsableCommand {
                                    nodeArguments: ["--log-level", logLevel], inheritOutput: verbose)
         cluster.onUnexpectedExit = { id, status, bySignal in
             let how = bySignal ? "was killed by signal \(status)" : "exited with status \(status)"
-            print("node \(id) \(how); the other nodes keep running. Restart it with:\n  paxos node --id \(id) --config \(configurationPath)")
+            say("node \(id) \(how); the other nodes keep running. Restart it with:\n  paxos node --id \(id) --config \(configurationPath)")
         }
         let signals = SignalWaiter(signals: [SIGINT, SIGTERM])
         try cluster.startAll()
@@ -66,18 +66,18 @@ struct ClusterCommand: AsyncParsableCommand {
             cluster.stopAll()
             throw error
         }
-        print("Paxos cluster of \(nodes) nodes is running (Ctrl-C stops it):")
+        say("Paxos cluster of \(nodes) nodes is running (Ctrl-C stops it):")
         for node in configuration.nodes {
-            print("  node \(node.id)  http://\(node.address)/RPC2  pid \(cluster.pid(of: node.id).map(String.init) ?? "-")  file \(node.dataDirectory)/\(NodeHost.replicatedFileName)")
+            say("  node \(node.id)  http://\(node.address)/RPC2  pid \(cluster.pid(of: node.id).map(String.init) ?? "-")  file \(node.dataDirectory)/\(NodeHost.replicatedFileName)")
         }
-        print("""
+        say("""
             Configuration: \(configurationPath)
             Try:  paxos submit hello --node 127.0.0.1:\(basePort)
                   paxos status --node 127.0.0.1:\(basePort)
                   python3 -c "import xmlrpc.client as x; print(x.ServerProxy('http://127.0.0.1:\(basePort)/RPC2').paxos.submit('hi'))"
             """)
         await signals.wait()
-        print("stopping the cluster")
+        say("stopping the cluster")
         cluster.stopAll()
     }
 }
