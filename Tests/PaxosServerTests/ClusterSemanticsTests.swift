@@ -143,7 +143,7 @@ struct ClusterSemanticsTests {
         for id in [UInt32(1), 2, 3] { try test.cluster.start(node: id) }
         try await test.cluster.waitUntilServing()
         try await eventually("every file holds every acknowledged value") {
-            [1, 2, 3].allSatisfy { id in
+            [UInt32(1), 2, 3].allSatisfy { id in
                 let values = Set(test.fileContents(id).split(separator: "\n").map { String($0.split(separator: " ", maxSplits: 1)[1]) })
                 return values == Set(acknowledged)
             }

@@ -110,7 +110,7 @@ struct TimeoutError: Error, CustomStringConvertible {
 /// Runs a Python 3 script with arguments; returns its exit status and output (stdout and stderr).
 func runPython(_ script: String, arguments: [String] = [], timeoutSeconds: Double = 120) throws -> (status: Int32, output: String) {
     let outputPath = FileManager.default.temporaryDirectory.appendingPathComponent("paxos-python-\(UUID().uuidString).out").path
-    FileManager.default.createFile(atPath: outputPath, contents: nil)
+    _ = FileManager.default.createFile(atPath: outputPath, contents: nil)
     defer { try? FileManager.default.removeItem(atPath: outputPath) }
     let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: outputPath))
     defer { try? handle.close() }
