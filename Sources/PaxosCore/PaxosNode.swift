@@ -27,6 +27,7 @@ public struct PaxosNode: Sendable {
     private var nextSequence: UInt64 = 1
     private var highestRoundSeen: UInt64 = 0
     private var appliedAtLastHeartbeat: InstanceNumber = 0
+    private var highestChosenAtLastHeartbeat: InstanceNumber = 0
     private var random: SplitMix64
 
     // Effects of the step in progress, and messages this node sends to itself.
@@ -437,6 +438,10 @@ public struct PaxosNode: Sendable {
     private mutating func onHeartbeat() {
         ready.timers.append(.set(.heartbeat, afterMilliseconds: configuration.heartbeatMilliseconds))
         broadcastToPeers(.status(appliedThrough: appliedThrough))
+        // Only instances that were gaps at the previous heartbeat already (below what was chosen
+        // then, and nothing applied since) have outlived a whole heartbeat.
+        let gapsBefore = min(highestChosen, highestChosenAtLastHeartbeat)
+        highestChosenAtLastHeartbeat = highestChosen
         guard highestChosen > appliedThrough else {
             appliedAtLastHeartbeat = appliedThrough
             return
@@ -447,7 +452,7 @@ public struct PaxosNode: Sendable {
             // proposal adopts any value accepted there (step 4), so nothing chosen is lost.
             var filled = 0
             var instance = appliedThrough + 1
-            while instance < highestChosen && filled < configuration.gapFillInstancesMax {
+            while instance < gapsBefore && filled < configuration.gapFillInstancesMax {
                 if chosen[instance] == nil && proposers[instance] == nil {
                     proposers[instance] = Proposer(instance: instance, ownCommand: .noop, submit: nil, minimumRound: 0)
                     startPrepare(instance)
