@@ -46,10 +46,11 @@ let package = Package(
             ]
         ),
         .target(name: "PaxosSimulator", dependencies: ["PaxosCore", "PaxosStorage"]),
+        .target(name: "SequenceDiagram"),
         .executableTarget(
             name: "paxos",
             dependencies: [
-                "PaxosCore", "PaxosStorage", "PaxosServer", "PaxosSimulator", "XMLRPC",
+                "PaxosCore", "PaxosStorage", "PaxosServer", "PaxosSimulator", "XMLRPC", "SequenceDiagram",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]

@@ -3,7 +3,7 @@
 /// in order (persist, then everything else). The node never touches a socket, a file or a clock:
 /// the live shell and the simulator drive this same code.
 public struct PaxosNode: Sendable {
-    public let configuration: PaxosConfiguration
+    public private(set) var configuration: PaxosConfiguration
     public var id: NodeID { configuration.node }
 
     // Durable state (mirrored in the log through `Ready.persist`).
@@ -176,6 +176,11 @@ public struct PaxosNode: Sendable {
         }
         drainLocalInbox()
         return takeReady()
+    }
+
+    /// Changes how preempted proposers wait (the lecture's livelock wants no backoff at all).
+    public mutating func setBackoff(_ backoff: PaxosConfiguration.Backoff) {
+        configuration.backoff = backoff
     }
 
     // MARK: - Reading state (for status, read, and the checkers)

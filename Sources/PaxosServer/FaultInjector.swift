@@ -4,23 +4,23 @@ import PaxosCore
 /// (its messages to itself included) when they match a pattern. The lab's scenarios use it to
 /// make the lecture's exact interleaving happen on real processes, instead of sleeping and
 /// hoping. Held messages stay here until released (then they are sent) or cleared.
-struct FaultInjector: Sendable {
-    enum Action: String, Sendable, CaseIterable {
+public struct FaultInjector: Sendable {
+    public enum Action: String, Sendable, CaseIterable {
         case drop
         case hold
     }
 
-    struct Rule: Hashable, Sendable {
-        var id: Int
-        var action: Action
-        var to: NodeID?
-        /// A message kind as `MessageCoding` names it: prepare, promise, accept, accepted, nack, learn, ...
-        var type: String?
-        var instance: InstanceNumber?
+    public struct Rule: Hashable, Sendable {
+        public var id: Int
+        public var action: Action
+        public var to: NodeID?
+        /// A message kind as `Message.kind` names it: prepare, promise, accept, accepted, nack, learn, ...
+        public var type: String?
+        public var instance: InstanceNumber?
 
         func matches(_ message: Message, to destination: NodeID) -> Bool {
             if let to, to != destination { return false }
-            if let type, type != FaultInjector.kind(of: message) { return false }
+            if let type, type != message.kind { return false }
             if let instance, instance != message.instance { return false }
             return true
         }
@@ -78,19 +78,5 @@ struct FaultInjector: Sendable {
     mutating func clear() {
         rules.removeAll()
         held.removeAll()
-    }
-
-    static func kind(of message: Message) -> String {
-        switch message {
-        case .prepare: return "prepare"
-        case .promise: return "promise"
-        case .accept: return "accept"
-        case .accepted: return "accepted"
-        case .nack: return "nack"
-        case .learn: return "learn"
-        case .status: return "status"
-        case .catchUpRequest: return "catchUpRequest"
-        case .catchUpReply: return "catchUpReply"
-        }
     }
 }

@@ -53,7 +53,7 @@ public final class LocalCluster: @unchecked Sendable {
         if !inheritOutput {
             let logPath = node.dataDirectory + "/node.log"
             if !FileManager.default.fileExists(atPath: logPath) {
-                FileManager.default.createFile(atPath: logPath, contents: nil)
+                _ = FileManager.default.createFile(atPath: logPath, contents: nil)
             }
             let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
             handle.seekToEndOfFile()

@@ -171,6 +171,74 @@ enum NodeMethods {
         }
 
         registry.register(
+            "admin.faultClear",
+            help: "faultClear(): remove every fault rule of this node and throw away what they held.",
+            signature: [["boolean"]]
+        ) { parameters in
+            try requireAdmin()
+            try parameters.expectCount(0)
+            await runtime.clearFaults()
+            return .bool(true)
+        }
+
+        registry.register(
+            "admin.faultStatus",
+            help: "faultStatus(): this node's fault rules, [{rule, action, to, type, instance, held}] (0 or '' where a filter member is unset).",
+            signature: [["array"]]
+        ) { parameters in
+            try requireAdmin()
+            try parameters.expectCount(0)
+            return .array(await runtime.faultRules().map { rule, held in
+                .struct(XMLRPCStruct([
+                    ("rule", .int(rule.id)), ("action", .string(rule.action.rawValue)),
+                    ("to", .int(Int(rule.to?.rawValue ?? 0))), ("type", .string(rule.type ?? "")),
+                    ("instance", .int(Int(rule.instance ?? 0))), ("held", .int(held)),
+                ]))
+            })
+        }
+
+        registry.register(
+            "admin.setBackoff",
+            help: "setBackoff(mode): 'randomized' (the default: exponential with jitter) or 'none' (retry at once, as in the lecture's livelock).",
+            signature: [["boolean", "string"]]
+        ) { parameters in
+            try requireAdmin()
+            try parameters.expectCount(1)
+            switch try parameters.string(0) {
+            case "none": await runtime.setBackoff(.none)
+            case "randomized": await runtime.setBackoff(runtime.options.backoff)
+            default: throw XMLRPCFault(code: XMLRPCFault.invalidParameters, message: "mode must be 'none' or 'randomized'")
+            }
+            return .bool(true)
+        }
+
+        registry.register(
+            "admin.events",
+            help: "events(after): what this node observed after sequence number `after`: [{sequence, time (ns since 1970, as a string), kind: 'step'|'message', text, from, to, type, instance, label}].",
+            signature: [["array", "int"]]
+        ) { parameters in
+            try requireAdmin()
+            try parameters.expectCount(1)
+            let after = UInt64(max(try parameters.int(0), 0))
+            let me = Int(runtime.member.id)
+            return .array(await runtime.observations(after: after).map { observation in
+                var s = XMLRPCStruct()
+                s["sequence"] = .int(Int(observation.sequence))
+                s["time"] = .string(String(observation.timeNanoseconds))
+                switch observation.kind {
+                case .step(let event):
+                    s["kind"] = "step"; s["text"] = .string(event.description); s["instance"] = .int(Int(event.instance))
+                    s["from"] = .int(me); s["to"] = .int(me)
+                case .delivered(let from, let message):
+                    s["kind"] = "message"; s["text"] = .string(message.label); s["label"] = .string(message.label)
+                    s["type"] = .string(message.kind); s["instance"] = .int(Int(message.instance ?? 0))
+                    s["from"] = .int(Int(from.rawValue)); s["to"] = .int(me)
+                }
+                return .struct(s)
+            })
+        }
+
+        registry.register(
             "admin.acceptorState",
             help: "acceptorState(instance): this node's acceptor for one instance: {promised, accepted, value, chosen}.",
             signature: [["struct", "int"]]

@@ -39,13 +39,19 @@ public actor NodeRuntime {
     private var localMessages: [Message] = []
     private var draining = false
 
-    /// Observers of protocol steps (scenarios draw diagrams from them).
-    private var traceLog: [TraceRecord] = []
-    private var traceSequence: UInt64 = 0
+    /// What happened here, for scenario printouts and diagrams: protocol steps and delivered
+    /// messages, stamped with wall-clock time so several nodes' records can be merged.
+    private var observations: [Observation] = []
+    private var observationSequence: UInt64 = 0
 
-    public struct TraceRecord: Sendable {
+    public struct Observation: Sendable {
+        public enum Kind: Sendable {
+            case step(TraceEvent)
+            case delivered(from: NodeID, Message)
+        }
         public var sequence: UInt64
-        public var event: TraceEvent
+        public var timeNanoseconds: UInt64
+        public var kind: Kind
     }
 
     init(cluster: ClusterConfiguration, member: ClusterConfiguration.Node, options: NodeOptions,
@@ -178,8 +184,9 @@ public actor NodeRuntime {
     public func chosenCommand(_ instance: InstanceNumber) -> Command? { core.chosenCommand(instance) }
     public var currentEra: UInt64 { era }
 
-    public func traces(after sequence: UInt64) -> [TraceRecord] {
-        traceLog.filter { $0.sequence > sequence }
+    public func observations(after sequence: UInt64) -> [Observation] {
+        guard let first = observations.firstIndex(where: { $0.sequence > sequence }) else { return [] }
+        return Array(observations[first...])
     }
 
     // MARK: - Peers
@@ -188,6 +195,7 @@ public actor NodeRuntime {
     public func receive(from sender: NodeID, era senderEra: UInt64, messages: [Message]) {
         guard !stopping, senderEra == era, sender != member.nodeID else { return }
         for message in messages {
+            if message.isProtocolStep { observe(.delivered(from: sender, message)) }
             step { $0.onMessage(from: sender, message) }
         }
     }
@@ -220,7 +228,7 @@ public actor NodeRuntime {
         var recovered = DurableState()
         recovered.incarnation = incarnation
         core = PaxosNode(configuration: coreConfiguration, recovered: recovered)
-        traceLog.removeAll()
+        observations.removeAll()
         step { $0.onStart() }
         logger.notice("node reset", metadata: ["era": "\(newEra)"])
     }
@@ -248,6 +256,21 @@ public actor NodeRuntime {
     }
 
     public var heldMessages: Int { faults.held.count }
+
+    /// Every rule with how many messages it holds now.
+    public func faultRules() -> [(rule: FaultInjector.Rule, held: Int)] {
+        faults.rules.map { rule in (rule, faults.held.filter { $0.rule == rule.id }.count) }
+    }
+
+    /// Removes every rule and throws away what they held.
+    public func clearFaults() {
+        faults.clear()
+    }
+
+    /// The lecture's livelock needs proposers that retry at once; everything else wants backoff.
+    public func setBackoff(_ backoff: PaxosConfiguration.Backoff) {
+        core.setBackoff(backoff)
+    }
 
     static let messageKinds = ["prepare", "promise", "accept", "accepted", "nack", "learn", "status", "catchUpRequest", "catchUpReply"]
 
@@ -294,9 +317,9 @@ public actor NodeRuntime {
                 do {
                     try await self.commitLog.waitUntilDurable(ticket)
                 } catch {
-                    await self.failStop("cannot make the log durable: \(error)")
+                    self.failStop("cannot make the log durable: \(error)")
                 }
-                await self.drainOutbox()
+                self.drainOutbox()
             }
         }
     }
@@ -315,6 +338,7 @@ public actor NodeRuntime {
                 perform(ready)
             } else if !localMessages.isEmpty {
                 let message = localMessages.removeFirst()
+                if message.isProtocolStep { observe(.delivered(from: member.nodeID, message)) }
                 step { $0.onMessage(from: member.nodeID, message) }
             } else {
                 break
@@ -394,14 +418,24 @@ public actor NodeRuntime {
 
     private func record(_ events: [TraceEvent]) {
         for event in events {
-            traceSequence += 1
-            traceLog.append(TraceRecord(sequence: traceSequence, event: event))
+            observe(.step(event))
             logger.info("\(event)", metadata: ["node": "\(member.id)", "instance": "\(event.instance)"])
         }
-        if traceLog.count > Self.traceRecordsMax { traceLog.removeFirst(traceLog.count - Self.traceRecordsMax / 2) }
     }
 
-    static let traceRecordsMax = 20_000
+    private func observe(_ kind: Observation.Kind) {
+        observationSequence += 1
+        observations.append(Observation(sequence: observationSequence, timeNanoseconds: Self.wallClockNanoseconds(), kind: kind))
+        if observations.count > Self.observationsMax { observations.removeFirst(observations.count - Self.observationsMax / 2) }
+    }
+
+    static let observationsMax = 20_000
+
+    static func wallClockNanoseconds() -> UInt64 {
+        var now = timespec()
+        clock_gettime(CLOCK_REALTIME, &now)
+        return UInt64(now.tv_sec) * 1_000_000_000 + UInt64(now.tv_nsec)
+    }
 
     private func checkServing() throws {
         if stopping { throw ApplicationFault.shuttingDown.fault("node \(member.id) is shutting down") }

@@ -1,0 +1,49 @@
+/// How the lecture's diagrams label a message: "P 3.1", "A 3.1 X", "promise 4.5 (3.1, X)",
+/// "promise 3.1 (–)", "nack 4.5". The live scenarios and the simulator draw with the same words.
+extension Message {
+    public var label: String {
+        switch self {
+        case .prepare(_, let ballot):
+            return "P \(ballot)"
+        case .promise(_, let ballot, let accepted):
+            return "promise \(ballot) " + (accepted.map { "(\($0.ballot), \($0.command))" } ?? "(–)")
+        case .accept(_, let ballot, let command):
+            return "A \(ballot) \(command)"
+        case .accepted(_, let ballot):
+            return "accepted \(ballot)"
+        case .nack(_, _, let promised):
+            return "nack \(promised)"
+        case .learn(_, let command):
+            return "learn \(command)"
+        case .status(let applied):
+            return "status \(applied)"
+        case .catchUpRequest(let from):
+            return "catch-up from \(from)"
+        case .catchUpReply(let entries):
+            return "catch-up \(entries.count) entries"
+        }
+    }
+
+    /// The message kind as the wire and the fault filter name it.
+    public var kind: String {
+        switch self {
+        case .prepare: return "prepare"
+        case .promise: return "promise"
+        case .accept: return "accept"
+        case .accepted: return "accepted"
+        case .nack: return "nack"
+        case .learn: return "learn"
+        case .status: return "status"
+        case .catchUpRequest: return "catchUpRequest"
+        case .catchUpReply: return "catchUpReply"
+        }
+    }
+
+    /// Whether the message belongs to the protocol's seven steps (not anti-entropy).
+    public var isProtocolStep: Bool {
+        switch self {
+        case .status, .catchUpRequest, .catchUpReply: return false
+        default: return true
+        }
+    }
+}
