@@ -34,10 +34,10 @@ public struct DurableState: Hashable, Sendable {
             if (state.accepted?.ballot ?? .zero) <= proposal.ballot { state.accepted = proposal }
             acceptors[instance] = state
         case .chosen(let instance, let command):
+            // The acceptor state stays (what it promised and accepted is part of the story a
+            // scenario prints), but it is never consulted again: any later Prepare or Accept for
+            // a chosen instance is answered with the chosen value.
             chosen[instance] = command
-            // A chosen instance needs no acceptor state: any later Prepare or Accept for it is
-            // answered with the chosen value.
-            acceptors[instance] = nil
         case .round(let round):
             highestRound = max(highestRound, round)
         case .incarnation(let incarnation):

@@ -178,9 +178,11 @@ public struct PaxosNode: Sendable {
         return takeReady()
     }
 
-    /// Changes how preempted proposers wait (the lecture's livelock wants no backoff at all).
-    public mutating func setBackoff(_ backoff: PaxosConfiguration.Backoff) {
+    /// Changes how proposers wait: the lecture's scenarios script every message, so they want
+    /// no phase timeout getting in the way, and the livelock wants no backoff at all.
+    public mutating func setTiming(backoff: PaxosConfiguration.Backoff, phaseTimeoutMilliseconds: UInt64) {
         configuration.backoff = backoff
+        configuration.phaseTimeoutMilliseconds = phaseTimeoutMilliseconds
     }
 
     // MARK: - Reading state (for status, read, and the checkers)
@@ -375,7 +377,6 @@ public struct PaxosNode: Sendable {
         guard chosen[instance] == nil else { return }
         chosen[instance] = command
         highestChosen = max(highestChosen, instance)
-        acceptors[instance] = nil
         ready.persist.append(.chosen(instance: instance, command: command))
         ready.trace.append(trace)
 

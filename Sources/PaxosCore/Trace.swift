@@ -49,3 +49,35 @@ public enum TraceEvent: Hashable, Sendable, CustomStringConvertible {
         }
     }
 }
+
+extension TraceEvent {
+    /// Which of the seven steps of DESIGN.md section 3 this is (a restart after a preemption or
+    /// a timeout belongs to step 7, which sends the proposer back to step 1).
+    public var protocolStep: Int {
+        switch self {
+        case .prepareSent: return 2
+        case .promised, .prepareRefused: return 3
+        case .valueAdopted: return 4
+        case .acceptSent: return 5
+        case .acceptedValue, .acceptRefused: return 6
+        case .chosen, .learned, .preempted, .timedOut: return 7
+        }
+    }
+
+    /// A short name of the step, for filters and diagrams.
+    public var kind: String {
+        switch self {
+        case .prepareSent: return "prepareSent"
+        case .promised: return "promised"
+        case .prepareRefused: return "prepareRefused"
+        case .valueAdopted: return "valueAdopted"
+        case .acceptSent: return "acceptSent"
+        case .acceptedValue: return "accepted"
+        case .acceptRefused: return "acceptRefused"
+        case .preempted: return "preempted"
+        case .timedOut: return "timedOut"
+        case .chosen: return "chosen"
+        case .learned: return "learned"
+        }
+    }
+}

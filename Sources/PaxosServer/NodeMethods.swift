@@ -198,17 +198,23 @@ enum NodeMethods {
         }
 
         registry.register(
-            "admin.setBackoff",
-            help: "setBackoff(mode): 'randomized' (the default: exponential with jitter) or 'none' (retry at once, as in the lecture's livelock).",
-            signature: [["boolean", "string"]]
+            "admin.setTiming",
+            help: "setTiming(backoff[, phaseTimeoutMs]): backoff 'randomized' (the default: exponential with jitter) or 'none' (retry at once, as in the lecture's livelock); the proposer's phase timeout (default: the node's).",
+            signature: [["boolean", "string"], ["boolean", "string", "int"]]
         ) { parameters in
             try requireAdmin()
-            try parameters.expectCount(1)
+            try parameters.expectCount(1...2)
+            let backoff: PaxosConfiguration.Backoff
             switch try parameters.string(0) {
-            case "none": await runtime.setBackoff(.none)
-            case "randomized": await runtime.setBackoff(runtime.options.backoff)
-            default: throw XMLRPCFault(code: XMLRPCFault.invalidParameters, message: "mode must be 'none' or 'randomized'")
+            case "none": backoff = .none
+            case "randomized": backoff = runtime.options.backoff
+            default: throw XMLRPCFault(code: XMLRPCFault.invalidParameters, message: "backoff must be 'none' or 'randomized'")
             }
+            let timeout = try parameters.optionalInt(1) ?? Int(runtime.options.phaseTimeoutMilliseconds)
+            guard (10...600_000).contains(timeout) else {
+                throw XMLRPCFault(code: XMLRPCFault.invalidParameters, message: "phaseTimeoutMs must be 10-600000")
+            }
+            await runtime.setTiming(backoff: backoff, phaseTimeoutMilliseconds: UInt64(timeout))
             return .bool(true)
         }
 
@@ -228,6 +234,7 @@ enum NodeMethods {
                 switch observation.kind {
                 case .step(let event):
                     s["kind"] = "step"; s["text"] = .string(event.description); s["instance"] = .int(Int(event.instance))
+                    s["step"] = .int(event.protocolStep); s["type"] = .string(event.kind)
                     s["from"] = .int(me); s["to"] = .int(me)
                 case .delivered(let from, let message):
                     s["kind"] = "message"; s["text"] = .string(message.label); s["label"] = .string(message.label)

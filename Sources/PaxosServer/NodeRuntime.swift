@@ -268,8 +268,8 @@ public actor NodeRuntime {
     }
 
     /// The lecture's livelock needs proposers that retry at once; everything else wants backoff.
-    public func setBackoff(_ backoff: PaxosConfiguration.Backoff) {
-        core.setBackoff(backoff)
+    public func setTiming(backoff: PaxosConfiguration.Backoff, phaseTimeoutMilliseconds: UInt64) {
+        core.setTiming(backoff: backoff, phaseTimeoutMilliseconds: phaseTimeoutMilliseconds)
     }
 
     static let messageKinds = ["prepare", "promise", "accept", "accepted", "nack", "learn", "status", "catchUpRequest", "catchUpReply"]
