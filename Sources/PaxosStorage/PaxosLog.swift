@@ -131,9 +131,9 @@ public final class PaxosLog: @unchecked Sendable {
             let file = try usableFile()
             do {
                 try file.write(buffer)
-            } catch let error as StorageError {
+            } catch {
                 // A partial write leaves garbage that later records would follow: stop here.
-                failure = error
+                failure = Self.storageError(error, path: path)
                 throw error
             }
             sizeBytes += buffer.count
@@ -145,8 +145,8 @@ public final class PaxosLog: @unchecked Sendable {
         let file = try lock.withLock { try usableFile() }
         do {
             try file.sync()
-        } catch let error as StorageError {
-            lock.withLock { if failure == nil { failure = error } }
+        } catch {
+            lock.withLock { if failure == nil { failure = Self.storageError(error, path: path) } }
             throw error
         }
     }
@@ -166,9 +166,9 @@ public final class PaxosLog: @unchecked Sendable {
                 let (reopened, _) = try fileSystem.openForAppending(path)
                 file = reopened
                 sizeBytes = contents.count
-            } catch let error as StorageError {
+            } catch {
                 // The rename may or may not have happened: which file we would append to is unknown.
-                failure = error
+                failure = Self.storageError(error, path: path)
                 throw error
             }
         }
@@ -180,6 +180,11 @@ public final class PaxosLog: @unchecked Sendable {
             file?.close()
             file = nil
         }
+    }
+
+    /// Errors of a custom FileSystem keep their text.
+    private static func storageError(_ error: any Error, path: String) -> StorageError {
+        error as? StorageError ?? StorageError(kind: .io, path: path, description: "\(path): \(error)")
     }
 
     /// Must be called with `lock` held.
