@@ -15,6 +15,8 @@ public final class PaxosLog: @unchecked Sendable {
     /// What recovery found, for the node's start-up log line.
     public struct Recovery: Hashable, Sendable {
         public var records = 0
+        /// Bytes of whole valid records: the size of the log after recovery.
+        public var validBytes = 0
         /// Bytes of an incomplete or damaged last record that were cut off (0 if none).
         public var droppedTailBytes = 0
         /// Why the tail was dropped, if it was.
@@ -59,6 +61,36 @@ public final class PaxosLog: @unchecked Sendable {
         // A leftover of a reset interrupted before its rename: the reset did not happen.
         try fileSystem.remove(path + FilePaths.temporarySuffix)
 
+        var (records, recovery) = try scan(path: path, fileSystem: fileSystem)
+        let offset = recovery.validBytes
+
+        let (file, created) = try fileSystem.openForAppending(path)
+        do {
+            if recovery.droppedTailBytes > 0 {
+                try file.truncate(to: offset)
+                try file.sync()
+            }
+            if created {
+                recovery.created = true
+                try fileSystem.syncDirectory(directory)
+            }
+        } catch {
+            file.close()
+            throw error
+        }
+        let log = PaxosLog(directory: directory, path: path, fileSystem: fileSystem, file: file, sizeBytes: offset, recovery: recovery)
+        return (log, DurableState(replaying: records))
+    }
+
+    /// The records of the log in `directory`, in order, without changing anything: for tools
+    /// and tests. Throws as `open` does on corruption; a torn tail is left out.
+    public static func readRecords(directory: String, fileSystem: any FileSystem) throws -> [DurableRecord] {
+        try scan(path: FilePaths.join(directory, fileName), fileSystem: fileSystem).records
+    }
+
+    /// Reads the log from the start, stopping at the first invalid record, which is a torn tail
+    /// if nothing valid follows it and corruption otherwise (see WALFormat.validFrameExists).
+    private static func scan(path: String, fileSystem: any FileSystem) throws -> (records: [DurableRecord], recovery: Recovery) {
         let bytes = fileSystem.exists(path) ? try fileSystem.readFile(path) : []
         var recovery = Recovery()
         var records: [DurableRecord] = []
@@ -82,23 +114,8 @@ public final class PaxosLog: @unchecked Sendable {
             }
         }
         recovery.records = records.count
-
-        let (file, created) = try fileSystem.openForAppending(path)
-        do {
-            if recovery.droppedTailBytes > 0 {
-                try file.truncate(to: offset)
-                try file.sync()
-            }
-            if created {
-                recovery.created = true
-                try fileSystem.syncDirectory(directory)
-            }
-        } catch {
-            file.close()
-            throw error
-        }
-        let log = PaxosLog(directory: directory, path: path, fileSystem: fileSystem, file: file, sizeBytes: offset, recovery: recovery)
-        return (log, DurableState(replaying: records))
+        recovery.validBytes = offset
+        return (records, recovery)
     }
 
     /// The size of the log in bytes, as written (not necessarily durable).
@@ -114,9 +131,9 @@ public final class PaxosLog: @unchecked Sendable {
             let file = try usableFile()
             do {
                 try file.write(buffer)
-            } catch let error as StorageError {
+            } catch {
                 // A partial write leaves garbage that later records would follow: stop here.
-                failure = error
+                failure = Self.storageError(error, path: path)
                 throw error
             }
             sizeBytes += buffer.count
@@ -128,8 +145,8 @@ public final class PaxosLog: @unchecked Sendable {
         let file = try lock.withLock { try usableFile() }
         do {
             try file.sync()
-        } catch let error as StorageError {
-            lock.withLock { if failure == nil { failure = error } }
+        } catch {
+            lock.withLock { if failure == nil { failure = Self.storageError(error, path: path) } }
             throw error
         }
     }
@@ -149,9 +166,9 @@ public final class PaxosLog: @unchecked Sendable {
                 let (reopened, _) = try fileSystem.openForAppending(path)
                 file = reopened
                 sizeBytes = contents.count
-            } catch let error as StorageError {
+            } catch {
                 // The rename may or may not have happened: which file we would append to is unknown.
-                failure = error
+                failure = Self.storageError(error, path: path)
                 throw error
             }
         }
@@ -163,6 +180,11 @@ public final class PaxosLog: @unchecked Sendable {
             file?.close()
             file = nil
         }
+    }
+
+    /// Errors of a custom FileSystem keep their text.
+    private static func storageError(_ error: any Error, path: String) -> StorageError {
+        error as? StorageError ?? StorageError(kind: .io, path: path, description: "\(path): \(error)")
     }
 
     /// Must be called with `lock` held.

@@ -75,6 +75,12 @@ public enum WALFormat {
     /// damage, the damage hit bytes that were once followed by more writes: acknowledged data
     /// may be lost, and the node must not guess. Searching every byte position (not trusting the
     /// damaged length) finds the next record even when the damage is in a length field.
+    ///
+    /// The price of never guessing: if a disk persisted the pages of one unsynced multi-page
+    /// write out of order (a hole, then a whole record), the node refuses to start although
+    /// nothing acknowledged was lost; an operator then truncates the log at the named offset.
+    /// Values cannot fake a frame inside a payload: a plausible length has a zero high byte, and
+    /// values contain no NUL (DESIGN.md section 4).
     static func validFrameExists(in bytes: [UInt8], after offset: Int) -> Bool {
         var candidate = offset + 1
         while candidate + headerBytes <= bytes.count {
