@@ -47,10 +47,11 @@ let package = Package(
         ),
         .target(name: "PaxosSimulator", dependencies: ["PaxosCore", "PaxosStorage"]),
         .target(name: "SequenceDiagram"),
+        .target(name: "PaxosLab", dependencies: ["PaxosServer", "XMLRPC", "SequenceDiagram"]),
         .executableTarget(
             name: "paxos",
             dependencies: [
-                "PaxosCore", "PaxosStorage", "PaxosServer", "PaxosSimulator", "XMLRPC", "SequenceDiagram",
+                "PaxosCore", "PaxosStorage", "PaxosServer", "PaxosSimulator", "XMLRPC", "SequenceDiagram", "PaxosLab",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -60,5 +61,6 @@ let package = Package(
         .testTarget(name: "XMLRPCTests", dependencies: ["XMLRPC"]),
         .testTarget(name: "PaxosSimulatorTests", dependencies: ["PaxosSimulator", "PaxosCore", "PaxosStorage"]),
         .testTarget(name: "PaxosServerTests", dependencies: ["PaxosServer", "PaxosCore", "XMLRPC"]),
+        .testTarget(name: "PaxosLabTests", dependencies: ["PaxosLab", "PaxosServer", "SequenceDiagram", "XMLRPC"]),
     ]
 )

@@ -15,7 +15,7 @@ public final class LabCluster: Sendable {
 
     public let nodes: [Node]
     private let clients: [XMLRPCClient]
-    static let callTimeout: Duration = .seconds(15)
+    public static let callTimeout: Duration = .seconds(15)
 
     public init(nodes: [Node]) {
         self.nodes = nodes

@@ -12,7 +12,7 @@ struct PaxosCommand: AsyncParsableCommand {
         subcommands: [
             ClusterCommand.self, NodeCommand.self,
             SubmitCommand.self, ProposeCommand.self, ReadCommand.self, StatusCommand.self, ResetCommand.self,
-            BenchCommand.self,
+            BenchCommand.self, ScenarioCommand.self, ConsoleCommand.self,
         ]
     )
 }
