@@ -12,6 +12,14 @@ public struct PaxosConfiguration: Hashable, Sendable {
     /// Anti-entropy period: status to peers, catch-up and gap filling.
     public var heartbeatMilliseconds: UInt64 = 200
 
+    /// Submits go to one proposer, the lowest-numbered live member, which runs both phases;
+    /// with several proposers at once they preempt each other (Lamport, "Paxos Made Simple" 2.4).
+    public var forwardSubmitsToDistinguishedProposer = true
+    /// A peer not heard from in this many heartbeats is taken for dead by the failure detector.
+    public var peerSilenceHeartbeatsMax: UInt64 = 2
+    /// Heartbeats a forwarded submit may wait before its node proposes it itself.
+    public var forwardPatienceHeartbeats: UInt64 = 3
+
     /// Limits (DESIGN.md section 8: a limit on everything).
     public var proposalsInFlightMax = 64
     public var pendingSubmitsMax = 10_000

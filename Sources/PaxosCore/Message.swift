@@ -13,6 +13,8 @@ public enum Message: Hashable, Sendable {
     case nack(instance: InstanceNumber, ballot: Ballot, promised: Ballot)
     /// Step 7: `command` is chosen for `instance` (the lab's "commit").
     case learn(instance: InstanceNumber, command: Command)
+    /// A client's submit, passed to the distinguished proposer.
+    case forward(command: Command)
     /// Anti-entropy: "I have applied every instance up to `appliedThrough`".
     case status(appliedThrough: InstanceNumber)
     /// Catch-up: "send me what you know to be chosen from `from` on".
@@ -25,7 +27,7 @@ public enum Message: Hashable, Sendable {
         case .prepare(let instance, _), .promise(let instance, _, _), .accept(let instance, _, _),
              .accepted(let instance, _), .nack(let instance, _, _), .learn(let instance, _):
             return instance
-        case .status, .catchUpRequest, .catchUpReply:
+        case .status, .catchUpRequest, .catchUpReply, .forward:
             return nil
         }
     }

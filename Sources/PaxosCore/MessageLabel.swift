@@ -15,6 +15,8 @@ extension Message {
             return "nack \(promised)"
         case .learn(_, let command):
             return "learn \(command)"
+        case .forward(let command):
+            return "forward \(command)"
         case .status(let applied):
             return "status \(applied)"
         case .catchUpRequest(let from):
@@ -33,6 +35,7 @@ extension Message {
         case .accepted: return "accepted"
         case .nack: return "nack"
         case .learn: return "learn"
+        case .forward: return "forward"
         case .status: return "status"
         case .catchUpRequest: return "catchUpRequest"
         case .catchUpReply: return "catchUpReply"

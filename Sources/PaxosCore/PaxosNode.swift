@@ -27,6 +27,10 @@ public struct PaxosNode: Sendable {
     private var nextSequence: UInt64 = 1
     private var highestRoundSeen: UInt64 = 0
     private var appliedAtLastHeartbeat: InstanceNumber = 0
+    /// Heartbeats this node has had, and the last one in which it heard from each peer: the
+    /// clock-free failure detector that picks the distinguished proposer.
+    private var heartbeats: UInt64 = 0
+    private var heardAt: [NodeID: UInt64] = [:]
     private var highestChosenAtLastHeartbeat: InstanceNumber = 0
     private var random: SplitMix64
 
@@ -35,13 +39,16 @@ public struct PaxosNode: Sendable {
     private var localInbox = FIFO<Message>()
 
     private struct PendingSubmit: Hashable, Sendable {
-        var request: RequestID
+        /// The client waiting here, or nil for a submit another node forwarded to us.
+        var request: RequestID?
         var command: Command
         var state: State
         /// Sticky: once an Accept carried the command, a failure can no longer promise it was not chosen.
         var sentInAccept = false
 
         enum State: Hashable, Sendable {
+            /// Sent to the distinguished proposer at heartbeat `since`; taken back if it does not decide it in time.
+            case forwarded(to: NodeID, since: UInt64)
             case queued
             case proposing(InstanceNumber)
             case chosen(InstanceNumber)
@@ -89,8 +96,20 @@ public struct PaxosNode: Sendable {
             return takeReady()
         }
         let commandID = makeCommandID()
-        pendingSubmits[commandID] = PendingSubmit(request: request, command: .value(commandID, value), state: .queued)
+        let command = Command.value(commandID, value)
         submitByRequest[request] = commandID
+        let leader = distinguishedProposer
+        if configuration.forwardSubmitsToDistinguishedProposer && leader != id {
+            // Only one proposer should issue proposals, or competing proposers can preempt each
+            // other forever (Lamport, "Paxos Made Simple", section 2.4). The distinguished
+            // proposer runs both phases for this value; we take it back if it does not decide.
+            // It may have sent an Accept by then, so a failure can no longer say "not chosen".
+            pendingSubmits[commandID] = PendingSubmit(request: request, command: command,
+                                                      state: .forwarded(to: leader, since: heartbeats), sentInAccept: true)
+            send(.forward(command: command), to: leader)
+            return takeReady()
+        }
+        pendingSubmits[commandID] = PendingSubmit(request: request, command: command, state: .queued)
         submitQueue.append(commandID)
         startQueuedSubmits()
         drainLocalInbox()
@@ -126,7 +145,7 @@ public struct PaxosNode: Sendable {
             case .chosen(let instance):
                 // Chosen, only not applied yet (an earlier instance is still unknown here).
                 ready.replies.append(.submitted(request, instance: instance, value: pending.command.text ?? ""))
-            case .queued:
+            case .queued, .forwarded:
                 ready.replies.append(.failed(request, pending.sentInAccept ? .outcomeUnknown : .noQuorum))
             case .proposing(let instance):
                 ready.replies.append(.failed(request, pending.sentInAccept ? .outcomeUnknown : .noQuorum))
@@ -162,6 +181,7 @@ public struct PaxosNode: Sendable {
     /// A message from a peer (or, through the shell, from this node itself).
     public mutating func onMessage(from sender: NodeID, _ message: Message) -> Ready {
         guard configuration.members.contains(sender) else { return takeReady() }
+        heardAt[sender] = heartbeats
         handle(from: sender, message)
         drainLocalInbox()
         return takeReady()
@@ -176,6 +196,11 @@ public struct PaxosNode: Sendable {
         }
         drainLocalInbox()
         return takeReady()
+    }
+
+    /// Whether messages to itself leave in `Ready.messages` (see `PaxosConfiguration`).
+    public mutating func setSelfDeliveryThroughShell(_ enabled: Bool) {
+        configuration.selfDeliveryThroughShell = enabled
     }
 
     /// Changes how proposers wait: the lecture's scenarios script every message, so they want
@@ -224,9 +249,12 @@ public struct PaxosNode: Sendable {
             for entry in entries where chosen[entry.instance] == nil {
                 learn(entry.instance, entry.command, trace: .learned(instance: entry.instance, command: entry.command))
             }
-            if entries.count >= configuration.catchUpEntriesMax {
+            // A reply is bounded in entries and bytes: while answers come, ask for the rest.
+            if (!entries.isEmpty && highestChosen > appliedThrough) || entries.count >= configuration.catchUpEntriesMax {
                 send(.catchUpRequest(from: appliedThrough + 1), to: sender)
             }
+        case .forward(let command):
+            onForward(command)
         }
     }
 
@@ -309,6 +337,7 @@ public struct PaxosNode: Sendable {
                 proposer.submit = nil
                 proposers[instance] = proposer
                 requeue(submit)
+                startQueuedSubmits()
             }
         }
         if let commandID = command.id { pendingSubmits[commandID]?.sentInAccept = true }
@@ -405,9 +434,9 @@ public struct PaxosNode: Sendable {
             let entry = FileEntry(instance: appliedThrough, value: text)
             fileEntries.append(entry)
             ready.applied.append(entry)
-            if let pending = pendingSubmits.removeValue(forKey: commandID) {
-                submitByRequest[pending.request] = nil
-                ready.replies.append(.submitted(pending.request, instance: appliedThrough, value: text))
+            if let pending = pendingSubmits.removeValue(forKey: commandID), let request = pending.request {
+                submitByRequest[request] = nil
+                ready.replies.append(.submitted(request, instance: appliedThrough, value: text))
             }
         }
     }
@@ -439,9 +468,49 @@ public struct PaxosNode: Sendable {
         }
     }
 
+    // MARK: - The distinguished proposer
+
+    /// The lowest-numbered member heard from within the last `peerSilenceHeartbeatsMax`
+    /// heartbeats (this node always counts). Every node computes it from what it hears, so
+    /// nodes may briefly disagree; that costs only duels, never safety.
+    public var distinguishedProposer: NodeID {
+        for member in configuration.members.sorted() {
+            if member == id { return id }
+            if heartbeats - (heardAt[member] ?? 0) <= configuration.peerSilenceHeartbeatsMax { return member }
+        }
+        return id
+    }
+
+    /// A submit forwarded to us: propose it as if a client had sent it here (without a client
+    /// to answer: the originator answers when it applies the command).
+    private mutating func onForward(_ command: Command) {
+        guard let commandID = command.id, !appliedCommands.contains(commandID), pendingSubmits[commandID] == nil,
+              pendingSubmits.count < configuration.pendingSubmitsMax else { return }
+        pendingSubmits[commandID] = PendingSubmit(request: nil, command: command, state: .queued)
+        submitQueue.append(commandID)
+        startQueuedSubmits()
+    }
+
+    /// Submits the distinguished proposer did not decide in time (it died, or the forward was
+    /// lost) are proposed here. The command keeps its identity, so if both end up choosing it,
+    /// it is applied once.
+    private mutating func takeBackForwardedSubmits() {
+        let leader = distinguishedProposer
+        for commandID in pendingSubmits.keys.sorted() {
+            guard case .forwarded(let to, let since) = pendingSubmits[commandID]!.state else { continue }
+            if to != leader || heartbeats - since >= configuration.forwardPatienceHeartbeats {
+                pendingSubmits[commandID]!.state = .queued
+                submitQueue.append(commandID)
+            }
+        }
+        startQueuedSubmits()
+    }
+
     // MARK: - Catch-up and gaps
 
     private mutating func onHeartbeat() {
+        heartbeats += 1
+        takeBackForwardedSubmits()
         ready.timers.append(.set(.heartbeat, afterMilliseconds: configuration.heartbeatMilliseconds))
         broadcastToPeers(.status(appliedThrough: appliedThrough))
         // Only instances that were gaps at the previous heartbeat already (below what was chosen

@@ -11,6 +11,13 @@ public final class LabCluster: Sendable {
         public var address: String
         public var port: Int
         public var name: String { "S\(id)" }
+
+        public init(index: Int, id: Int, address: String, port: Int) {
+            self.index = index
+            self.id = id
+            self.address = address
+            self.port = port
+        }
     }
 
     public let nodes: [Node]

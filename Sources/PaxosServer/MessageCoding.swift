@@ -26,6 +26,8 @@ enum MessageCoding {
             s["type"] = "nack"; s["instance"] = .int(Int(instance)); s["ballot"] = encode(ballot); s["promised"] = encode(promised)
         case .learn(let instance, let command):
             s["type"] = "learn"; s["instance"] = .int(Int(instance)); s["command"] = encode(command)
+        case .forward(let command):
+            s["type"] = "forward"; s["command"] = encode(command)
         case .status(let applied):
             s["type"] = "status"; s["applied"] = .int(Int(applied))
         case .catchUpRequest(let from):
@@ -62,6 +64,8 @@ enum MessageCoding {
             return .nack(instance: try instance(s, "instance"), ballot: try ballot(s["ballot"]), promised: try ballot(s["promised"]))
         case "learn":
             return .learn(instance: try instance(s, "instance"), command: try command(s["command"]))
+        case "forward":
+            return .forward(command: try command(s["command"]))
         case "status":
             return .status(appliedThrough: try instance(s, "applied"))
         case "catchUpRequest":

@@ -66,8 +66,6 @@ public actor NodeRuntime {
         configuration.phaseTimeoutMilliseconds = options.phaseTimeoutMilliseconds
         configuration.heartbeatMilliseconds = options.heartbeatMilliseconds
         configuration.backoff = options.backoff
-        // Every message, to itself too, passes the fault filter (and the trace) of the shell.
-        configuration.selfDeliveryThroughShell = true
         self.coreConfiguration = configuration
         self.core = PaxosNode(configuration: configuration, recovered: recovered)
         self.commitLog = commitLog
@@ -245,12 +243,14 @@ public actor NodeRuntime {
         guard let id = faults.add(action: action, to: to, type: type, instance: instance) else {
             throw XMLRPCFault(code: XMLRPCFault.invalidParameters, message: "too many fault rules (at most \(FaultInjector.rulesMax))")
         }
+        followFaultRules()
         return id
     }
 
     /// Sends what the rule held (without removing it); with `remove`, the rule goes too. Returns how many were released.
     public func releaseFaultRule(_ id: Int?, remove: Bool) -> Int {
         let released = remove ? faults.remove(rule: id) : faults.release(rule: id)
+        followFaultRules()
         deliver(released)
         return released.count
     }
@@ -265,6 +265,14 @@ public actor NodeRuntime {
     /// Removes every rule and throws away what they held.
     public func clearFaults() {
         faults.clear()
+        followFaultRules()
+    }
+
+    /// A node handles its messages to itself inside the core's step (fewer fsyncs on the path
+    /// of every decision), except while fault rules exist: then they leave through the shell
+    /// like any other, so a rule can hold "S1's Accept to itself" and a diagram can draw it.
+    private func followFaultRules() {
+        core.setSelfDeliveryThroughShell(!faults.isEmpty)
     }
 
     /// The lecture's livelock needs proposers that retry at once; everything else wants backoff.
@@ -272,7 +280,7 @@ public actor NodeRuntime {
         core.setTiming(backoff: backoff, phaseTimeoutMilliseconds: phaseTimeoutMilliseconds)
     }
 
-    static let messageKinds = ["prepare", "promise", "accept", "accepted", "nack", "learn", "status", "catchUpRequest", "catchUpReply"]
+    static let messageKinds = ["prepare", "promise", "accept", "accepted", "nack", "learn", "forward", "status", "catchUpRequest", "catchUpReply"]
 
     // MARK: - The effect loop
 

@@ -80,7 +80,7 @@ final class PeerLink: Sendable {
     private static func estimatedBytes(_ message: Message) -> Int {
         let valueBytes: Int
         switch message {
-        case .accept(_, _, let command), .learn(_, let command): valueBytes = command.text?.utf8.count ?? 0
+        case .accept(_, _, let command), .learn(_, let command), .forward(let command): valueBytes = command.text?.utf8.count ?? 0
         case .promise(_, _, let accepted): valueBytes = accepted?.command.text?.utf8.count ?? 0
         case .catchUpReply(let entries): valueBytes = entries.reduce(0) { $0 + ($1.command.text?.utf8.count ?? 0) + 300 }
         default: valueBytes = 0

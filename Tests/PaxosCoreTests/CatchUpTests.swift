@@ -15,7 +15,7 @@ struct CatchUpTests {
     private func clusterWithGapAtNode3() -> Cluster {
         var cluster = Cluster(size: 3)
         cluster.submit("A", at: 1)
-        cluster.deliverAll { !($0.message.kind == .learn && $0.to == node(3)) }
+        cluster.deliverAll { !($0.message.harnessKind == .learn && $0.to == node(3)) }
         cluster.drop(kind(.learn, to: 3))
         cluster.submit("B", at: 1)
         cluster.deliverAll()

@@ -23,11 +23,11 @@ func command(_ text: String, node: UInt32 = 9, incarnation: UInt64 = 1, sequence
 }
 
 enum MessageKind: Hashable, Sendable {
-    case prepare, promise, accept, accepted, nack, learn, status, catchUpRequest, catchUpReply
+    case prepare, promise, accept, accepted, nack, learn, forward, status, catchUpRequest, catchUpReply
 }
 
 extension Message {
-    var kind: MessageKind {
+    var harnessKind: MessageKind {
         switch self {
         case .prepare: return .prepare
         case .promise: return .promise
@@ -35,6 +35,7 @@ extension Message {
         case .accepted: return .accepted
         case .nack: return .nack
         case .learn: return .learn
+        case .forward: return .forward
         case .status: return .status
         case .catchUpRequest: return .catchUpRequest
         case .catchUpReply: return .catchUpReply
@@ -45,7 +46,7 @@ extension Message {
 /// Matches envelopes by kind and, optionally, sender and addressee.
 func kind(_ kind: MessageKind, from sender: UInt32? = nil, to addressee: UInt32? = nil) -> (Envelope) -> Bool {
     { envelope in
-        envelope.message.kind == kind
+        envelope.message.harnessKind == kind
             && (sender.map { envelope.from == NodeID($0) } ?? true)
             && (addressee.map { envelope.to == NodeID($0) } ?? true)
     }

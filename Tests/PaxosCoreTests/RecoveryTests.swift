@@ -123,7 +123,7 @@ struct RecoveryTests {
         #expect(cluster.propose("A", instance: 2, at: 1).sentPrepares.first == ballot(10, 1))
     }
 
-    @Test("DurableState replay: promises only rise, acceptance implies a promise, choice clears the acceptor")
+    @Test("DurableState replay: promises only rise, acceptance implies a promise, choice freezes the acceptor")
     func durableStateReplay() {
         let a = AcceptedProposal(ballot: ballot(2, 1), command: command("A"))
         var state = DurableState(replaying: [
@@ -138,9 +138,9 @@ struct RecoveryTests {
         #expect(state.highestRound == 7)
         #expect(state.incarnation == 3)
         state.apply(.chosen(instance: 2, command: command("A")))
-        #expect(state.acceptors[2] == nil)
+        #expect(state.acceptors[2] == AcceptorState(promised: ballot(2, 1), accepted: a), "kept for the record")
         state.apply(.promised(instance: 2, ballot: ballot(9, 9)))
-        #expect(state.acceptors[2] == nil, "a chosen instance needs no acceptor state")
+        #expect(state.acceptors[2] == AcceptorState(promised: ballot(2, 1), accepted: a), "a chosen instance's acceptor never changes")
         #expect(state.chosen[2] == command("A"))
     }
 }
