@@ -12,6 +12,9 @@ public struct PaxosConfiguration: Hashable, Sendable {
     /// Anti-entropy period: status to peers, catch-up and gap filling.
     public var heartbeatMilliseconds: UInt64 = 200
 
+    /// Rounds reserved by one durable `.round` record (see `PaxosNode.startPrepare`).
+    public var roundReservation: UInt64 = 100
+
     /// Submits go to one proposer, the lowest-numbered live member, which runs both phases;
     /// with several proposers at once they preempt each other (Lamport, "Paxos Made Simple" 2.4).
     public var forwardSubmitsToDistinguishedProposer = true

@@ -7,7 +7,8 @@ public enum DurableRecord: Hashable, Sendable {
     case accepted(instance: InstanceNumber, proposal: AcceptedProposal)
     /// The learner knows `command` is chosen in `instance`.
     case chosen(instance: InstanceNumber, command: Command)
-    /// Step 1: the highest round this node's proposer has used, so a restart never reuses a ballot.
+    /// Step 1: the highest round this node's proposer may have used (rounds are reserved in
+    /// blocks), so a restart never reuses a ballot.
     case round(UInt64)
     /// The node started for the `n`th time; command identifiers of this life carry it.
     case incarnation(UInt64)

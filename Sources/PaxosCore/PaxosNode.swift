@@ -10,6 +10,8 @@ public struct PaxosNode: Sendable {
     private var acceptors: [InstanceNumber: AcceptorState]
     private var chosen: [InstanceNumber: Command]
     private var highestRoundUsed: UInt64
+    /// Rounds up to here may have been used by an earlier life: the durable bound (step 1).
+    private var roundsReservedThrough: UInt64
     public private(set) var incarnation: UInt64
 
     // Learner and state machine: the applied prefix of the log.
@@ -66,6 +68,7 @@ public struct PaxosNode: Sendable {
         self.acceptors = recovered.acceptors
         self.chosen = recovered.chosen
         self.highestRoundUsed = recovered.highestRound
+        self.roundsReservedThrough = recovered.highestRound
         self.incarnation = recovered.incarnation + 1
         self.random = SplitMix64(seed: configuration.randomSeed ^ (recovered.incarnation &* 0x2545_F491_4F6C_DD1D))
         self.highestChosen = recovered.chosen.keys.max() ?? 0
@@ -198,11 +201,6 @@ public struct PaxosNode: Sendable {
         return takeReady()
     }
 
-    /// Whether messages to itself leave in `Ready.messages` (see `PaxosConfiguration`).
-    public mutating func setSelfDeliveryThroughShell(_ enabled: Bool) {
-        configuration.selfDeliveryThroughShell = enabled
-    }
-
     /// Changes how proposers wait: the lecture's scenarios script every message, so they want
     /// no phase timeout getting in the way, and the livelock wants no backoff at all.
     public mutating func setTiming(backoff: PaxosConfiguration.Backoff, phaseTimeoutMilliseconds: UInt64) {
@@ -308,13 +306,18 @@ public struct PaxosNode: Sendable {
 
     // MARK: - Proposer (steps 1, 2, 4, 5, 7)
 
-    /// Steps 1 and 2: a ballot higher than any used or seen (the round is made durable with the
-    /// Prepare), sent to every member, this node included.
+    /// Steps 1 and 2: a ballot higher than any used or seen, sent to every member, this node
+    /// included. A restart must never reuse a round, so rounds are reserved durably in blocks:
+    /// one record (and fsync) per `roundReservation` rounds rather than one per Prepare, which
+    /// lets a Prepare leave without waiting for the disk.
     private mutating func startPrepare(_ instance: InstanceNumber) {
         guard var proposer = proposers[instance] else { return }
         let round = max(max(highestRoundUsed, highestRoundSeen) + 1, proposer.minimumRound)
         highestRoundUsed = round
-        ready.persist.append(.round(round))
+        if round > roundsReservedThrough {
+            roundsReservedThrough = round + max(configuration.roundReservation, 1) - 1
+            ready.persist.append(.round(roundsReservedThrough))
+        }
         proposer.ballot = Ballot(round: round, node: id)
         proposer.phase = .preparing(promises: [:])
         proposers[instance] = proposer

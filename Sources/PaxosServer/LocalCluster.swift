@@ -80,11 +80,14 @@ public final class LocalCluster: @unchecked Sendable {
 
     public var runningNodes: [UInt32] { lock.withLock { processes.keys.sorted() } }
 
-    /// Kills a node with `signal` (SIGKILL by default: no chance to clean up) and waits for it to end.
-    public func kill(node id: UInt32, signal: Int32 = SIGKILL) {
-        guard let process = lock.withLock({ processes.removeValue(forKey: id) }) else { return }
+    /// Kills a node with `signal` (SIGKILL by default: no chance to clean up), waits for it to
+    /// end, and returns its exit status (nil if it was not running).
+    @discardableResult
+    public func kill(node id: UInt32, signal: Int32 = SIGKILL) -> Int32? {
+        guard let process = lock.withLock({ processes.removeValue(forKey: id) }) else { return nil }
         Glibc.kill(process.processIdentifier, signal)
         process.waitUntilExit()
+        return process.terminationStatus
     }
 
     /// SIGTERM to every node (graceful), SIGKILL to any still running after `graceSeconds`.

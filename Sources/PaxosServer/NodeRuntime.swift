@@ -66,6 +66,10 @@ public actor NodeRuntime {
         configuration.phaseTimeoutMilliseconds = options.phaseTimeoutMilliseconds
         configuration.heartbeatMilliseconds = options.heartbeatMilliseconds
         configuration.backoff = options.backoff
+        // Messages to itself leave the core like any other: the node's own promise and
+        // acceptance are then made durable in parallel with the peers' instead of before the
+        // Prepare or Accept leaves, and the fault filter and the diagrams see them.
+        configuration.selfDeliveryThroughShell = true
         self.coreConfiguration = configuration
         self.core = PaxosNode(configuration: configuration, recovered: recovered)
         self.commitLog = commitLog
@@ -243,14 +247,12 @@ public actor NodeRuntime {
         guard let id = faults.add(action: action, to: to, type: type, instance: instance) else {
             throw XMLRPCFault(code: XMLRPCFault.invalidParameters, message: "too many fault rules (at most \(FaultInjector.rulesMax))")
         }
-        followFaultRules()
         return id
     }
 
     /// Sends what the rule held (without removing it); with `remove`, the rule goes too. Returns how many were released.
     public func releaseFaultRule(_ id: Int?, remove: Bool) -> Int {
         let released = remove ? faults.remove(rule: id) : faults.release(rule: id)
-        followFaultRules()
         deliver(released)
         return released.count
     }
@@ -265,14 +267,6 @@ public actor NodeRuntime {
     /// Removes every rule and throws away what they held.
     public func clearFaults() {
         faults.clear()
-        followFaultRules()
-    }
-
-    /// A node handles its messages to itself inside the core's step (fewer fsyncs on the path
-    /// of every decision), except while fault rules exist: then they leave through the shell
-    /// like any other, so a rule can hold "S1's Accept to itself" and a diagram can draw it.
-    private func followFaultRules() {
-        core.setSelfDeliveryThroughShell(!faults.isEmpty)
     }
 
     /// The lecture's livelock needs proposers that retry at once; everything else wants backoff.

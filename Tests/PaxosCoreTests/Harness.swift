@@ -13,6 +13,8 @@ func memberIDs(_ count: Int) -> [NodeID] { (1...count).map { NodeID(UInt32($0)) 
 func configuration(_ raw: UInt32, of count: Int,
                    _ modify: (inout PaxosConfiguration) -> Void = { _ in }) -> PaxosConfiguration {
     var configuration = PaxosConfiguration(node: NodeID(raw), members: memberIDs(count))
+    // The paper's rule, one durable round per Prepare; reservation in blocks has its own test.
+    configuration.roundReservation = 1
     modify(&configuration)
     return configuration
 }
@@ -157,6 +159,7 @@ struct Cluster {
         for member in members {
             var configuration = PaxosConfiguration(node: member, members: members)
             configuration.randomSeed = UInt64(member.rawValue)
+            configuration.roundReservation = 1
             modify(&configuration)
             configurations[member] = configuration
             nodes[member] = PaxosNode(configuration: configuration)

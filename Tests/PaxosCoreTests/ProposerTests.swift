@@ -245,6 +245,21 @@ struct ProposerTests {
         #expect(node1.onPropose(request: 1, instance: 1, value: "C").sentPrepares.first == ballot(6, 1))
     }
 
+    @Test("step 1: rounds are reserved durably in blocks; a restart starts above the whole block")
+    func roundsReservedInBlocks() {
+        var node1 = PaxosNode(configuration: configuration(1, of: 3) { $0.roundReservation = 100 })
+        let first = node1.onPropose(request: 1, instance: 1, value: "A")
+        #expect(first.sentPrepares.first == ballot(1, 1))
+        #expect(first.persist.contains(.round(100)), "one record reserves rounds 1-100")
+        let second = node1.onPropose(request: 2, instance: 2, value: "B")
+        #expect(second.sentPrepares.first == ballot(2, 1))
+        #expect(!second.persist.contains { if case .round = $0 { true } else { false } }, "inside the block: no record, no fsync")
+
+        var restarted = PaxosNode(configuration: configuration(1, of: 3) { $0.roundReservation = 100 },
+                                  recovered: DurableState(replaying: first.persist))
+        #expect(restarted.onPropose(request: 3, instance: 3, value: "C").sentPrepares.first == ballot(101, 1))
+    }
+
     @Test("minimumRound is honoured: asked for round 3, the first ballot is 3.1")
     func minimumRound() {
         var cluster = Cluster(size: 3)

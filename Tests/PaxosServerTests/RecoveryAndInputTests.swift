@@ -117,3 +117,26 @@ struct RecoveryAndInputTests {
         }
     }
 }
+
+@Suite("Live node: shutdown")
+struct ShutdownTests {
+    @Test("SIGTERM and SIGINT stop a node gracefully: it exits 0, and restarted it has its state")
+    func signalsStopGracefully() async throws {
+        let test = try TestCluster()
+        defer { test.tearDown() }
+        try await test.start()
+        _ = try await test.call(1, "paxos.submit", [.string("kept")])
+        try await eventually("every file holds the value") { [1, 2, 3].allSatisfy { test.fileContents($0) == "1 kept\n" } }
+
+        for (node, signal) in [(UInt32(2), SIGTERM), (UInt32(3), SIGINT)] {
+            let status = test.cluster.kill(node: node, signal: signal)
+            #expect(status == 0, "node \(node) exited with \(String(describing: status)) after signal \(signal)")
+            #expect(test.logContents(node).contains("node stopped"))
+        }
+        for node in [UInt32(2), 3] { try test.cluster.start(node: node) }
+        try await test.cluster.waitUntilServing()
+        let status = try await test.call(3, "paxos.status").structValue
+        #expect(status?["applied"]?.intValue == 1)
+        #expect(status?["incarnation"]?.intValue == 2)
+    }
+}
