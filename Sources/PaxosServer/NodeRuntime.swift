@@ -383,7 +383,7 @@ public actor NodeRuntime {
         let task = Task {
             try? await Task.sleep(nanoseconds: milliseconds * 1_000_000)
             guard !Task.isCancelled else { return }
-            await self.fire(id, generation: generation)
+            self.fire(id, generation: generation)
         }
         timers[id] = (generation, task)
     }
@@ -405,7 +405,7 @@ public actor NodeRuntime {
             deadlines[request] = Task {
                 try? await Task.sleep(nanoseconds: deadline * 1_000_000)
                 guard !Task.isCancelled else { return }
-                await self.expire(request)
+                self.expire(request)
             }
             step { event(&$0, request) }
         }

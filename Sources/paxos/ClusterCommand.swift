@@ -46,10 +46,11 @@ struct ClusterCommand: AsyncParsableCommand {
         if FileManager.default.fileExists(atPath: configurationPath),
            let existing = try? ClusterConfiguration.load(path: configurationPath),
            existing.nodes.map(\.id) != configuration.nodes.map(\.id) {
-            throw ValidationError("""
+            printError("""
                 \(configurationPath) describes a cluster of \(existing.nodes.count) nodes; changing the membership of \
                 an existing cluster is not supported. Use another --data-dir, or --nodes \(existing.nodes.count).
                 """)
+            throw ExitCode(64)
         }
         let cluster = LocalCluster(configuration: configuration, configurationPath: configurationPath,
                                    executable: LocalCluster.currentExecutable,
