@@ -10,8 +10,9 @@ public struct NodeOptions: Sendable {
     public var backoff: PaxosConfiguration.Backoff = .randomizedExponential(baseMilliseconds: 2, maxMilliseconds: 200)
     /// Admin methods (reset, fault injection); `nil` takes the cluster configuration's setting.
     public var adminEnabled: Bool? = nil
-    /// The largest XML-RPC request body the node reads (values up to 64 KiB, escaped, in batches).
-    public var requestBodyBytesMax = 4 << 20
+    /// The largest XML-RPC request body the node reads. A 64 KiB value escaped at worst (five
+    /// bytes per byte) fits; peer batches and catch-up replies are sized to fit too.
+    public var requestBodyBytesMax = 1 << 20
 
     public init() {}
 }
