@@ -152,6 +152,21 @@ struct ClusterSemanticsTests {
         #expect(files[0] == files[1] && files[1] == files[2])
     }
 
+    @Test("values of 64 KiB that escape to five times their size replicate and catch up within the message limits")
+    func largeValuesReplicateAndCatchUp() async throws {
+        let test = try TestCluster()
+        defer { test.tearDown() }
+        try await test.start()
+        test.cluster.kill(node: 3)
+        let values = (0..<4).map { i in String(repeating: "&", count: 64 * 1024 - 1) + String(i) }
+        for value in values { _ = try await test.call(1, "paxos.submit", [.string(value)]) }
+        try test.cluster.start(node: 3)
+        try await test.cluster.waitUntilServing(nodes: [3])
+        let expected = values.enumerated().map { "\($0.offset + 1) \($0.element)\n" }.joined()
+        try await eventually("node 3 caught up on every large value", within: 20) { test.fileContents(3) == expected }
+        #expect(test.fileContents(1) == expected)
+    }
+
     @Test("admin.reset empties every node; the next submit gets instance 1")
     func resetEmptiesEveryNode() async throws {
         let test = try TestCluster()
