@@ -6,11 +6,9 @@ import XMLRPC
 enum Benchmark {
     /// A phase-2 "accept" as a node sends it to its peers: about 400 bytes on the wire.
     static let paxosCall = XMLRPCMethodCall(methodName: "paxos.peer", parameters: [[
-        "kind": "accept",
         "instance": 1_234_567,
         "ballot": ["round": 42, "node": 3],
-        "from": 3,
-        "value": "append 'order-000042: 3 x widget @ 19.99 EUR, ship to warehouse 7'",
+        "value": "set order-42 = 3 widgets",
     ]])
 
     static func main() async throws {
