@@ -15,6 +15,8 @@ let package = Package(
         .executable(name: "paxos", targets: ["paxos"]),
         .library(name: "XMLRPC", targets: ["XMLRPC"]),
         .library(name: "PaxosCore", targets: ["PaxosCore"]),
+        .executable(name: "XMLRPCFuzz", targets: ["XMLRPCFuzz"]),
+        .executable(name: "xmlrpc-bench", targets: ["xmlrpc-bench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
@@ -56,6 +58,10 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // libFuzzer target over the XML-RPC decoder (scripts/fuzz-xmlrpc.sh); a replay tool otherwise.
+        .executableTarget(name: "XMLRPCFuzz", dependencies: ["XMLRPC"]),
+        // Prints codec and loopback figures; not a test.
+        .executableTarget(name: "xmlrpc-bench", dependencies: ["XMLRPC"]),
         .testTarget(name: "PaxosCoreTests", dependencies: ["PaxosCore"]),
         .testTarget(name: "PaxosStorageTests", dependencies: ["PaxosStorage", "PaxosCore"]),
         .testTarget(name: "XMLRPCTests", dependencies: ["XMLRPC"]),

@@ -45,6 +45,8 @@ public final class XMLRPCClient: Sendable {
         return try decoded.get()
     }
 
+    var poolIsExhausted: Bool { pool.isExhausted }
+
     /// Closes every connection; calls in progress fail with a transport error.
     public func shutdown() async {
         await pool.shutdown()

@@ -122,6 +122,9 @@ final class XMLRPCConnectionPool: Sendable {
         return state.waiters.removeFirst()
     }
 
+    /// Whether every connection is in use (for tests).
+    var isExhausted: Bool { state.withLock { $0.idle.isEmpty && $0.openCount >= connectionsMax } }
+
     private var isShutDown: Bool { state.withLock { $0.isShutDown } }
 
     func shutdown() async {

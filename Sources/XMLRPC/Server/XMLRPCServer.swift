@@ -61,6 +61,9 @@ public final class XMLRPCServer: Sendable {
     /// The port bound by `start()` (the chosen one when the configuration asked for 0).
     public var localPort: Int { state.withLock { $0.boundPort } }
 
+    /// Connections currently open (for tests and metrics).
+    public var connectionCount: Int { state.withLock { $0.connections.count } }
+
     /// Stops listening and closes every connection, including those with a call in progress.
     public func shutdown() async throws {
         let (listener, connections) = state.withLock { state in
