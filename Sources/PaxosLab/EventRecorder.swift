@@ -23,6 +23,7 @@ actor EventRecorder {
     private var seen: [Int]
     private var poller: Task<Void, Never>?
     private var finished = false
+    private var polling: Task<Void, any Error>?
     /// Steps are printed once they are this old, so that a step fetched late from one node
     /// still prints before later steps of another.
     static let settleNanoseconds: UInt64 = 60_000_000
@@ -66,8 +67,20 @@ actor EventRecorder {
         try await poll(flush: true)
     }
 
-    /// Fetches new events from every node and prints the new steps of this instance in time order.
+    /// Fetches new events from every node and prints the new steps of this instance in time
+    /// order. Polls run one at a time: an actor lets a second call in at every `await`, and two
+    /// interleaved polls would fetch (and record) the same events twice.
     func poll(flush: Bool = true) async throws {
+        let previous = polling
+        let task = Task {
+            _ = try? await previous?.value
+            try await self.pollOnce(flush: flush)
+        }
+        polling = task
+        try await task.value
+    }
+
+    private func pollOnce(flush: Bool) async throws {
         var fresh: [Event] = []
         for node in cluster.nodes.indices {
             let after = seen[node]

@@ -49,7 +49,8 @@ public final class LocalCluster: @unchecked Sendable {
         try FileManager.default.createDirectory(atPath: node.dataDirectory, withIntermediateDirectories: true)
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = ["node", "--id", String(id), "--config", configurationPath] + nodeArguments
+        process.arguments = ["node", "--id", String(id), "--config", configurationPath,
+                             "--exit-with-parent", String(getpid())] + nodeArguments
         if !inheritOutput {
             let logPath = node.dataDirectory + "/node.log"
             if !FileManager.default.fileExists(atPath: logPath) {

@@ -2,14 +2,22 @@ extension SequenceDiagram {
     private static let columnWidth = 150
     private static let rowHeight = 30
     private static let top = 70
-    private static let margin = 40
+    /// Room left of the first lifeline for its notes, and right of the last for the labels of
+    /// its arrows to itself.
+    private static let leftMargin = 70
+    private static let rightMargin = 170
+    private static let bottomMargin = 40
+    /// Roughly the width of one character of the 13-pixel font, for sizing boxes and the canvas.
+    private static let characterWidth = 7
 
     /// The diagram as a standalone SVG document. Every arrow is a `<line class="message …">` with
     /// its label in a `<text class="label">`, so tests (and people) can find them.
     public func svg() -> String {
-        let width = Self.margin * 2 + max(participants.count - 1, 1) * Self.columnWidth
-        let height = Self.top + (events.count + 1) * Self.rowHeight + Self.margin
-        func x(_ participant: Int) -> Int { Self.margin + participant * Self.columnWidth }
+        let lifelinesWidth = Self.leftMargin + max(participants.count - 1, 1) * Self.columnWidth + Self.rightMargin
+        let titleWidth = title.count * (Self.characterWidth + 1) + 40
+        let width = max(lifelinesWidth, titleWidth)
+        let height = Self.top + (events.count + 1) * Self.rowHeight + Self.bottomMargin
+        func x(_ participant: Int) -> Int { Self.leftMargin + participant * Self.columnWidth }
         var out = """
             <svg xmlns="http://www.w3.org/2000/svg" width="\(width)" height="\(height)" viewBox="0 0 \(width) \(height)" font-family="Helvetica, Arial, sans-serif" font-size="13">
             <title>\(escape(title))</title>
@@ -23,7 +31,7 @@ extension SequenceDiagram {
               .message { stroke: #333; stroke-width: 1.4; fill: none; }
               .message.answer { stroke-dasharray: 6 3; }
               .message.refusal { stroke: #c0392b; stroke-dasharray: 2 3; }
-              .label { text-anchor: middle; fill: #111; }
+              .label { text-anchor: middle; fill: #111; paint-order: stroke; stroke: white; stroke-width: 4px; stroke-linejoin: round; }
               .note rect { fill: #d5f5e3; stroke: #1e8449; }
               .note.info rect { fill: #fdf2e9; stroke: #ca6f1e; }
               .note text { text-anchor: middle; font-weight: bold; }
@@ -34,7 +42,7 @@ extension SequenceDiagram {
             """
         for (index, name) in participants.enumerated() {
             out += "<text class=\"participant\" x=\"\(x(index))\" y=\"\(Self.top - 16)\">\(escape(name))</text>\n"
-            out += "<line class=\"lifeline\" x1=\"\(x(index))\" y1=\"\(Self.top - 8)\" x2=\"\(x(index))\" y2=\"\(height - Self.margin / 2)\"/>\n"
+            out += "<line class=\"lifeline\" x1=\"\(x(index))\" y1=\"\(Self.top - 8)\" x2=\"\(x(index))\" y2=\"\(height - Self.bottomMargin / 2)\"/>\n"
         }
         for (row, event) in events.enumerated() {
             let y = Self.top + (row + 1) * Self.rowHeight
@@ -51,7 +59,7 @@ extension SequenceDiagram {
                     out += "<text class=\"label\" x=\"\((x(from) + x(to)) / 2)\" y=\"\(y - 5)\">\(escape(label))</text>\n"
                 }
             case .note(let participant, let text, let style):
-                let boxWidth = max(70, text.count * 8 + 16)
+                let boxWidth = min(max(70, text.count * (Self.characterWidth + 1) + 16), Self.columnWidth - 10)
                 out += "<g class=\"note \(style.rawValue)\"><rect x=\"\(x(participant) - boxWidth / 2)\" y=\"\(y - 17)\" width=\"\(boxWidth)\" height=\"22\" rx=\"6\"/>"
                 out += "<text x=\"\(x(participant))\" y=\"\(y - 2)\">\(escape(text))</text></g>\n"
             }

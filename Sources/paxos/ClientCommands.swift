@@ -42,7 +42,7 @@ struct NodeAddressOptions: ParsableArguments {
 }
 
 func printError(_ message: String) {
-    FileHandle.standardError.write(Data("paxos: \(message)\n".utf8))
+    try? FileHandle.standardError.write(contentsOf: Data("paxos: \(message)\n".utf8))
 }
 
 struct SubmitCommand: AsyncParsableCommand {
@@ -180,5 +180,5 @@ struct StatusCommand: AsyncParsableCommand {
 
 /// Writes a line to standard output at once (print() is block-buffered when output is a file or a pipe).
 func say(_ line: String) {
-    FileHandle.standardOutput.write(Data((line + "\n").utf8))
+    try? FileHandle.standardOutput.write(contentsOf: Data((line + "\n").utf8))
 }

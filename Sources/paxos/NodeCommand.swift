@@ -27,6 +27,9 @@ struct NodeCommand: AsyncParsableCommand {
     @Option(help: "Milliseconds a proposer waits for a majority before it retries with a higher ballot.")
     var phaseTimeoutMs: UInt64 = 300
 
+    @Option(help: "Stop gracefully when the process with this pid is gone (set by the commands that start nodes).")
+    var exitWithParent: Int32?
+
     func validate() throws {
         guard Logger.Level(rawValue: logLevel) != nil else {
             throw ValidationError("unknown log level '\(logLevel)'; use trace, debug, info, notice, warning, error or critical")
@@ -44,6 +47,7 @@ struct NodeCommand: AsyncParsableCommand {
             handler.metadata["node"] = "\(nodeID)"
             return handler
         }
+        if let parent = exitWithParent { watchParent(parent) }
         var options = NodeOptions()
         options.requestDeadlineMilliseconds = requestTimeoutMs
         options.phaseTimeoutMilliseconds = phaseTimeoutMs
@@ -55,4 +59,16 @@ struct NodeCommand: AsyncParsableCommand {
             throw ExitCode(1)
         }
     }
+}
+
+/// Nodes started by `paxos cluster`, a scenario or the benchmark end with the command that
+/// started them, even when it is killed outright: once the parent is gone (the node has been
+/// handed to another process), the node sends itself SIGTERM and shuts down gracefully.
+private func watchParent(_ parent: Int32) {
+    let thread = Thread {
+        while getppid() == parent { usleep(200_000) }
+        kill(getpid(), SIGTERM)
+    }
+    thread.name = "paxos-parent-watch"
+    thread.start()
 }

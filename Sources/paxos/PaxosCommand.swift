@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 
 @main
 struct PaxosCommand: AsyncParsableCommand {
@@ -15,4 +16,11 @@ struct PaxosCommand: AsyncParsableCommand {
             BenchCommand.self, ScenarioCommand.self, ConsoleCommand.self,
         ]
     )
+
+    static func main() async {
+        // A closed pipe (`paxos scenario … | head`) is an error on write, not a silent death
+        // that would leave a temporary cluster behind.
+        signal(SIGPIPE, SIG_IGN)
+        await main(nil)
+    }
 }
