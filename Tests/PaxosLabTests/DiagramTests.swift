@@ -18,7 +18,7 @@ extension LabAcceptanceTests.FiveNodes {
         let drawn = try readSVG(result.diagram)
         #expect(drawn.arrows.count == result.diagram.messageCount, "every arrow has its label")
         #expect(drawn.participants == ["S1", "S2", "S3", "S4", "S5"])
-        #expect(drawn.width == 680 && drawn.height > 0)
+        #expect(drawn.width == 840 && drawn.height > 0, "five lifelines 150 px apart with room for labels on both sides")
     }
 
     @Test("Seen, not chosen: S3 answers P 4.5 with (3.1, X), S5 proposes X, and S1,S2 accept A 3.1 X later")

@@ -40,8 +40,10 @@ final class XMLRPCClientConnectionHandler: ChannelDuplexHandler {
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
         let request = unwrapOutboundIn(data)
         guard pending == nil, context.channel.isActive else {
-            request.responsePromise.fail(XMLRPCTransportError.connectionClosed("connection not usable"))
-            promise?.fail(XMLRPCTransportError.connectionClosed("connection not usable"))
+            // Nothing was written: the caller may safely retry on a new connection (a pooled
+            // connection the server closed while it was idle ends up here).
+            request.responsePromise.fail(ClosedBeforeResponse(reason: "connection not usable"))
+            promise?.fail(ClosedBeforeResponse(reason: "connection not usable"))
             return
         }
         let timer = context.eventLoop.assumeIsolated().scheduleTask(deadline: request.deadline) { [self] in
