@@ -109,6 +109,13 @@ public final class LocalCluster: @unchecked Sendable {
         }
     }
 
+    /// The last lines a node logged, for error messages.
+    public func logTail(of node: ClusterConfiguration.Node, lines: Int = 5) -> String {
+        let log = (try? String(contentsOfFile: node.dataDirectory + "/node.log", encoding: .utf8)) ?? ""
+        let tail = log.split(separator: "\n").suffix(lines).joined(separator: "\n")
+        return tail.isEmpty ? "(its log \(node.dataDirectory)/node.log is empty)" : tail
+    }
+
     /// Waits until the given nodes (all by default) answer `paxos.status`.
     public func waitUntilServing(nodes ids: [UInt32]? = nil, timeoutSeconds: Double = 30) async throws {
         let targets = (ids ?? configuration.nodes.map(\.id)).compactMap { configuration.node($0) }
@@ -118,8 +125,11 @@ public final class LocalCluster: @unchecked Sendable {
             defer { Task { await client.shutdown() } }
             while true {
                 if (try? await client.call("paxos.status", [], timeout: .seconds(1))) != nil { break }
+                if lock.withLock({ processes[node.id] == nil }) {
+                    throw ConfigurationError("node \(node.id) exited before it answered on \(node.address): \(logTail(of: node))")
+                }
                 if Date() > deadline {
-                    throw ConfigurationError("node \(node.id) did not answer on \(node.address) within \(Int(timeoutSeconds)) s (see \(node.dataDirectory)/node.log)")
+                    throw ConfigurationError("node \(node.id) did not answer on \(node.address) within \(Int(timeoutSeconds)) s: \(logTail(of: node))")
                 }
                 try await Task.sleep(nanoseconds: 50_000_000)
             }
