@@ -73,7 +73,7 @@ final class TestCluster: @unchecked Sendable {
     /// Finds `count` consecutive ports nobody listens on (checked by binding each one).
     static func freePortRange(count: Int) throws -> Int {
         for _ in 0..<200 {
-            // Below the ephemeral range (32768 and up on Linux), where port-0 servers and outgoing
+        // Below the ephemeral range (32768 and up on Linux), where port-0 servers and outgoing
         // connections of parallel tests could take a port between this check and the bind.
         let base = Int.random(in: 20_000...(32_000 - count))
             if (base..<(base + count)).allSatisfy(isFree) { return base }
