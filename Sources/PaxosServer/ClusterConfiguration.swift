@@ -35,6 +35,19 @@ public struct ClusterConfiguration: Codable, Hashable, Sendable {
         self.adminEnabled = adminEnabled
     }
 
+    private enum CodingKeys: String, CodingKey {
+        case version, nodes, adminEnabled
+    }
+
+    /// A configuration written by hand may leave `adminEnabled` out: admin methods are then off
+    /// (only `paxos cluster`, for its local lab cluster, writes `true`).
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        version = try container.decode(Int.self, forKey: .version)
+        nodes = try container.decode([Node].self, forKey: .nodes)
+        adminEnabled = try container.decodeIfPresent(Bool.self, forKey: .adminEnabled) ?? false
+    }
+
     /// The embedded default of `paxos cluster`: node i on 127.0.0.1:(basePort + i - 1), its data in `<dataDirectory>/node-i`.
     public static func local(nodes count: Int, basePort: Int, dataDirectory: String) -> ClusterConfiguration {
         let root = URL(fileURLWithPath: dataDirectory).standardizedFileURL.path
