@@ -140,3 +140,23 @@ struct ShutdownTests {
         #expect(status?["incarnation"]?.intValue == 2)
     }
 }
+
+@Suite("Live node: admin methods")
+struct AdminTests {
+    @Test("admin methods answer fault 5 on nodes whose configuration does not enable them; client methods still work")
+    func adminDisabled() async throws {
+        let test = try TestCluster(adminEnabled: false)
+        defer { test.tearDown() }
+        try await test.start()
+        for (method, parameters) in [("admin.reset", [XMLRPCValue]()), ("admin.faultAdd", [.string("drop")]), ("admin.events", [.int(0)])] {
+            await #expect {
+                _ = try await test.call(1, method, parameters)
+            } throws: { error in
+                (error as? XMLRPCFault)?.code == 5
+            }
+        }
+        let answer = try await test.call(2, "paxos.submit", [.string("still fine")])
+        #expect(answer.structValue?["instance"]?.intValue == 1)
+        #expect(try await test.call(3, "paxos.status").structValue?["adminEnabled"]?.boolValue == false)
+    }
+}

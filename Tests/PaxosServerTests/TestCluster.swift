@@ -24,11 +24,12 @@ final class TestCluster: @unchecked Sendable {
         return directory.appendingPathComponent("paxos").path
     }
 
-    init(nodes: Int = 3, nodeArguments: [String] = []) throws {
+    init(nodes: Int = 3, nodeArguments: [String] = [], adminEnabled: Bool = true) throws {
         root = FileManager.default.temporaryDirectory.appendingPathComponent("paxos-test-\(UUID().uuidString.prefix(8))").path
         try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
         let basePort = try Self.freePortRange(count: nodes)
-        let configuration = ClusterConfiguration.local(nodes: nodes, basePort: basePort, dataDirectory: root)
+        var configuration = ClusterConfiguration.local(nodes: nodes, basePort: basePort, dataDirectory: root)
+        configuration.adminEnabled = adminEnabled
         cluster = LocalCluster(configuration: configuration, configurationPath: root + "/cluster.json",
                                executable: Self.executable,
                                nodeArguments: ["--log-level", "info"] + nodeArguments)
