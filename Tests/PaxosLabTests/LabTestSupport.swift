@@ -128,43 +128,14 @@ func makeTemporaryDirectory(_ prefix: String) throws -> String {
     return path
 }
 
-/// Finds `count` consecutive ports nobody listens on (checked by binding each one).
+/// Finds `count` consecutive ports nobody listens on.
 func freePortRange(count: Int) throws -> Int {
-    for _ in 0..<200 {
-        // Below the ephemeral range (32768 and up on Linux), where port-0 servers and outgoing
-        // connections of parallel tests could take a port between this check and the bind.
-        let base = Int.random(in: 20_000...(32_000 - count))
-        if (base..<(base + count)).allSatisfy(portIsFree) { return base }
-    }
-    throw LabError("no free range of \(count) ports found")
-}
-
-private func portIsFree(_ port: Int) -> Bool {
-    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-    guard fd >= 0 else { return false }
-    defer { close(fd) }
-    var address = sockaddr_in()
-    address.sin_family = sa_family_t(AF_INET)
-    address.sin_port = in_port_t(UInt16(port).bigEndian)
-    address.sin_addr.s_addr = inet_addr("127.0.0.1")
-    return withUnsafePointer(to: &address) {
-        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0 }
-    }
+    guard let base = PortProbe.freeRange(count: count) else { throw LabError("no free range of \(count) ports found") }
+    return base
 }
 
 /// Whether anything accepts a TCP connection on 127.0.0.1:`port`.
-func somethingListens(on port: Int) -> Bool {
-    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-    guard fd >= 0 else { return false }
-    defer { close(fd) }
-    var address = sockaddr_in()
-    address.sin_family = sa_family_t(AF_INET)
-    address.sin_port = in_port_t(UInt16(port).bigEndian)
-    address.sin_addr.s_addr = inet_addr("127.0.0.1")
-    return withUnsafePointer(to: &address) {
-        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0 }
-    }
-}
+func somethingListens(on port: Int) -> Bool { PortProbe.somethingListens(on: port) }
 
 /// Waits until `condition` holds, checking every 20 ms; throws after `seconds`.
 func eventually(_ what: String, within seconds: Double = 15, _ condition: () async throws -> Bool) async throws {
