@@ -16,10 +16,40 @@ struct InvariantChecker {
     /// Acknowledged submits: the value must be chosen at the instance the client was told.
     private var acknowledged: [(instance: InstanceNumber, value: String)] = []
 
+    /// Who accepted what, per instance and ballot: the definition of "chosen" (a majority of
+    /// acceptors accepted one ballot), independent of what any proposer believes.
+    private var votes: [InstanceNumber: [Ballot: Votes]] = [:]
+    private var chosenByVotes: [InstanceNumber: Command] = [:]
+    private let quorum: Int
+
+    private struct Votes {
+        var command: Command
+        var acceptors: UInt64 = 0
+    }
+
     private(set) var violation: (property: Property, detail: String)?
 
     init(nodes: Int) {
         learnedByNode = Array(repeating: [:], count: nodes)
+        quorum = nodes / 2 + 1
+    }
+
+    /// Acceptor `node` accepted `command` in `ballot` and is about to say so.
+    mutating func nodeAccepted(_ node: Int, instance: InstanceNumber, ballot: Ballot, command: Command) {
+        var ballotVotes = votes[instance, default: [:]][ballot] ?? Votes(command: command)
+        if ballotVotes.command != command {
+            fail(.agreement, "instance \(instance): ballot \(ballot) carried both \(ballotVotes.command) and \(command)")
+        }
+        ballotVotes.acceptors |= 1 << UInt64(node)
+        votes[instance, default: [:]][ballot] = ballotVotes
+        guard ballotVotes.acceptors.nonzeroBitCount >= quorum else { return }
+        if let earlier = chosenByVotes[instance] {
+            if earlier != command {
+                fail(.agreement, "instance \(instance): a majority accepted \(command) in ballot \(ballot), but \(earlier) was chosen before")
+            }
+        } else {
+            chosenByVotes[instance] = command
+        }
     }
 
     var decisions: Int { learned.count }
@@ -36,6 +66,10 @@ struct InvariantChecker {
     }
 
     private mutating func checkChosen(instance: InstanceNumber, command: Command, by node: Int) {
+        if chosenByVotes[instance] != command {
+            fail(.agreement, "instance \(instance): S\(node + 1) learned \(command), which no majority accepted"
+                + (chosenByVotes[instance].map { " (the majority accepted \($0))" } ?? ""))
+        }
         if let first = learned[instance] {
             if first != command {
                 fail(.agreement, "instance \(instance): S\(node + 1) learned \(command), but \(first) was learned before")

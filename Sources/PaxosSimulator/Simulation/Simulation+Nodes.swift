@@ -34,8 +34,11 @@ extension Simulation {
 
     /// The records of `ready` are durable: its effects happen now.
     private func release(_ ready: Ready, node index: Int) {
-        if trace != nil {
-            for event in ready.trace { trace!.note("S\(index + 1) \(event)") }
+        for event in ready.trace {
+            trace?.note("S\(index + 1) \(event)")
+            if case .acceptedValue(let instance, let ballot, _, let command) = event {
+                checker.nodeAccepted(index, instance: instance, ballot: ballot, command: command)
+            }
         }
         for record in ready.persist {
             if case .chosen(let instance, let command) = record {
