@@ -1,0 +1,42 @@
+import PaxosCore
+import PaxosSimulator
+import Testing
+
+/// The exhaustive search over the real core. The state counts are pinned: a change in the core or
+/// the model that changes them should be noticed and explained, not slip by.
+@Suite struct ModelCheckerTests {
+    /// Without crashes: every interleaving of two proposers over three acceptors, with duplicates.
+    @Test func twoProposersThreeAcceptorsWithoutCrashesHaveNoViolation() {
+        let result = ModelChecker.check(ModelCheckOptions(acceptors: 3, proposers: 2, rounds: 1, crashes: 0))
+        #expect(result.violation == nil)
+        #expect(!result.truncated)
+        #expect(result.states == 23_233)
+        #expect(result.depth == 21)
+    }
+
+    /// The default configuration (`paxos model-check` without options), one crash included.
+    @Test func defaultConfigurationHasNoViolation() {
+        let result = ModelChecker.check(ModelCheckOptions())
+        #expect(result.violation == nil)
+        #expect(!result.truncated)
+        #expect(result.states == 370_174)
+        #expect(result.depth == 24)
+    }
+
+    @Test func aSingleProposerAlwaysGetsItsValueChosenSafely() {
+        let result = ModelChecker.check(ModelCheckOptions(acceptors: 3, proposers: 1, rounds: 2, crashes: 1))
+        #expect(result.violation == nil)
+        #expect(!result.truncated)
+        #expect(result.states > 100)
+    }
+
+    @Test func counterexampleIsAShortestPathAndPrinted() {
+        var options = ModelCheckOptions()
+        options.mutations = [.acceptorAcceptsBelowPromise]
+        let result = ModelChecker.check(options)
+        #expect(result.counterexample.count == result.depth)
+        let text = ModelCheckReport.text(for: result)
+        #expect(text.contains("VIOLATION of agreement"))
+        #expect(text.contains("counterexample (\(result.depth) moves)"))
+    }
+}
