@@ -1,0 +1,86 @@
+/// Little-endian integers and length-prefixed strings: the primitives of the record encoding.
+/// Fixed widths and a fixed byte order, so a log written on one machine reads on any other.
+struct ByteWriter {
+    var bytes: [UInt8] = []
+
+    mutating func write(_ value: UInt8) { bytes.append(value) }
+
+    mutating func write(_ value: UInt32) {
+        for shift in stride(from: 0, to: 32, by: 8) { bytes.append(UInt8(truncatingIfNeeded: value >> UInt32(shift))) }
+    }
+
+    mutating func write(_ value: UInt64) {
+        for shift in stride(from: 0, to: 64, by: 8) { bytes.append(UInt8(truncatingIfNeeded: value >> UInt64(shift))) }
+    }
+
+    /// UTF-8 bytes after their count; the caller bounds the count (a record has a size limit).
+    mutating func write(_ text: String) {
+        let utf8 = Array(text.utf8)
+        write(UInt32(truncatingIfNeeded: utf8.count))
+        bytes.append(contentsOf: utf8)
+    }
+}
+
+/// Why a payload could not be decoded; the reader never traps on bad input.
+public struct RecordDecodingError: Error, CustomStringConvertible, Equatable, Sendable {
+    public var description: String
+    init(_ description: String) { self.description = description }
+}
+
+/// Reads what `ByteWriter` wrote, checking every length against what is left, so garbage
+/// produces an error and never a crash or a huge allocation.
+struct ByteReader {
+    private let bytes: ArraySlice<UInt8>
+    private var position: Int
+
+    init(_ bytes: ArraySlice<UInt8>) {
+        self.bytes = bytes
+        self.position = bytes.startIndex
+    }
+
+    var remaining: Int { bytes.endIndex - position }
+
+    mutating func readByte(_ field: String) throws(RecordDecodingError) -> UInt8 {
+        try need(1, field)
+        defer { position += 1 }
+        return bytes[position]
+    }
+
+    mutating func readUInt32(_ field: String) throws(RecordDecodingError) -> UInt32 {
+        try need(4, field)
+        var value: UInt32 = 0
+        for index in 0..<4 { value |= UInt32(bytes[position + index]) << UInt32(8 * index) }
+        position += 4
+        return value
+    }
+
+    mutating func readUInt64(_ field: String) throws(RecordDecodingError) -> UInt64 {
+        try need(8, field)
+        var value: UInt64 = 0
+        for index in 0..<8 { value |= UInt64(bytes[position + index]) << UInt64(8 * index) }
+        position += 8
+        return value
+    }
+
+    mutating func readString(_ field: String) throws(RecordDecodingError) -> String {
+        let count = Int(try readUInt32("length of \(field)"))
+        try need(count, field)
+        let utf8 = bytes[position..<(position + count)]
+        position += count
+        guard let text = String(validating: utf8, as: UTF8.self) else {
+            throw RecordDecodingError("\(field) is not valid UTF-8")
+        }
+        return text
+    }
+
+    /// A payload must be consumed exactly: extra bytes mean a format this version does not know.
+    func expectEnd() throws(RecordDecodingError) {
+        if remaining != 0 { throw RecordDecodingError("\(remaining) unexpected bytes after the record") }
+    }
+
+    private func need(_ count: Int, _ field: String) throws(RecordDecodingError) {
+        if count > remaining {
+            throw RecordDecodingError("\(field) needs \(count) bytes, only \(remaining) left")
+        }
+    }
+}

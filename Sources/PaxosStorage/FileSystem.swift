@@ -1,0 +1,74 @@
+/// The disk as the log sees it, so the same log code runs on a real disk (`PosixFileSystem`)
+/// and on the simulator's disk (`InMemoryFileSystem`), whose crashes lose what was not synced.
+///
+/// The operations are the few whose durability rules matter, with POSIX meaning:
+/// data reaches the disk only through `AppendableFile.sync()`, and a created, renamed or removed
+/// name only through `syncDirectory` of its parent.
+public protocol FileSystem: AnyObject, Sendable {
+    func exists(_ path: String) -> Bool
+    /// Creates `path` and any missing parents; succeeds if it already exists.
+    func createDirectory(_ path: String) throws
+    /// The whole content of a file.
+    func readFile(_ path: String) throws -> [UInt8]
+    /// Opens `path` for appending, creating it if missing. `created` tells the caller it must
+    /// sync the parent directory before relying on the file surviving a crash.
+    func openForAppending(_ path: String) throws -> (file: any AppendableFile, created: Bool)
+    /// Atomically replaces `destination` by `source` (POSIX rename).
+    func rename(_ source: String, to destination: String) throws
+    /// Removes a file; succeeds if it does not exist.
+    func remove(_ path: String) throws
+    /// Makes the names in `directory` (created, renamed, removed files) durable.
+    func syncDirectory(_ path: String) throws
+}
+
+/// An open file that only grows (or is cut back by recovery).
+public protocol AppendableFile: AnyObject {
+    var path: String { get }
+    /// Writes `bytes` at the end of the file: visible to readers, not yet durable.
+    func write(_ bytes: [UInt8]) throws
+    /// Makes every byte written so far durable (fdatasync). Safe to call while another thread
+    /// writes: the sync covers at least what was written before it started.
+    func sync() throws
+    /// Cuts the file to `size` bytes (recovery drops a torn tail); durable after `sync()`.
+    func truncate(to size: Int) throws
+    func close()
+}
+
+extension FileSystem {
+    /// Replaces the content of `path` so that a crash leaves either the old or the new content,
+    /// never a mix: write a temporary file, sync it, rename it over `path`, sync the directory.
+    public func replaceAtomically(_ path: String, with contents: [UInt8]) throws {
+        let temporary = path + FilePaths.temporarySuffix
+        try remove(temporary)
+        let (file, _) = try openForAppending(temporary)
+        do {
+            try file.write(contents)
+            try file.sync()
+            file.close()
+        } catch {
+            file.close()
+            throw error
+        }
+        try rename(temporary, to: path)
+        try syncDirectory(FilePaths.parent(of: path))
+    }
+}
+
+/// Path arithmetic shared by both file systems (plain strings: Foundation's URL is not needed).
+public enum FilePaths {
+    /// Appended to a file's name while its replacement is being written.
+    public static let temporarySuffix = ".tmp"
+
+    /// The directory holding `path` ("/a/b" -> "/a", "b" -> ".", "/b" -> "/").
+    public static func parent(of path: String) -> String {
+        var trimmed = Substring(path)
+        while trimmed.count > 1, trimmed.hasSuffix("/") { trimmed = trimmed.dropLast() }
+        guard let slash = trimmed.lastIndex(of: "/") else { return "." }
+        if slash == trimmed.startIndex { return "/" }
+        return String(trimmed[..<slash])
+    }
+
+    public static func join(_ directory: String, _ name: String) -> String {
+        directory.hasSuffix("/") ? directory + name : directory + "/" + name
+    }
+}

@@ -1,0 +1,260 @@
+import Foundation
+
+/// A deterministic disk in memory for the simulator and the tests, which can lose power.
+///
+/// It keeps two versions of everything: what the operating system shows (`content`, the names
+/// of the directory) and what the disk holds (`durable`, the durable names). `sync()` of a file
+/// copies its content to the disk; `syncDirectory` copies the names of that directory. A
+/// `crash()` throws away everything else, as a power loss does under POSIX's weakest promise:
+/// unsynced bytes are lost, and a file created or renamed without a directory sync vanishes or
+/// keeps its old name, even if its own data was synced.
+///
+/// Simplification: directories themselves are durable as soon as they are created.
+public final class InMemoryFileSystem: FileSystem, @unchecked Sendable {
+    /// What the file system did, for a simulator's figures and for tests counting fsyncs.
+    public struct Statistics: Hashable, Sendable {
+        public var writes = 0
+        public var bytesWritten = 0
+        public var fileSyncs = 0
+        public var directorySyncs = 0
+        public var renames = 0
+        public var crashes = 0
+    }
+
+    /// A file's identity: two names can lead to one inode between a rename and a crash.
+    final class Inode {
+        var content: [UInt8] = []
+        var durable: [UInt8] = []
+    }
+
+    /// The most recent write, which a crash may tear; forgotten once synced.
+    private struct Write {
+        var inode: Inode
+        var offset: Int
+        var count: Int
+    }
+
+    // Guards everything below: the group-commit thread syncs while tasks append.
+    private let lock = NSLock()
+    private var names: [String: Inode] = [:]
+    private var durableNames: [String: Inode] = [:]
+    private var directories: Set<String> = ["/", "."]
+    private var lastWrite: Write?
+    private var syncFailuresToInject = 0
+    private var statisticsStorage = Statistics()
+    /// Bumped by every crash: handles opened before it refuse to work, as a dead process's would.
+    private var epoch = 0
+
+    public init() {}
+
+    public var statistics: Statistics { lock.withLock { statisticsStorage } }
+
+    // MARK: Faults
+
+    /// Power loss: every byte not yet synced is lost, files whose directory was not synced after
+    /// their creation or rename vanish or keep their old name, and open handles die.
+    ///
+    /// `tearLastWrite: true` (or any `tornBytes`) instead keeps a prefix of the last unsynced write:
+    /// `tornBytes` of it (default: half), and with it the unsynced writes to the same file that
+    /// preceded it, as a disk that writes in order and loses power in the middle of a write.
+    public func crash(tearLastWrite: Bool = false, tornBytes: Int? = nil) {
+        lock.withLock {
+            epoch += 1
+            statisticsStorage.crashes += 1
+            names = durableNames
+            let tear = (tearLastWrite || tornBytes != nil) ? lastWrite : nil
+            var survivors: [ObjectIdentifier: Inode] = [:]
+            for inode in names.values { survivors[ObjectIdentifier(inode)] = inode }
+            for inode in survivors.values {
+                if let tear, tear.inode === inode {
+                    let kept = min(max(tornBytes ?? tear.count / 2, 0), tear.count)
+                    inode.content = Array(inode.content[0..<min(tear.offset + kept, inode.content.count)])
+                    inode.durable = inode.content
+                } else {
+                    inode.content = inode.durable
+                }
+            }
+            lastWrite = nil
+        }
+    }
+
+    /// The size of the last write if a crash would tear it (it is not synced yet).
+    public var lastUnsyncedWriteByteCount: Int? { lock.withLock { lastWrite?.count } }
+
+    /// Flips every bit of one byte, on the disk and in what readers see.
+    public func flipByte(path: String, offset: Int) {
+        lock.withLock {
+            guard let inode = names[path] else { preconditionFailure("flipByte: no file \(path)") }
+            precondition(offset >= 0 && offset < inode.content.count, "flipByte: offset \(offset) outside \(path)")
+            inode.content[offset] ^= 0xFF
+            if offset < inode.durable.count { inode.durable[offset] ^= 0xFF }
+        }
+    }
+
+    /// Replaces a file's content, durably, as another program or a bad disk would.
+    public func overwrite(path: String, with contents: [UInt8]) {
+        lock.withLock {
+            let inode = names[path] ?? Inode()
+            inode.content = contents
+            inode.durable = contents
+            names[path] = inode
+            durableNames[path] = inode
+            if lastWrite?.inode === inode { lastWrite = nil }
+        }
+    }
+
+    /// The next `count` file syncs fail with EIO, as a dying disk's would.
+    public func injectSyncFailures(_ count: Int) {
+        lock.withLock { syncFailuresToInject += count }
+    }
+
+    /// Every file name, sorted.
+    public var paths: [String] { lock.withLock { names.keys.sorted() } }
+
+    /// How many bytes of `path` would survive a crash now (nil if its name would not).
+    public func durableSize(_ path: String) -> Int? {
+        lock.withLock { durableNames[path]?.durable.count }
+    }
+
+    // MARK: FileSystem
+
+    public func exists(_ path: String) -> Bool {
+        lock.withLock { names[path] != nil || directories.contains(path) }
+    }
+
+    public func createDirectory(_ path: String) throws {
+        lock.withLock {
+            var current = path
+            while !directories.contains(current) {
+                directories.insert(current)
+                current = FilePaths.parent(of: current)
+            }
+        }
+    }
+
+    public func readFile(_ path: String) throws -> [UInt8] {
+        try lock.withLock {
+            guard let inode = names[path] else { throw Self.missing("open", path) }
+            return inode.content
+        }
+    }
+
+    public func openForAppending(_ path: String) throws -> (file: any AppendableFile, created: Bool) {
+        try lock.withLock {
+            if let inode = names[path] {
+                return (InMemoryAppendableFile(fileSystem: self, inode: inode, path: path, epoch: epoch), false)
+            }
+            guard directories.contains(FilePaths.parent(of: path)) else { throw Self.missing("create", path) }
+            let inode = Inode()
+            names[path] = inode
+            return (InMemoryAppendableFile(fileSystem: self, inode: inode, path: path, epoch: epoch), true)
+        }
+    }
+
+    public func rename(_ source: String, to destination: String) throws {
+        try lock.withLock {
+            guard let inode = names[source] else { throw Self.missing("rename to \(destination)", source) }
+            guard directories.contains(FilePaths.parent(of: destination)) else {
+                throw Self.missing("rename from \(source)", destination)
+            }
+            names[destination] = inode
+            names[source] = nil
+            statisticsStorage.renames += 1
+        }
+    }
+
+    public func remove(_ path: String) throws {
+        lock.withLock { names[path] = nil }
+    }
+
+    public func syncDirectory(_ path: String) throws {
+        try lock.withLock {
+            guard directories.contains(path) else { throw Self.missing("open directory", path) }
+            for name in Set(names.keys).union(durableNames.keys) where FilePaths.parent(of: name) == path {
+                durableNames[name] = names[name]
+            }
+            statisticsStorage.directorySyncs += 1
+        }
+    }
+
+    // MARK: Handles
+
+    func write(_ bytes: [UInt8], to inode: Inode, path: String, epoch handleEpoch: Int) throws {
+        try lock.withLock {
+            try checkAlive(handleEpoch, path)
+            lastWrite = Write(inode: inode, offset: inode.content.count, count: bytes.count)
+            inode.content.append(contentsOf: bytes)
+            statisticsStorage.writes += 1
+            statisticsStorage.bytesWritten += bytes.count
+        }
+    }
+
+    func sync(_ inode: Inode, path: String, epoch handleEpoch: Int) throws {
+        try lock.withLock {
+            try checkAlive(handleEpoch, path)
+            if syncFailuresToInject > 0 {
+                syncFailuresToInject -= 1
+                throw StorageError.io("fdatasync", path: path, errorNumber: EIO, message: "Input/output error (injected)")
+            }
+            inode.durable = inode.content
+            if lastWrite?.inode === inode { lastWrite = nil }
+            statisticsStorage.fileSyncs += 1
+        }
+    }
+
+    func truncate(_ inode: Inode, to size: Int, path: String, epoch handleEpoch: Int) throws {
+        try lock.withLock {
+            try checkAlive(handleEpoch, path)
+            precondition(size >= 0 && size <= inode.content.count, "truncate only cuts back")
+            inode.content.removeSubrange(size...)
+            if lastWrite?.inode === inode { lastWrite = nil }
+        }
+    }
+
+    private func checkAlive(_ handleEpoch: Int, _ path: String) throws {
+        guard handleEpoch == epoch else {
+            throw StorageError.io("use of a handle opened before a crash for", path: path, errorNumber: EBADF, message: "Bad file descriptor")
+        }
+    }
+
+    private static func missing(_ operation: String, _ path: String) -> StorageError {
+        .io(operation, path: path, errorNumber: ENOENT, message: "No such file or directory")
+    }
+}
+
+/// A handle on an `InMemoryFileSystem` file; dies with the "process" at the next crash.
+final class InMemoryAppendableFile: AppendableFile {
+    let path: String
+    private let fileSystem: InMemoryFileSystem
+    private let inode: InMemoryFileSystem.Inode
+    private let epoch: Int
+    private var closed = false
+
+    init(fileSystem: InMemoryFileSystem, inode: InMemoryFileSystem.Inode, path: String, epoch: Int) {
+        self.fileSystem = fileSystem
+        self.inode = inode
+        self.path = path
+        self.epoch = epoch
+    }
+
+    func write(_ bytes: [UInt8]) throws {
+        try checkOpen()
+        try fileSystem.write(bytes, to: inode, path: path, epoch: epoch)
+    }
+
+    func sync() throws {
+        try checkOpen()
+        try fileSystem.sync(inode, path: path, epoch: epoch)
+    }
+
+    func truncate(to size: Int) throws {
+        try checkOpen()
+        try fileSystem.truncate(inode, to: size, path: path, epoch: epoch)
+    }
+
+    func close() { closed = true }
+
+    private func checkOpen() throws {
+        if closed { throw StorageError(kind: .closed, path: path, description: "\(path) is closed") }
+    }
+}

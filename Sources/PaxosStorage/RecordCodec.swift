@@ -1,0 +1,122 @@
+import PaxosCore
+
+/// The payload of a WAL record: one `DurableRecord` in a compact binary form.
+///
+/// Layout (integers little-endian):
+///
+///     version: u8 (= 1)   kind: u8   fields of the kind
+///     promised    = 1: instance u64, ballot
+///     accepted    = 2: instance u64, ballot, command
+///     chosen      = 3: instance u64, command
+///     round       = 4: round u64
+///     incarnation = 5: incarnation u64
+///     ballot  = round u64, node u32
+///     command = tag u8: 0 no-op | 1 value: node u32, incarnation u64, sequence u64, text (u32 count + UTF-8)
+///
+/// The version byte comes first so a future format can be told apart from damage: a record
+/// whose checksum is right but whose version is unknown is refused, never skipped.
+public enum RecordCodec {
+    public static let formatVersion: UInt8 = 1
+
+    enum Kind: UInt8 {
+        case promised = 1, accepted, chosen, round, incarnation
+    }
+
+    enum CommandTag: UInt8 {
+        case noop = 0, value
+    }
+
+    public static func encode(_ record: DurableRecord) -> [UInt8] {
+        var writer = ByteWriter()
+        writer.write(formatVersion)
+        switch record {
+        case .promised(let instance, let ballot):
+            writer.write(Kind.promised.rawValue)
+            writer.write(instance)
+            write(ballot, to: &writer)
+        case .accepted(let instance, let proposal):
+            writer.write(Kind.accepted.rawValue)
+            writer.write(instance)
+            write(proposal.ballot, to: &writer)
+            write(proposal.command, to: &writer)
+        case .chosen(let instance, let command):
+            writer.write(Kind.chosen.rawValue)
+            writer.write(instance)
+            write(command, to: &writer)
+        case .round(let round):
+            writer.write(Kind.round.rawValue)
+            writer.write(round)
+        case .incarnation(let incarnation):
+            writer.write(Kind.incarnation.rawValue)
+            writer.write(incarnation)
+        }
+        return writer.bytes
+    }
+
+    public static func decode(_ payload: ArraySlice<UInt8>) throws(RecordDecodingError) -> DurableRecord {
+        var reader = ByteReader(payload)
+        let version = try reader.readByte("format version")
+        guard version == formatVersion else {
+            throw RecordDecodingError("format version \(version) is not supported (this build reads version \(formatVersion))")
+        }
+        let kindByte = try reader.readByte("record kind")
+        guard let kind = Kind(rawValue: kindByte) else { throw RecordDecodingError("unknown record kind \(kindByte)") }
+        let record: DurableRecord
+        switch kind {
+        case .promised:
+            let instance = try reader.readUInt64("instance")
+            record = .promised(instance: instance, ballot: try readBallot(&reader))
+        case .accepted:
+            let instance = try reader.readUInt64("instance")
+            let ballot = try readBallot(&reader)
+            record = .accepted(instance: instance, proposal: AcceptedProposal(ballot: ballot, command: try readCommand(&reader)))
+        case .chosen:
+            let instance = try reader.readUInt64("instance")
+            record = .chosen(instance: instance, command: try readCommand(&reader))
+        case .round:
+            record = .round(try reader.readUInt64("round"))
+        case .incarnation:
+            record = .incarnation(try reader.readUInt64("incarnation"))
+        }
+        try reader.expectEnd()
+        return record
+    }
+
+    private static func write(_ ballot: Ballot, to writer: inout ByteWriter) {
+        writer.write(ballot.round)
+        writer.write(ballot.node.rawValue)
+    }
+
+    private static func write(_ command: Command, to writer: inout ByteWriter) {
+        switch command {
+        case .noop:
+            writer.write(CommandTag.noop.rawValue)
+        case .value(let id, let text):
+            writer.write(CommandTag.value.rawValue)
+            writer.write(id.node.rawValue)
+            writer.write(id.incarnation)
+            writer.write(id.sequence)
+            writer.write(text)
+        }
+    }
+
+    private static func readBallot(_ reader: inout ByteReader) throws(RecordDecodingError) -> Ballot {
+        let round = try reader.readUInt64("ballot round")
+        return Ballot(round: round, node: NodeID(try reader.readUInt32("ballot node")))
+    }
+
+    private static func readCommand(_ reader: inout ByteReader) throws(RecordDecodingError) -> Command {
+        let tagByte = try reader.readByte("command tag")
+        guard let tag = CommandTag(rawValue: tagByte) else { throw RecordDecodingError("unknown command tag \(tagByte)") }
+        switch tag {
+        case .noop:
+            return .noop
+        case .value:
+            let node = NodeID(try reader.readUInt32("command node"))
+            let incarnation = try reader.readUInt64("command incarnation")
+            let sequence = try reader.readUInt64("command sequence")
+            let id = CommandID(node: node, incarnation: incarnation, sequence: sequence)
+            return .value(id, try reader.readString("command text"))
+        }
+    }
+}

@@ -1,0 +1,210 @@
+import Foundation
+import PaxosCore
+import PaxosStorage
+import Testing
+
+@Suite("Group commit")
+struct GroupCommitLogTests {
+    @Test(arguments: DiskKind.allCases)
+    func concurrentAppendsAreAllAnsweredAndReadBackInTicketOrder(kind: DiskKind) async throws {
+        try await withDisk(kind) { disk in
+            let (log, _) = try PaxosLog.open(directory: disk.directory, fileSystem: disk.fileSystem)
+            let group = GroupCommitLog(log: log)
+            let tasks = 16
+            let appendsPerTask = 25
+            let tickets = try await withThrowingTaskGroup(of: [(UInt64, DurableRecord)].self) { taskGroup in
+                for task in 0..<tasks {
+                    taskGroup.addTask {
+                        var mine: [(UInt64, DurableRecord)] = []
+                        for index in 0..<appendsPerTask {
+                            let record = chosenRecord(InstanceNumber(task * appendsPerTask + index + 1))
+                            let ticket = try group.append([record])
+                            try await group.waitUntilDurable(ticket)
+                            #expect(group.durableTicket >= ticket)
+                            mine.append((ticket, record))
+                        }
+                        return mine
+                    }
+                }
+                return try await taskGroup.reduce(into: []) { $0 += $1 }
+            }
+            let appends = tasks * appendsPerTask
+            #expect(group.durableTicket == UInt64(appends))
+            #expect(group.syncCount <= appends)
+            group.close()
+
+            let expected = tickets.sorted { $0.0 < $1.0 }.map(\.1)
+            #expect(Set(tickets.map(\.0)).count == appends, "tickets are unique")
+            #expect(try PaxosLog.readRecords(directory: disk.directory, fileSystem: disk.fileSystem) == expected)
+        }
+    }
+
+    @Test func appendsWithoutWaitingShareFsyncsOnARealDisk() async throws {
+        try await withDisk(.posix) { disk in
+            let (log, _) = try PaxosLog.open(directory: disk.directory, fileSystem: disk.fileSystem)
+            let group = GroupCommitLog(log: log)
+            let appends = 500
+            let tickets = try await withThrowingTaskGroup(of: UInt64.self) { taskGroup in
+                for index in 1...appends {
+                    taskGroup.addTask {
+                        let ticket = try group.append([chosenRecord(InstanceNumber(index))])
+                        try await group.waitUntilDurable(ticket)
+                        return ticket
+                    }
+                }
+                return try await taskGroup.reduce(into: []) { $0.append($1) }
+            }
+            #expect(tickets.count == appends)
+            #expect(group.syncCount < appends, "group commit batched \(appends) appends into \(group.syncCount) fsyncs")
+            group.close()
+            #expect(try PaxosLog.readRecords(directory: disk.directory, fileSystem: disk.fileSystem).count == appends)
+        }
+    }
+
+    /// The rule itself, deterministically: while one fsync runs, every append waits for the
+    /// next one, and that single next fsync covers them all.
+    @Test func recordsArrivingDuringAnFsyncGoIntoTheNextFsync() async throws {
+        let fileSystem = GatedFileSystem()
+        let (log, _) = try PaxosLog.open(directory: "/d", fileSystem: fileSystem)
+        let group = GroupCommitLog(log: log)
+        fileSystem.gate.close()
+        let first = try group.append([chosenRecord(1)])
+        try await fileSystem.gate.waitUntilSomeoneIsHeld()
+        let later = try (2...50).map { try group.append([chosenRecord($0)]) }
+        #expect(group.durableTicket == 0)
+        fileSystem.gate.open()
+        try await group.waitUntilDurable(first)
+        for ticket in later { try await group.waitUntilDurable(ticket) }
+        #expect(group.syncCount == 2)
+        #expect(fileSystem.memory.statistics.fileSyncs == 2)
+        group.close()
+    }
+
+    @Test func anEmptyAppendReturnsTheLastTicketSoWaitingOrdersAfterEarlierAppends() async throws {
+        let (log, _) = try PaxosLog.open(directory: "/d", fileSystem: InMemoryFileSystem())
+        let group = GroupCommitLog(log: log)
+        defer { group.close() }
+        #expect(try group.append([]) == 0)
+        try await group.waitUntilDurable(0)
+        let ticket = try group.append([.round(1)])
+        #expect(try group.append([]) == ticket)
+        try await group.waitUntilDurable(try group.append([]))
+        #expect(group.durableTicket >= ticket)
+    }
+
+    @Test func aFailedFsyncFailsEveryWaiterAndEveryLaterAppend() async throws {
+        let fileSystem = GatedFileSystem()
+        let (log, _) = try PaxosLog.open(directory: "/d", fileSystem: fileSystem)
+        let group = GroupCommitLog(log: log)
+        defer { group.close() }
+        fileSystem.gate.close()
+        let first = try group.append([.round(1)])
+        try await fileSystem.gate.waitUntilSomeoneIsHeld()
+        let second = try group.append([.round(2)])
+        fileSystem.memory.injectSyncFailures(1)
+        fileSystem.gate.open()
+        for ticket in [first, second] {
+            await #expect(throws: StorageError.self) { try await group.waitUntilDurable(ticket) }
+        }
+        #expect(group.durableTicket == 0)
+        #expect { _ = try group.append([.round(3)]) } throws: { ($0 as? StorageError)?.kind == .logFailed }
+        #expect { try group.reset(keepingIncarnation: 2) } throws: { ($0 as? StorageError)?.kind == .logFailed }
+    }
+
+    @Test func resetAnswersPendingWaitersAndLeavesOnlyTheIncarnation() async throws {
+        let fileSystem = InMemoryFileSystem()
+        let (log, _) = try PaxosLog.open(directory: "/d", fileSystem: fileSystem)
+        let group = GroupCommitLog(log: log)
+        let tickets = try (1...10).map { try group.append([chosenRecord($0)]) }
+        try group.reset(keepingIncarnation: 4)
+        for ticket in tickets { try await group.waitUntilDurable(ticket) }
+        try await group.appendDurably([chosenRecord(1, "after reset")])
+        group.close()
+        fileSystem.crash()
+        #expect(try PaxosLog.readRecords(directory: "/d", fileSystem: fileSystem) == [.incarnation(4), chosenRecord(1, "after reset")])
+    }
+
+    @Test func closeMakesPendingAppendsDurableAndRefusesLaterOnes() throws {
+        let fileSystem = InMemoryFileSystem()
+        let (log, _) = try PaxosLog.open(directory: "/d", fileSystem: fileSystem)
+        let group = GroupCommitLog(log: log)
+        for instance in 1...5 { _ = try group.append([chosenRecord(InstanceNumber(instance))]) }
+        group.close()
+        #expect(group.durableTicket == 5)
+        #expect { _ = try group.append([.round(1)]) } throws: { ($0 as? StorageError)?.kind == .closed }
+        fileSystem.crash()
+        #expect(try PaxosLog.readRecords(directory: "/d", fileSystem: fileSystem).count == 5)
+    }
+}
+
+/// An in-memory disk whose file syncs can be held at a gate, to observe what happens while an
+/// fsync is in progress.
+final class GatedFileSystem: FileSystem, @unchecked Sendable {
+    let memory = InMemoryFileSystem()
+    let gate = Gate()
+
+    func exists(_ path: String) -> Bool { memory.exists(path) }
+    func createDirectory(_ path: String) throws { try memory.createDirectory(path) }
+    func readFile(_ path: String) throws -> [UInt8] { try memory.readFile(path) }
+    func rename(_ source: String, to destination: String) throws { try memory.rename(source, to: destination) }
+    func remove(_ path: String) throws { try memory.remove(path) }
+    func syncDirectory(_ path: String) throws { try memory.syncDirectory(path) }
+
+    func openForAppending(_ path: String) throws -> (file: any AppendableFile, created: Bool) {
+        let (file, created) = try memory.openForAppending(path)
+        return (GatedFile(file: file, gate: gate), created)
+    }
+
+    final class GatedFile: AppendableFile {
+        let file: any AppendableFile
+        let gate: Gate
+        init(file: any AppendableFile, gate: Gate) {
+            self.file = file
+            self.gate = gate
+        }
+        var path: String { file.path }
+        func write(_ bytes: [UInt8]) throws { try file.write(bytes) }
+        func sync() throws {
+            gate.pass()
+            try file.sync()
+        }
+        func truncate(to size: Int) throws { try file.truncate(to: size) }
+        func close() { file.close() }
+    }
+
+    /// Open: passes at once. Closed: holds the passing thread until opened.
+    final class Gate: @unchecked Sendable {
+        private let condition = NSCondition()
+        private var isOpen = true
+        private var held = 0
+        /// How long a test waits for the sync thread to reach the gate before failing.
+        static let arrivalTimeoutSeconds = 10.0
+
+        func close() { condition.withLock { isOpen = false } }
+
+        func open() {
+            condition.withLock {
+                isOpen = true
+                condition.broadcast()
+            }
+        }
+
+        func pass() {
+            condition.withLock {
+                held += 1
+                while !isOpen { condition.wait() }
+                held -= 1
+            }
+        }
+
+        struct NobodyArrived: Error {}
+
+        func waitUntilSomeoneIsHeld() async throws {
+            let deadline = Date().addingTimeInterval(Self.arrivalTimeoutSeconds)
+            while condition.withLock({ held == 0 }) {
+                if Date() > deadline { throw NobodyArrived() }
+                try await Task.sleep(nanoseconds: 1_000_000)
+            }
+        }
+    }
+}
