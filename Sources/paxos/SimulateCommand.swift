@@ -35,6 +35,9 @@ struct SimulateCommand: ParsableCommand {
     @Option(help: "A deliberate bug to give every node (repeatable): \(PaxosConfiguration.Mutation.allCases.map(\.rawValue).joined(separator: ", ")).")
     var mutation: [String] = []
 
+    @Option(help: "Each node's disk: wal (the real PaxosLog over an in-memory file system) or records (no encoding).")
+    var disk: String = SimulationOptions.Disk.writeAheadLog.rawValue
+
     @Flag(help: "Print every run's figures.")
     var verbose = false
 
@@ -62,6 +65,10 @@ struct SimulateCommand: ParsableCommand {
             }
             options.mutations.insert(parsed)
         }
+        guard let diskKind = SimulationOptions.Disk(rawValue: disk) else {
+            throw ValidationError("--disk must be one of \(SimulationOptions.Disk.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        options.disk = diskKind
         if let seed {
             try runOne(seed: seed, options: options)
         } else {
@@ -82,7 +89,7 @@ struct SimulateCommand: ParsableCommand {
     }
 
     private func runMany(count: Int, options: SimulationOptions) throws {
-        print("simulating \(count) seeds from \(firstSeed): \(options.nodes) nodes, \(options.steps) steps, faults \(options.faults)")
+        print("simulating \(count) seeds from \(firstSeed): \(options.nodes) nodes, \(options.steps) steps, faults \(options.faults), disk \(options.disk.rawValue)")
         let clock = ContinuousClock()
         let start = clock.now
         var totals = RunFigures()

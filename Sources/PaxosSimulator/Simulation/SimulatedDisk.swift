@@ -5,9 +5,9 @@ import PaxosCore
 /// a torn piece of the last write, which recovery must discard).
 protocol SimulatedDisk {
     /// Writes records at the end of the log, not yet durable.
-    mutating func append(_ records: [DurableRecord])
+    mutating func append(_ records: [DurableRecord]) throws
     /// Makes every write so far durable (fsync).
-    mutating func sync()
+    mutating func sync() throws
     var hasUnsyncedWrites: Bool { get }
     /// Power loss. Returns whether a write was torn.
     mutating func crash(tearLastWrite: Bool, random: inout SplitMix64) -> Bool
@@ -15,9 +15,10 @@ protocol SimulatedDisk {
     mutating func recover() throws -> DurableState
 }
 
-/// A stand-in disk at record granularity, used until the real log's in-memory file system is
-/// wired in: synced records survive; unsynced ones are lost, except that a torn crash keeps the
-/// earlier unsynced writes and a prefix of the last one (the disk got that far before the power went).
+/// A disk at record granularity, without the log's encoding: synced records survive; unsynced
+/// ones are lost, except that a torn crash keeps the earlier unsynced writes and a prefix of the
+/// last one (the disk got that far before the power went). For runs that measure the protocol
+/// alone; `WALDisk` runs the real storage code.
 struct RecordDisk: SimulatedDisk {
     private var durableState = DurableState()
     /// Unsynced writes, each the records of one `append`.

@@ -5,9 +5,13 @@ import PaxosCore
 extension Simulation {
     /// Takes a node's Ready: writes its records, and releases its effects once they are synced.
     func absorb(_ ready: Ready, node index: Int) {
-        if !ready.persist.isEmpty { nodes[index].disk.append(ready.persist) }
+        if !ready.persist.isEmpty {
+            do { try nodes[index].disk.append(ready.persist) } catch { storageFailed(index, error) }
+        }
         if syncMicroseconds == 0 {
-            if !ready.persist.isEmpty { nodes[index].disk.sync() }
+            if !ready.persist.isEmpty {
+                do { try nodes[index].disk.sync() } catch { storageFailed(index, error) }
+            }
             release(ready, node: index)
             return
         }
@@ -25,11 +29,16 @@ extension Simulation {
     func finishSync(node index: Int, life: UInt32) {
         guard nodes[index].isUp, nodes[index].life == life else { return }
         trace?.beginStep(at: now, "S\(index + 1) fsync done")
-        nodes[index].disk.sync()
+        do { try nodes[index].disk.sync() } catch { storageFailed(index, error) }
         nodes[index].syncInFlight = false
         let held = nodes[index].held
         nodes[index].held.removeAll(keepingCapacity: true)
         for ready in held { release(ready, node: index) }
+    }
+
+    /// The simulated disk never fails on its own: an error is a bug of the storage code.
+    private func storageFailed(_ index: Int, _ error: any Error) {
+        checker.fail(.recovery, "S\(index + 1)'s log failed: \(error)")
     }
 
     /// The records of `ready` are durable: its effects happen now.

@@ -57,7 +57,7 @@ final class Simulation {
             configuration.backoff = options.backoff
             configuration.mutations = options.mutations
             configuration.randomSeed = random.next()
-            nodes.append(SimulatedNode(configuration: configuration, disk: RecordDisk()))
+            nodes.append(SimulatedNode(configuration: configuration, disk: Self.makeDisk(options.disk)))
         }
     }
 
@@ -120,6 +120,15 @@ final class Simulation {
             startPartition()
         case .partitionHeal(let partition):
             healPartition(partition)
+        }
+    }
+
+    private static func makeDisk(_ kind: SimulationOptions.Disk) -> any SimulatedDisk {
+        switch kind {
+        case .records:
+            return RecordDisk()
+        case .writeAheadLog:
+            do { return try WALDisk() } catch { preconditionFailure("a fresh in-memory log failed to open: \(error)") }
         }
     }
 

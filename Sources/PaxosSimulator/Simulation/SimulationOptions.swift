@@ -32,6 +32,14 @@ public struct SimulationOptions: Hashable, Sendable {
     public var delayPerMille: UInt64 = 20
 
     // Disk.
+    public var disk = Disk.writeAheadLog
+
+    public enum Disk: String, Hashable, Sendable, CaseIterable {
+        /// The real `PaxosLog` over the storage's `InMemoryFileSystem` (crash and torn writes at byte level).
+        case writeAheadLog = "wal"
+        /// Records kept as values, no encoding: the protocol's cost alone.
+        case records
+    }
     /// How long an fsync takes when crashes are possible (a crash in between loses the writes).
     public var syncMicroseconds: UInt64 = 150
 

@@ -29,6 +29,7 @@ public enum SimulationReport {
 
     public static func replayCommand(seed: UInt64, options: SimulationOptions) -> String {
         var command = "paxos simulate --seed \(seed) --nodes \(options.nodes) --steps \(options.steps) --faults \(options.faults)"
+        if options.disk != SimulationOptions().disk { command += " --disk \(options.disk.rawValue)" }
         for mutation in options.mutations.sorted(by: { $0.rawValue < $1.rawValue }) {
             command += " --mutation \(mutation.rawValue)"
         }
