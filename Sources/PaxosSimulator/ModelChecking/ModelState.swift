@@ -22,6 +22,10 @@ struct ModelState: Hashable {
         var envelope: Envelope
 
         static func < (lhs: NetworkMessage, rhs: NetworkMessage) -> Bool { lhs.key < rhs.key }
+
+        // The key spells the whole envelope: hashing and comparing it alone is enough, and cheaper.
+        static func == (lhs: NetworkMessage, rhs: NetworkMessage) -> Bool { lhs.key == rhs.key }
+        func hash(into hasher: inout Hasher) { hasher.combine(key) }
     }
 
     struct Vote: Hashable, Comparable {
