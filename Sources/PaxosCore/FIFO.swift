@@ -20,3 +20,18 @@ struct FIFO<Element: Sendable>: Sendable {
         return front.popLast()
     }
 }
+
+/// Two queues are equal when they hold the same elements in the same order, however split.
+extension FIFO: Equatable where Element: Equatable {
+    static func == (lhs: FIFO, rhs: FIFO) -> Bool {
+        lhs.front.reversed() + lhs.back == rhs.front.reversed() + rhs.back
+    }
+}
+
+extension FIFO: Hashable where Element: Hashable {
+    func hash(into hasher: inout Hasher) {
+        hasher.combine(count)
+        for element in front.reversed() { hasher.combine(element) }
+        for element in back { hasher.combine(element) }
+    }
+}

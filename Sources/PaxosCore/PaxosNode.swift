@@ -594,3 +594,7 @@ public struct PaxosNode: Sendable {
         return ready
     }
 }
+
+/// Whole-state equality and hashing, so that the model checker can recognise a state it has
+/// already explored (nodes are values: a copy is a branch of the search).
+extension PaxosNode: Hashable {}

@@ -61,7 +61,9 @@ struct Proposer: Hashable, Sendable {
     mutating func onAccepted(from acceptor: NodeID, ballot: Ballot, quorum: Int, countAcceptorTwice: Bool) -> Command? {
         guard ballot == self.ballot, case .accepting(let command, var acceptedBy, var messages) = phase else { return nil }
         acceptedBy.insert(acceptor)
-        messages += 1
+        // Saturates at the quorum: past it the count decides nothing, and an unbounded counter
+        // fed by duplicated messages would give the proposer infinitely many states.
+        messages = min(messages + 1, quorum)
         phase = .accepting(command: command, acceptedBy: acceptedBy, acceptedMessages: messages)
         let votes = countAcceptorTwice ? messages : acceptedBy.count
         return votes >= quorum ? command : nil

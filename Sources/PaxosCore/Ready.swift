@@ -6,7 +6,7 @@
 ///
 /// Grouping the effects this way makes "persist before send" a property of the type rather than
 /// of every call site: nothing that depends on a state change can leave before the change is on disk.
-public struct Ready: Sendable {
+public struct Ready: Hashable, Sendable {
     public var persist: [DurableRecord] = []
     public var messages: [Envelope] = []
     public var replies: [ClientReply] = []

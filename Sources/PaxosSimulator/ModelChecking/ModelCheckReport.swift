@@ -1,0 +1,22 @@
+/// How a model-checking run is printed.
+public enum ModelCheckReport {
+    public static func text(for result: ModelCheckResult) -> String {
+        let o = result.options
+        var text = "model: \(o.acceptors) acceptors, \(o.proposers) proposers, \(o.rounds) rounds, \(o.crashes) crashes, "
+            + "duplicates \(o.duplicates ? "on" : "off"), explicit drops \(o.explicitDrops ? "on" : "off")"
+        if !o.mutations.isEmpty {
+            text += ", mutations \(o.mutations.map(\.rawValue).sorted().joined(separator: ","))"
+        }
+        text += "\n\(result.states) states, \(result.transitions) transitions, depth \(result.depth)"
+        if result.truncated { text += " (stopped at the limit of \(o.statesMax) states: not exhaustive)" }
+        text += "\n"
+        guard let violation = result.violation else {
+            return text + "agreement and validity hold in every state: 0 violations\n"
+        }
+        text += "VIOLATION of \(violation.property.rawValue): \(violation.detail)\ncounterexample (\(result.counterexample.count) moves):\n"
+        for (number, step) in result.counterexample.enumerated() {
+            text += "  \(number + 1). \(step)\n"
+        }
+        return text
+    }
+}

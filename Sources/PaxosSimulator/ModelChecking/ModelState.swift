@@ -1,0 +1,97 @@
+import PaxosCore
+
+/// One state of the model: every node's core, what each has made durable, the messages in the
+/// network, and the ghost variables the properties are stated over. Hashable as a whole, so that
+/// the search can recognise a state reached by two paths.
+struct ModelState: Hashable {
+    var nodes: [PaxosNode]
+    /// What each node's log holds: exactly the records of the Readies it released.
+    var durable: [DurableState]
+    /// Messages sent and not consumed, as a set ordered by `key`: with duplication, a message is
+    /// either there (deliverable any number of times) or not.
+    var network: [NetworkMessage] = []
+    /// Whether each node's proposer timer is armed (the model fires it at any time: time is abstract).
+    var timerArmed: [Bool]
+    var proposed: [Bool]
+    var crashesUsed: UInt8 = 0
+    /// Ghost: acceptors that accepted each (instance, ballot), with its command.
+    var votes: [Vote] = []
+
+    struct NetworkMessage: Hashable, Comparable {
+        var key: String
+        var envelope: Envelope
+
+        static func < (lhs: NetworkMessage, rhs: NetworkMessage) -> Bool { lhs.key < rhs.key }
+
+        // The key spells the whole envelope: hashing and comparing it alone is enough, and cheaper.
+        static func == (lhs: NetworkMessage, rhs: NetworkMessage) -> Bool { lhs.key == rhs.key }
+        func hash(into hasher: inout Hasher) { hasher.combine(key) }
+    }
+
+    struct Vote: Hashable, Comparable {
+        var instance: InstanceNumber
+        var ballot: Ballot
+        var command: Command
+        var acceptors: UInt64
+
+        static func < (lhs: Vote, rhs: Vote) -> Bool {
+            (lhs.instance, lhs.ballot) < (rhs.instance, rhs.ballot)
+        }
+    }
+
+    mutating func insert(_ envelope: Envelope) {
+        let message = NetworkMessage(key: Self.key(envelope), envelope: envelope)
+        var low = 0
+        var high = network.count
+        while low < high {
+            let middle = (low + high) / 2
+            if network[middle].key < message.key { low = middle + 1 } else { high = middle }
+        }
+        if low < network.count && network[low].key == message.key { return }
+        network.insert(message, at: low)
+    }
+
+    mutating func recordVote(acceptor: Int, instance: InstanceNumber, ballot: Ballot, command: Command) {
+        if let index = votes.firstIndex(where: { $0.instance == instance && $0.ballot == ballot && $0.command == command }) {
+            votes[index].acceptors |= 1 << UInt64(acceptor)
+        } else {
+            votes.append(Vote(instance: instance, ballot: ballot, command: command, acceptors: 1 << UInt64(acceptor)))
+            votes.sort()
+        }
+    }
+
+    /// A total order of messages that depends only on their content.
+    static func key(_ envelope: Envelope) -> String {
+        "\(envelope.from)>\(envelope.to) " + exactDescription(envelope.message)
+    }
+
+    private static func exactDescription(_ message: Message) -> String {
+        switch message {
+        case .prepare(let instance, let ballot):
+            return "prepare \(instance) \(ballot)"
+        case .promise(let instance, let ballot, let accepted):
+            return "promise \(instance) \(ballot) \(accepted.map { "\($0.ballot) \(exact($0.command))" } ?? "-")"
+        case .accept(let instance, let ballot, let command):
+            return "accept \(instance) \(ballot) \(exact(command))"
+        case .accepted(let instance, let ballot):
+            return "accepted \(instance) \(ballot)"
+        case .nack(let instance, let ballot, let promised):
+            return "nack \(instance) \(ballot) \(promised)"
+        case .learn(let instance, let command):
+            return "learn \(instance) \(exact(command))"
+        case .status(let applied):
+            return "status \(applied)"
+        case .catchUpRequest(let from):
+            return "catchup? \(from)"
+        case .catchUpReply(let entries):
+            return "catchup! " + entries.map { "\($0.instance)=\(exact($0.command))" }.joined(separator: ",")
+        }
+    }
+
+    private static func exact(_ command: Command) -> String {
+        switch command {
+        case .noop: return "noop"
+        case .value(let id, let text): return "\(id):\(text)"
+        }
+    }
+}

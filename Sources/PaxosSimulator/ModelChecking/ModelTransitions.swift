@@ -1,0 +1,151 @@
+import PaxosCore
+
+/// The moves of the model and their effect on a state. Each move is one event at one node, whose
+/// Ready is performed at once: records durable, then messages into the network. A crash between
+/// two moves therefore keeps exactly what released Readies persisted.
+enum ModelAction: Hashable {
+    /// The node's client proposes the node's own value for instance 1.
+    case propose(node: Int)
+    /// Deliver a message in the network; `keep` leaves a copy behind (a later duplicate).
+    case deliver(NetworkMessageIndex, keep: Bool)
+    case drop(NetworkMessageIndex)
+    /// The node's proposer timer fires (a phase timeout or the end of a backoff).
+    case timeout(node: Int)
+    /// The node loses its volatile state and restarts from its log.
+    case crashAndRestart(node: Int)
+
+    typealias NetworkMessageIndex = Int
+}
+
+struct ModelTransitions {
+    let options: ModelCheckOptions
+    let configurations: [PaxosConfiguration]
+    static let instance: InstanceNumber = 1
+
+    init(options: ModelCheckOptions) {
+        precondition((1...7).contains(options.acceptors), "the model checks 1 to 7 acceptors")
+        precondition((1...options.acceptors).contains(options.proposers), "proposers are some of the acceptors")
+        self.options = options
+        let members = (1...options.acceptors).map { NodeID(UInt32($0)) }
+        configurations = members.map { member in
+            var configuration = PaxosConfiguration(node: member, members: members)
+            // Time is abstract here: a retry may come at any moment, so the wait itself adds nothing.
+            configuration.backoff = .none
+            configuration.mutations = options.mutations
+            return configuration
+        }
+    }
+
+    static func value(ofProposer node: Int) -> String { String(UnicodeScalar(UInt8(65 + node))) }
+
+    func initialState() -> ModelState {
+        var state = ModelState(nodes: configurations.map { PaxosNode(configuration: $0) },
+                               durable: Array(repeating: DurableState(), count: configurations.count),
+                               timerArmed: Array(repeating: false, count: configurations.count),
+                               proposed: Array(repeating: false, count: configurations.count))
+        for node in state.nodes.indices {
+            var ready = state.nodes[node].onStart()
+            // A brand-new cluster has nothing to catch up on: its catch-up requests could only
+            // ever be answered with nothing, so they are left out of the search.
+            ready.messages.removeAll()
+            perform(ready, node: node, in: &state)
+        }
+        return state
+    }
+
+    /// Every move enabled in `state`, in an order that depends only on the state.
+    func actions(in state: ModelState) -> [ModelAction] {
+        var actions: [ModelAction] = []
+        for node in 0..<options.proposers where !state.proposed[node] {
+            actions.append(.propose(node: node))
+        }
+        for index in state.network.indices {
+            // With duplication a message is never consumed: it may arrive again at any time.
+            // Consuming it as well would only add the states where it happens not to arrive
+            // again, which the states where it is never chosen again already cover.
+            actions.append(.deliver(index, keep: options.duplicates))
+            if options.explicitDrops { actions.append(.drop(index)) }
+        }
+        for node in state.nodes.indices where state.timerArmed[node] {
+            actions.append(.timeout(node: node))
+        }
+        if Int(state.crashesUsed) < options.crashes {
+            for node in state.nodes.indices { actions.append(.crashAndRestart(node: node)) }
+        }
+        return actions
+    }
+
+    /// Performs `action`. Returns false when it would start a ballot beyond the bound on rounds:
+    /// the search does not follow that move (the bound, as in TLA+ specs of Paxos, is on ballot
+    /// numbers, so every proposer's ballots stay within rounds 1...`options.rounds`).
+    @discardableResult
+    func apply(_ action: ModelAction, to state: inout ModelState) -> Bool {
+        var roundsStarted: UInt64 = 0
+        switch action {
+        case .propose(let node):
+            state.proposed[node] = true
+            let ready = state.nodes[node].onPropose(request: RequestID(node + 1), instance: Self.instance,
+                                                    value: Self.value(ofProposer: node))
+            roundsStarted = perform(ready, node: node, in: &state)
+        case .deliver(let index, let keep):
+            let envelope = state.network[index].envelope
+            if !keep { state.network.remove(at: index) }
+            let node = Int(envelope.to.rawValue) - 1
+            roundsStarted = perform(state.nodes[node].onMessage(from: envelope.from, envelope.message), node: node, in: &state)
+        case .drop(let index):
+            state.network.remove(at: index)
+        case .timeout(let node):
+            state.timerArmed[node] = false
+            roundsStarted = perform(state.nodes[node].onTimer(.proposer(Self.instance)), node: node, in: &state)
+        case .crashAndRestart(let node):
+            state.crashesUsed += 1
+            state.timerArmed[node] = false
+            state.nodes[node] = PaxosNode(configuration: configurations[node], recovered: state.durable[node])
+            roundsStarted = perform(state.nodes[node].onStart(), node: node, in: &state)
+        }
+        return roundsStarted <= UInt64(options.rounds)
+    }
+
+    /// Returns the highest round of a ballot this Ready started (0 if none).
+    @discardableResult
+    private func perform(_ ready: Ready, node: Int, in state: inout ModelState) -> UInt64 {
+        var highestRound: UInt64 = 0
+        for record in ready.persist { state.durable[node].apply(record) }
+        for event in ready.trace {
+            switch event {
+            case .prepareSent(_, let ballot):
+                highestRound = max(highestRound, ballot.round)
+            case .acceptedValue(let instance, let ballot, _, let command):
+                state.recordVote(acceptor: node, instance: instance, ballot: ballot, command: command)
+            default:
+                break
+            }
+        }
+        for envelope in ready.messages { state.insert(envelope) }
+        for timer in ready.timers {
+            switch timer {
+            case .set(.proposer, _): state.timerArmed[node] = true
+            case .cancel(.proposer): state.timerArmed[node] = false
+            case .set(.heartbeat, _), .cancel(.heartbeat): break  // anti-entropy: liveness only
+            }
+        }
+        return highestRound
+    }
+
+    func describe(_ action: ModelAction, in state: ModelState) -> String {
+        switch action {
+        case .propose(let node):
+            return "S\(node + 1) proposes \(Self.value(ofProposer: node))"
+        case .deliver(let index, let keep):
+            let envelope = state.network[index].envelope
+            return "S\(envelope.to) <- S\(envelope.from) \(MessageDescription.text(of: envelope.message))\(keep ? " (a copy stays in the network)" : "")"
+        case .drop(let index):
+            let envelope = state.network[index].envelope
+            return "drop S\(envelope.from) -> S\(envelope.to) \(MessageDescription.text(of: envelope.message))"
+        case .timeout(let node):
+            return "S\(node + 1) proposer timer fires"
+        case .crashAndRestart(let node):
+            return "S\(node + 1) crashes and restarts from its log"
+        }
+    }
+}

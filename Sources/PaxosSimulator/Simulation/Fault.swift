@@ -1,0 +1,74 @@
+/// The kinds of trouble a run may inject. A run's fault mix is part of its identity: the same seed
+/// with another mix is another run.
+public enum Fault: String, CaseIterable, Hashable, Sendable, Comparable {
+    /// A message is lost.
+    case drop
+    /// A message arrives twice.
+    case duplicate
+    /// Messages on one link overtake each other (without it, every link is FIFO).
+    case reorder
+    /// A message takes far longer than usual.
+    case delay
+    /// Links are cut for a while, both ways between two groups or one way only, then heal.
+    case partition
+    /// A node stops (volatile state and unsynced writes lost) and later restarts from its log.
+    case crash
+    /// A crash may also leave the last write half on disk.
+    case torn
+
+    public static func < (lhs: Fault, rhs: Fault) -> Bool {
+        allCases.firstIndex(of: lhs)! < allCases.firstIndex(of: rhs)!
+    }
+}
+
+/// A set of faults, written on the command line as `drop,duplicate,crash`, `all` or `none`.
+public struct FaultMix: Hashable, Sendable, CustomStringConvertible {
+    public var faults: Set<Fault>
+
+    public init(_ faults: Set<Fault>) { self.faults = faults }
+
+    public static let none = FaultMix([])
+    public static let all = FaultMix(Set(Fault.allCases))
+    /// The network misbehaves but no node fails.
+    public static let network = FaultMix([.drop, .duplicate, .reorder, .delay, .partition])
+    /// Nodes fail but the network is polite.
+    public static let crashes = FaultMix([.crash, .torn])
+
+    public func contains(_ fault: Fault) -> Bool { faults.contains(fault) }
+
+    public enum ParseError: Error, CustomStringConvertible {
+        case unknown(String)
+        public var description: String {
+            guard case .unknown(let name) = self else { return "" }
+            let known = Fault.allCases.map(\.rawValue).joined(separator: ", ")
+            return "unknown fault '\(name)'; known: \(known), all, none"
+        }
+    }
+
+    public init(parsing text: String) throws {
+        var faults = Set<Fault>()
+        for part in text.split(separator: ",").map({ $0.trimmingSpaces() }) where !part.isEmpty {
+            switch part {
+            case "all": faults.formUnion(Fault.allCases)
+            case "none": break
+            default:
+                guard let fault = Fault(rawValue: part) else { throw ParseError.unknown(part) }
+                faults.insert(fault)
+            }
+        }
+        self.faults = faults
+    }
+
+    /// Canonical spelling, in a fixed order, for replay commands.
+    public var description: String {
+        if faults.isEmpty { return "none" }
+        if faults.count == Fault.allCases.count { return "all" }
+        return faults.sorted().map(\.rawValue).joined(separator: ",")
+    }
+}
+
+extension Substring {
+    fileprivate func trimmingSpaces() -> String {
+        String(drop(while: { $0 == " " }).reversed().drop(while: { $0 == " " }).reversed())
+    }
+}

@@ -1,0 +1,142 @@
+import PaxosCore
+
+/// The simulator's ghost: what the cluster as a whole has learned, acknowledged and written,
+/// kept outside the nodes so that no crash can erase it. Each observation is checked at once;
+/// the first violation sticks.
+struct InvariantChecker {
+    /// Every value a client submitted or proposed (validity).
+    private var offeredValues: Set<String> = []
+    /// The first value learned for each instance, by any node (agreement).
+    private var learned: [InstanceNumber: Command] = [:]
+    private(set) var highestLearned: InstanceNumber = 0
+    /// What each node learned and let be known (its Ready released): it must survive crashes (stability).
+    private var learnedByNode: [[InstanceNumber: Command]]
+    /// The longest replicated file any node has written; every node's file must be a prefix of it.
+    private(set) var longestFile: [FileEntry] = []
+    /// Acknowledged submits: the value must be chosen at the instance the client was told.
+    private var acknowledged: [(instance: InstanceNumber, value: String)] = []
+
+    /// Who accepted what, per instance and ballot: the definition of "chosen" (a majority of
+    /// acceptors accepted one ballot), independent of what any proposer believes.
+    private var votes: [InstanceNumber: [Ballot: Votes]] = [:]
+    private var chosenByVotes: [InstanceNumber: Command] = [:]
+    private let quorum: Int
+
+    private struct Votes {
+        var command: Command
+        var acceptors: UInt64 = 0
+    }
+
+    private(set) var violation: (property: Property, detail: String)?
+
+    init(nodes: Int) {
+        learnedByNode = Array(repeating: [:], count: nodes)
+        quorum = nodes / 2 + 1
+    }
+
+    /// Acceptor `node` accepted `command` in `ballot` and is about to say so.
+    mutating func nodeAccepted(_ node: Int, instance: InstanceNumber, ballot: Ballot, command: Command) {
+        var ballotVotes = votes[instance, default: [:]][ballot] ?? Votes(command: command)
+        if ballotVotes.command != command {
+            fail(.agreement, "instance \(instance): ballot \(ballot) carried both \(ballotVotes.command) and \(command)")
+        }
+        ballotVotes.acceptors |= 1 << UInt64(node)
+        votes[instance, default: [:]][ballot] = ballotVotes
+        guard ballotVotes.acceptors.nonzeroBitCount >= quorum else { return }
+        if let earlier = chosenByVotes[instance] {
+            if earlier != command {
+                fail(.agreement, "instance \(instance): a majority accepted \(command) in ballot \(ballot), but \(earlier) was chosen before")
+            }
+        } else {
+            chosenByVotes[instance] = command
+        }
+    }
+
+    var decisions: Int { learned.count }
+
+    mutating func offered(_ value: String) { offeredValues.insert(value) }
+
+    /// Node `node` made `command` durable as chosen for `instance` and is about to act on it.
+    mutating func nodeLearned(_ node: Int, instance: InstanceNumber, command: Command) {
+        if let earlier = learnedByNode[node][instance], earlier != command {
+            fail(.stability, "S\(node + 1) learned \(command) for instance \(instance) after having learned \(earlier)")
+        }
+        learnedByNode[node][instance] = command
+        checkChosen(instance: instance, command: command, by: node)
+    }
+
+    private mutating func checkChosen(instance: InstanceNumber, command: Command, by node: Int) {
+        if chosenByVotes[instance] != command {
+            fail(.agreement, "instance \(instance): S\(node + 1) learned \(command), which no majority accepted"
+                + (chosenByVotes[instance].map { " (the majority accepted \($0))" } ?? ""))
+        }
+        if let first = learned[instance] {
+            if first != command {
+                fail(.agreement, "instance \(instance): S\(node + 1) learned \(command), but \(first) was learned before")
+            }
+            return
+        }
+        learned[instance] = command
+        highestLearned = max(highestLearned, instance)
+        if let text = command.text, !offeredValues.contains(text) {
+            fail(.validity, "instance \(instance): \(text) was chosen but nobody offered it")
+        }
+    }
+
+    /// A node restarted from its log: everything it had learned must still be there, and what it
+    /// recovered (including records of a write that never finished) must agree with the cluster.
+    mutating func nodeRecovered(_ node: Int, chosen: [InstanceNumber: Command]) {
+        for instance in learnedByNode[node].keys.sorted() {
+            let before = learnedByNode[node][instance]!
+            guard let after = chosen[instance] else {
+                fail(.stability, "S\(node + 1) forgot instance \(instance) (\(before)) in a crash")
+                return
+            }
+            if after != before {
+                fail(.stability, "S\(node + 1) recovered \(after) for instance \(instance) after having learned \(before)")
+                return
+            }
+        }
+        for instance in chosen.keys.sorted() {
+            checkChosen(instance: instance, command: chosen[instance]!, by: node)
+            learnedByNode[node][instance] = chosen[instance]!
+        }
+    }
+
+    /// Node `node` appended `entry` as line number `lineIndex` of its file (or holds it after a rebuild).
+    mutating func nodeWroteLine(_ node: Int, lineIndex: Int, entry: FileEntry) {
+        if lineIndex < longestFile.count {
+            if longestFile[lineIndex] != entry {
+                fail(.filePrefix, "line \(lineIndex + 1) of S\(node + 1)'s file is '\(entry.line.dropLast())', another node's is '\(longestFile[lineIndex].line.dropLast())'")
+            }
+        } else if lineIndex == longestFile.count {
+            longestFile.append(entry)
+        } else {
+            fail(.filePrefix, "S\(node + 1) wrote line \(lineIndex + 1) with lines missing before it")
+        }
+    }
+
+    /// A client was told its value was chosen as `instance`.
+    mutating func acknowledged(instance: InstanceNumber, value: String) {
+        acknowledged.append((instance, value))
+        guard case .value(_, let text)? = learned[instance], text == value else {
+            fail(.durability, "a client was told '\(value)' is instance \(instance), but the cluster learned \(learned[instance].map(\.description) ?? "nothing") there")
+            return
+        }
+    }
+
+    /// At the end of a settled run: every acknowledged value is a line of every node's file (the
+    /// files are equal by then).
+    mutating func checkAcknowledgedValuesAreInFiles() {
+        var lines = Set<String>()
+        for entry in longestFile { lines.insert(entry.value) }
+        for (instance, value) in acknowledged where !lines.contains(value) {
+            fail(.durability, "acknowledged value '\(value)' (instance \(instance)) is in no file")
+            return
+        }
+    }
+
+    mutating func fail(_ property: Property, _ detail: String) {
+        if violation == nil { violation = (property, detail) }
+    }
+}

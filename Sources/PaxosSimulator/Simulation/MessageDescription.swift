@@ -1,0 +1,27 @@
+import PaxosCore
+
+/// Short, stable spellings of messages for traces: the lecture's "P3.1" and "A3.1 X".
+enum MessageDescription {
+    static func text(of message: Message) -> String {
+        switch message {
+        case .prepare(let instance, let ballot):
+            return "prepare[\(instance)] P\(ballot)"
+        case .promise(let instance, let ballot, let accepted):
+            return "promise[\(instance)] \(ballot) accepted \(accepted.map(\.description) ?? "none")"
+        case .accept(let instance, let ballot, let command):
+            return "accept[\(instance)] A\(ballot) \(command)"
+        case .accepted(let instance, let ballot):
+            return "accepted[\(instance)] \(ballot)"
+        case .nack(let instance, let ballot, let promised):
+            return "nack[\(instance)] \(ballot) promised \(promised)"
+        case .learn(let instance, let command):
+            return "learn[\(instance)] \(command)"
+        case .status(let applied):
+            return "status applied \(applied)"
+        case .catchUpRequest(let from):
+            return "catch-up from \(from)"
+        case .catchUpReply(let entries):
+            return "catch-up reply \(entries.map { "\($0.instance)=\($0.command)" }.joined(separator: " "))"
+        }
+    }
+}

@@ -1,0 +1,27 @@
+import PaxosCore
+
+/// One node as the simulator hosts it: the real core, its disk, its replicated file, and the
+/// shell's duties (hold effects until their records are synced, keep timers, remember clients).
+struct SimulatedNode {
+    var core: PaxosNode
+    var isUp = true
+    /// Grows at every crash; events of an earlier life are ignored.
+    var life: UInt32 = 0
+    var disk: any SimulatedDisk
+    /// Readies whose records were written but are not yet known synced, in order: their effects
+    /// wait (etcd's rule), and so does every later Ready, persist or not, to keep the order. All
+    /// are released together when the sync in flight completes (group commit).
+    var held: [Ready] = []
+    var syncInFlight = false
+    /// The replicated file: one line per applied value.
+    var file: [FileEntry] = []
+    /// The generation of each armed timer; a timer event of another generation was replaced or cancelled.
+    var timerGenerations: [TimerID: UInt64] = [:]
+    /// Client requests this node has not answered yet, in the order they came.
+    var outstanding: [RequestID] = []
+
+    init(configuration: PaxosConfiguration, disk: any SimulatedDisk) {
+        self.core = PaxosNode(configuration: configuration)
+        self.disk = disk
+    }
+}

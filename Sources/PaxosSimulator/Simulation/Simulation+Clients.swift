@@ -1,0 +1,65 @@
+import PaxosCore
+
+/// Clients: submits at random live nodes, each with a deadline, and what they are told.
+extension Simulation {
+    func scheduleNextSubmit() {
+        queue.schedule(.submit, at: now + randomValue(in: 1...2 * options.submitIntervalMicroseconds))
+    }
+
+    func submitAtRandomNode() {
+        guard faultsActive else { return }
+        scheduleNextSubmit()
+        submit(isCalm: false)
+    }
+
+    /// Submits a fresh value at a random live node. Returns false when every node is down.
+    @discardableResult
+    func submit(isCalm: Bool) -> Bool {
+        let live = nodes.indices.filter { nodes[$0].isUp }
+        guard !live.isEmpty else { return false }
+        let index = live[Int(random.next() % UInt64(live.count))]
+        let request = nextRequest
+        nextRequest += 1
+        let value = "v\(request)"
+        checker.offered(value)
+        figures.submits += 1
+        requests[request] = ClientRequest(node: index, value: value, isCalm: isCalm)
+        nodes[index].outstanding.append(request)
+        trace?.beginStep(at: now, "client submits \(value) at S\(index + 1) (request \(request))")
+        let deadline = isCalm ? options.livenessBoundMilliseconds : options.submitDeadlineMilliseconds
+        queue.schedule(.deadline(node: index, life: nodes[index].life, request: request), at: now + .milliseconds(deadline))
+        absorb(nodes[index].core.onSubmit(request: request, value: value), node: index)
+        return true
+    }
+
+    func expire(_ request: RequestID, node index: Int, life: UInt32) {
+        guard nodes[index].isUp, nodes[index].life == life, requests[request] != nil else { return }
+        trace?.beginStep(at: now, "deadline of request \(request) at S\(index + 1)")
+        absorb(nodes[index].core.onDeadline(request: request), node: index)
+    }
+
+    func answer(_ reply: ClientReply, node index: Int) {
+        guard let request = requests.removeValue(forKey: reply.request) else { return }
+        if let position = nodes[index].outstanding.firstIndex(of: reply.request) {
+            nodes[index].outstanding.remove(at: position)
+        }
+        switch reply {
+        case .submitted(_, let instance, let value):
+            figures.submitsAcknowledged += 1
+            if request.isCalm { calmSubmitsAcknowledged += 1 }
+            trace?.note("client told \(value) is instance \(instance)")
+            if value != request.value {
+                checker.fail(.durability, "request \(reply.request) submitted '\(request.value)' but was told '\(value)'")
+            }
+            checker.acknowledged(instance: instance, value: value)
+        case .failed(_, let failure):
+            figures.submitsFailed += 1
+            trace?.note("client told request \(reply.request) failed: \(failure)")
+            if request.isCalm {
+                checker.fail(.liveness, "a submit made after the faults stopped failed: \(failure)")
+            }
+        case .proposed:
+            break
+        }
+    }
+}

@@ -1,0 +1,55 @@
+import PaxosCore
+
+/// Crash faults over time, and the end of all faults.
+extension Simulation {
+    func scheduleCrash() {
+        queue.schedule(.crashSomeNode, at: now + randomValue(in: 1...options.crashIntervalMaximumMicroseconds))
+    }
+
+    /// Crashes a random live node, keeping a majority up so that the run can make progress, and
+    /// schedules its restart.
+    func crashSomeNode() {
+        guard faultsActive else { return }
+        scheduleCrash()
+        let live = nodes.indices.filter { nodes[$0].isUp }
+        guard live.count > options.nodes / 2 + 1 else { return }
+        let index = live[Int(random.next() % UInt64(live.count))]
+        crash(index)
+        queue.schedule(.restart(node: index), at: now + randomValue(in: 1...options.downtimeMaximumMicroseconds))
+    }
+
+    /// The end of the fault phase: links heal, crashed nodes restart, and the last submits are made.
+    func stopFaults() {
+        faultsActive = false
+        calmStartedAt = now
+        trace?.beginStep(at: now, "faults stop")
+        if linkCut.contains(true) { healPartition(partitionNumber) }
+        for index in nodes.indices where !nodes[index].isUp { restart(index) }
+        for _ in 0..<options.calmSubmits { submit(isCalm: true) }
+    }
+
+    /// Every request answered, every calm submit chosen, every node up with all it could learn applied.
+    var isSettled: Bool {
+        guard requests.isEmpty, calmSubmitsAcknowledged == options.calmSubmits else { return false }
+        let longest = checker.longestFile.count
+        for node in nodes {
+            guard node.isUp, node.held.isEmpty, node.core.appliedThrough >= checker.highestLearned,
+                  node.file.count == longest else { return false }
+        }
+        return true
+    }
+
+    var unsettledReason: String {
+        var reasons: [String] = []
+        if !requests.isEmpty {
+            reasons.append("requests \(requests.keys.sorted().map(String.init).joined(separator: ",")) unanswered")
+        }
+        if calmSubmitsAcknowledged < options.calmSubmits {
+            reasons.append("\(calmSubmitsAcknowledged) of \(options.calmSubmits) calm submits acknowledged")
+        }
+        for (index, node) in nodes.enumerated() where node.core.appliedThrough < checker.highestLearned || !node.isUp {
+            reasons.append("S\(index + 1) \(node.isUp ? "up" : "down"), applied through \(node.core.appliedThrough) of \(checker.highestLearned)")
+        }
+        return "not settled \(options.livenessBoundMilliseconds) ms after the faults stopped: " + reasons.joined(separator: "; ")
+    }
+}

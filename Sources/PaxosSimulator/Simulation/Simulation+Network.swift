@@ -1,0 +1,103 @@
+import PaxosCore
+
+/// The simulated network: latency, and while faults are active, drops, duplicates, reordering,
+/// long delays and cut links.
+extension Simulation {
+    func send(_ envelope: Envelope) {
+        figures.messagesSent += 1
+        let faults = options.faults
+        guard faultsActive, !faults.faults.isEmpty else {
+            queue.schedule(.deliver(envelope), at: now + latency())
+            return
+        }
+        if faults.contains(.drop) && happens(perMille: options.dropPerMille) {
+            figures.messagesDropped += 1
+            trace?.note("network drops \(describe(envelope))")
+            return
+        }
+        var delay = latency()
+        if faults.contains(.delay) && happens(perMille: options.delayPerMille) {
+            figures.messagesDelayed += 1
+            delay += randomValue(in: 1...options.longDelayMaximumMicroseconds)
+        }
+        queue.schedule(.deliver(envelope), at: now + delay)
+        if faults.contains(.duplicate) && happens(perMille: options.duplicatePerMille) {
+            figures.messagesDuplicated += 1
+            queue.schedule(.deliver(envelope), at: now + latency())
+        }
+    }
+
+    /// Links are FIFO unless reordering is a fault of this run: then every message draws its own latency.
+    private func latency() -> SimulatedTime {
+        guard faultsActive, options.faults.contains(.reorder) else { return options.fixedLatencyMicroseconds }
+        return randomValue(in: options.latencyMinimumMicroseconds...options.latencyMaximumMicroseconds)
+    }
+
+    func deliver(_ envelope: Envelope) {
+        let from = Int(envelope.from.rawValue) - 1
+        let to = Int(envelope.to.rawValue) - 1
+        guard nodes[to].isUp, !linkCut[from * options.nodes + to] else {
+            figures.messagesUndeliverable += 1
+            return
+        }
+        figures.messagesDelivered += 1
+        trace?.beginStep(at: now, "S\(to + 1) <- S\(from + 1) \(describe(envelope.message))")
+        absorb(nodes[to].core.onMessage(from: envelope.from, envelope.message), node: to)
+    }
+
+    // MARK: - Partitions
+
+    func schedulePartition() {
+        queue.schedule(.partitionStart, at: now + randomValue(in: 1...options.partitionIntervalMaximumMicroseconds))
+    }
+
+    /// Cuts the cluster in two groups (both ways), or one node's outgoing or incoming links (one way).
+    func startPartition() {
+        guard faultsActive else { return }
+        partitionNumber += 1
+        figures.partitions += 1
+        let count = options.nodes
+        let shape = random.next() % 3
+        if shape == 0 {
+            // A random proper, non-empty subset on one side.
+            let mask = randomValue(in: 1...(UInt64(1) << count) - 2)
+            for from in 0..<count {
+                for to in 0..<count where ((mask >> from) & 1) != ((mask >> to) & 1) {
+                    linkCut[from * count + to] = true
+                }
+            }
+            trace?.beginStep(at: now, "partition \(partitionNumber): \(describeSides(mask: mask)) cut both ways")
+        } else {
+            let node = Int(random.next() % UInt64(count))
+            let outgoing = shape == 1
+            for other in 0..<count where other != node {
+                linkCut[outgoing ? node * count + other : other * count + node] = true
+            }
+            trace?.beginStep(at: now, "partition \(partitionNumber): S\(node + 1) can \(outgoing ? "hear but not speak" : "speak but not hear")")
+        }
+        queue.schedule(.partitionHeal(partition: partitionNumber),
+                       at: now + randomValue(in: 1...options.partitionDurationMaximumMicroseconds))
+    }
+
+    func healPartition(_ partition: Int) {
+        guard partition == partitionNumber, linkCut.contains(true) else { return }
+        trace?.beginStep(at: now, "partition \(partition) heals")
+        for index in linkCut.indices { linkCut[index] = false }
+        if faultsActive { schedulePartition() }
+    }
+
+    private func describeSides(mask: UInt64) -> String {
+        let sides = (0..<options.nodes).map { ((mask >> $0) & 1, "S\($0 + 1)") }
+        let left = sides.filter { $0.0 == 1 }.map(\.1).joined(separator: ",")
+        let right = sides.filter { $0.0 == 0 }.map(\.1).joined(separator: ",")
+        return "{\(left)} | {\(right)}"
+    }
+
+    func describe(_ envelope: Envelope) -> String {
+        "S\(envelope.from) -> S\(envelope.to) \(describe(envelope.message))"
+    }
+
+    func describe(_ message: Message) -> String {
+        MessageDescription.text(of: message)
+    }
+}

@@ -1,0 +1,141 @@
+import PaxosCore
+
+/// One run of a whole cluster: the real cores, a simulated network, disks, clients and clock, all
+/// driven by one seeded generator. `Simulation(seed:options:).run()` is a pure function of its
+/// arguments: the same seed and options replay the same events in the same order.
+///
+/// A run has two phases. For `options.steps` events, faults are injected as the fault mix allows.
+/// Then the faults stop: links heal, crashed nodes restart, a few last submits are made, and the
+/// cluster must settle (every request answered, every calm submit chosen, every node's file equal)
+/// within `options.livenessBoundMilliseconds` of simulated time.
+final class Simulation {
+    let seed: UInt64
+    let options: SimulationOptions
+    var random: SplitMix64
+    var now: SimulatedTime = 0
+    var queue = EventQueue<SimulationEvent>()
+    var nodes: [SimulatedNode] = []
+    var checker: InvariantChecker
+    var figures = RunFigures()
+    var trace: TraceRecorder?
+
+    // Faults.
+    var faultsActive = true
+    /// Cut links, indexed `from * nodes + to`.
+    var linkCut: [Bool]
+    var partitionNumber = 0
+    var syncMicroseconds: UInt64
+    var timerGenerationCounter: UInt64 = 0
+
+    // Clients.
+    var nextRequest: RequestID = 1
+    var requests: [RequestID: ClientRequest] = [:]
+    var calmSubmitsAcknowledged = 0
+    var calmStartedAt: SimulatedTime?
+
+    struct ClientRequest {
+        var node: Int
+        var value: String
+        var isCalm: Bool
+    }
+
+    init(seed: UInt64, options: SimulationOptions, tracing: Bool = false) {
+        precondition(SimulationOptions.nodesRange.contains(options.nodes), "a simulated cluster has \(SimulationOptions.nodesRange) nodes")
+        self.seed = seed
+        self.options = options
+        self.random = SplitMix64(seed: seed)
+        self.checker = InvariantChecker(nodes: options.nodes)
+        self.linkCut = Array(repeating: false, count: options.nodes * options.nodes)
+        // Without crashes nobody can tell an fsync from an instant one: skip the event.
+        self.syncMicroseconds = options.faults.contains(.crash) ? options.syncMicroseconds : 0
+        if tracing { trace = TraceRecorder(stepsMax: options.traceStepsMax) }
+        let members = (1...options.nodes).map { NodeID(UInt32($0)) }
+        for member in members {
+            var configuration = PaxosConfiguration(node: member, members: members)
+            configuration.phaseTimeoutMilliseconds = options.phaseTimeoutMilliseconds
+            configuration.heartbeatMilliseconds = options.heartbeatMilliseconds
+            configuration.backoff = options.backoff
+            configuration.mutations = options.mutations
+            configuration.randomSeed = random.next()
+            nodes.append(SimulatedNode(configuration: configuration, disk: Self.makeDisk(options.disk)))
+        }
+    }
+
+    func run() -> SimulationResult {
+        for index in nodes.indices {
+            trace?.beginStep(at: now, "S\(index + 1) starts")
+            absorb(nodes[index].core.onStart(), node: index)
+        }
+        scheduleNextSubmit()
+        if options.faults.contains(.partition) { schedulePartition() }
+        if options.faults.contains(.crash) { scheduleCrash() }
+
+        while checker.violation == nil, let (time, event) = queue.popFirst() {
+            now = time
+            figures.events += 1
+            handle(event)
+            if figures.events == options.steps { stopFaults() }
+            if calmStartedAt != nil, isSettled {
+                checker.checkAcknowledgedValuesAreInFiles()
+                break
+            }
+            if let calmStart = calmStartedAt, now - calmStart > .milliseconds(options.livenessBoundMilliseconds) {
+                checker.fail(.liveness, unsettledReason)
+                break
+            }
+            if figures.events >= options.eventsMax {
+                checker.fail(.liveness, "the run did not settle within \(options.eventsMax) events; \(unsettledReason)")
+                break
+            }
+        }
+        if checker.violation == nil && calmStartedAt == nil {
+            checker.fail(.liveness, "the run ran out of events before its \(options.steps) steps")
+        }
+        figures.decisions = checker.decisions
+        figures.simulatedMicroseconds = now
+        let violation = checker.violation.map {
+            Violation(property: $0.property, detail: $0.detail, step: figures.events, simulatedMicroseconds: now)
+        }
+        return SimulationResult(seed: seed, options: options, figures: figures, violation: violation,
+                                trace: trace?.steps ?? [])
+    }
+
+    private func handle(_ event: SimulationEvent) {
+        switch event {
+        case .deliver(let envelope):
+            deliver(envelope)
+        case .timer(let node, let life, let timer, let generation):
+            fireTimer(node: node, life: life, timer, generation: generation)
+        case .syncDone(let node, let life):
+            finishSync(node: node, life: life)
+        case .submit:
+            submitAtRandomNode()
+        case .deadline(let node, let life, let request):
+            expire(request, node: node, life: life)
+        case .crashSomeNode:
+            crashSomeNode()
+        case .restart(let node):
+            restart(node)
+        case .partitionStart:
+            startPartition()
+        case .partitionHeal(let partition):
+            healPartition(partition)
+        }
+    }
+
+    private static func makeDisk(_ kind: SimulationOptions.Disk) -> any SimulatedDisk {
+        switch kind {
+        case .records:
+            return RecordDisk()
+        case .writeAheadLog:
+            do { return try WALDisk() } catch { preconditionFailure("a fresh in-memory log failed to open: \(error)") }
+        }
+    }
+
+    /// Uniform in `range` (bounds included), from the run's generator.
+    func randomValue(in range: ClosedRange<UInt64>) -> UInt64 {
+        range.lowerBound + random.next() % (range.upperBound - range.lowerBound + 1)
+    }
+
+    func happens(perMille: UInt64) -> Bool { random.next() % 1_000 < perMille }
+}

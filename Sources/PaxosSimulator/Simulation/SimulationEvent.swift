@@ -1,0 +1,20 @@
+import PaxosCore
+
+/// Something that happens at one instant of a run. Events aimed at a node carry the node's life
+/// (how many times it has started), so that a timer or a sync of a life that crashed is ignored.
+enum SimulationEvent {
+    /// A message arrives (unless the link is cut or the addressee is down).
+    case deliver(Envelope)
+    case timer(node: Int, life: UInt32, TimerID, generation: UInt64)
+    /// An fsync finishes: the node's held effects may now leave.
+    case syncDone(node: Int, life: UInt32)
+    /// A client submits a value at a random live node.
+    case submit
+    case deadline(node: Int, life: UInt32, request: RequestID)
+    /// Time for the next crash fault, or for a crashed node to come back.
+    case crashSomeNode
+    case restart(node: Int)
+    /// Time to cut links, or to heal the cut numbered `partition`.
+    case partitionStart
+    case partitionHeal(partition: Int)
+}

@@ -1,0 +1,73 @@
+import PaxosCore
+
+/// Everything that determines a run besides its seed. Two runs with equal options and seeds are
+/// the same run, event for event.
+public struct SimulationOptions: Hashable, Sendable {
+    public static let nodesRange = 3...7
+
+    public var nodes = 3
+    /// Events processed while faults are injected; then the faults stop and liveness is checked.
+    public var steps = 600
+    public var faults = FaultMix.all
+    /// Deliberate bugs given to every node's core, to prove the checkers can fail.
+    public var mutations: Set<PaxosConfiguration.Mutation> = []
+
+    // Workload.
+    /// Mean simulated time between two client submits, at random live nodes.
+    public var submitIntervalMicroseconds: UInt64 = 1_500
+    /// A client gives up on a submit after this long (the core answers through `onDeadline`).
+    public var submitDeadlineMilliseconds: UInt64 = 2_000
+    /// Submits made after the faults stop: each must be acknowledged as chosen.
+    public var calmSubmits = 3
+
+    // Network (microseconds).
+    public var latencyMinimumMicroseconds: UInt64 = 100
+    public var latencyMaximumMicroseconds: UInt64 = 900
+    /// Without the reorder fault every link is FIFO: one fixed latency.
+    public var fixedLatencyMicroseconds: UInt64 = 500
+    public var longDelayMaximumMicroseconds: UInt64 = 300_000
+    /// Per-message probabilities, in parts per thousand.
+    public var dropPerMille: UInt64 = 40
+    public var duplicatePerMille: UInt64 = 30
+    public var delayPerMille: UInt64 = 20
+
+    // Disk.
+    public var disk = Disk.writeAheadLog
+
+    public enum Disk: String, Hashable, Sendable, CaseIterable {
+        /// The real `PaxosLog` over the storage's `InMemoryFileSystem` (crash and torn writes at byte level).
+        case writeAheadLog = "wal"
+        /// Records kept as values, no encoding: the protocol's cost alone.
+        case records
+    }
+    /// How long an fsync takes when crashes are possible (a crash in between loses the writes).
+    public var syncMicroseconds: UInt64 = 150
+
+    // Faults over time (microseconds): a partition or a crash starts every so often and lasts a while.
+    public var partitionIntervalMaximumMicroseconds: UInt64 = 40_000
+    public var partitionDurationMaximumMicroseconds: UInt64 = 30_000
+    public var crashIntervalMaximumMicroseconds: UInt64 = 40_000
+    public var downtimeMaximumMicroseconds: UInt64 = 30_000
+
+    // Core timing (milliseconds of simulated time).
+    public var phaseTimeoutMilliseconds: UInt64 = 30
+    public var heartbeatMilliseconds: UInt64 = 20
+    public var backoff = PaxosConfiguration.Backoff.randomizedExponential(baseMilliseconds: 1, maxMilliseconds: 20)
+
+    // Limits.
+    /// After the faults stop, everything must settle within this much simulated time.
+    public var livenessBoundMilliseconds: UInt64 = 10_000
+    /// A hard cap on the events of one run, so that a runaway run ends as a failure, not a hang.
+    public var eventsMax = 2_000_000
+    /// Steps kept for the trace of a failing run.
+    public var traceStepsMax = 40
+
+    public init() {}
+
+    public init(nodes: Int, steps: Int, faults: FaultMix) {
+        precondition(Self.nodesRange.contains(nodes), "a simulated cluster has \(Self.nodesRange) nodes")
+        self.nodes = nodes
+        self.steps = steps
+        self.faults = faults
+    }
+}

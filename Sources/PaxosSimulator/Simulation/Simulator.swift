@@ -1,0 +1,15 @@
+/// The simulator's entry points.
+public enum Simulator {
+    /// Runs one seed. A failing run is run again with tracing on, which changes nothing but the
+    /// record it keeps, so the trace shows the very steps that failed.
+    public static func run(seed: UInt64, options: SimulationOptions) -> SimulationResult {
+        let result = Simulation(seed: seed, options: options).run()
+        guard result.violation != nil else { return result }
+        return Simulation(seed: seed, options: options, tracing: true).run()
+    }
+
+    /// Runs one seed with its trace, failing or not.
+    public static func runTraced(seed: UInt64, options: SimulationOptions) -> SimulationResult {
+        Simulation(seed: seed, options: options, tracing: true).run()
+    }
+}

@@ -1,0 +1,44 @@
+import PaxosCore
+import PaxosStorage
+
+/// The real write-ahead log (`PaxosLog`: length + CRC32C frames, torn-tail recovery) over the
+/// storage's in-memory file system, whose crash loses unsynced bytes and may tear the last write
+/// at any byte. Recovery is `PaxosLog.open`, as in a node process.
+struct WALDisk: SimulatedDisk {
+    private static let directory = "/node"
+    private let fileSystem = InMemoryFileSystem()
+    private var log: PaxosLog?
+    private(set) var hasUnsyncedWrites = false
+
+    init() throws {
+        log = try PaxosLog.open(directory: Self.directory, fileSystem: fileSystem).log
+    }
+
+    mutating func append(_ records: [DurableRecord]) throws {
+        guard !records.isEmpty, let log else { return }
+        try log.append(records)
+        hasUnsyncedWrites = true
+    }
+
+    mutating func sync() throws {
+        guard hasUnsyncedWrites, let log else { return }
+        try log.sync()
+        hasUnsyncedWrites = false
+    }
+
+    mutating func crash(tearLastWrite: Bool, random: inout SplitMix64) -> Bool {
+        let torn = tearLastWrite ? fileSystem.lastUnsyncedWriteByteCount : nil
+        // Anywhere inside the last write, both ends included: nothing of it, or all of it.
+        fileSystem.crash(tearLastWrite: torn != nil, tornBytes: torn.map { Int(random.next() % UInt64($0 + 1)) })
+        log?.close()
+        log = nil
+        hasUnsyncedWrites = false
+        return torn != nil
+    }
+
+    mutating func recover() throws -> DurableState {
+        let (log, state) = try PaxosLog.open(directory: Self.directory, fileSystem: fileSystem)
+        self.log = log
+        return state
+    }
+}

@@ -1,0 +1,72 @@
+import ArgumentParser
+import PaxosCore
+import PaxosSimulator
+
+/// `paxos model-check`: every interleaving of a tiny configuration, over the real core.
+struct ModelCheckCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "model-check",
+        abstract: "Explore every interleaving of a tiny cluster (delivery order, duplicates, crash and restart) and check agreement and validity.",
+        discussion: """
+            Breadth-first search with state hashing over the real PaxosNode. Prints the number of \
+            distinct states explored, the depth, and a shortest counterexample if a property fails.
+            """
+    )
+
+    @Option(help: "Nodes, each an acceptor.")
+    var acceptors: Int = ModelCheckOptions().acceptors
+
+    @Option(help: "Nodes that propose their own value for instance 1.")
+    var proposers: Int = ModelCheckOptions().proposers
+
+    @Option(help: "Ballots each proposer may start.")
+    var rounds: Int = ModelCheckOptions().rounds
+
+    @Option(help: "Crash-and-restart moves allowed in one path.")
+    var crashes: Int = ModelCheckOptions().crashes
+
+    @Flag(inversion: .prefixedNo, help: "Whether a message may be delivered more than once.")
+    var duplicates = true
+
+    @Flag(help: "Make dropping a message an explicit move (safety-equivalent to never delivering it; many more states).")
+    var explicitDrops = false
+
+    @Flag(help: "Print the states seen after each level of the search.")
+    var verbose = false
+
+    @Option(help: "Stop after this many states.")
+    var statesMax: Int = ModelCheckOptions().statesMax
+
+    @Option(help: "A deliberate bug to give every node (repeatable): \(PaxosConfiguration.Mutation.allCases.map(\.rawValue).joined(separator: ", ")).")
+    var mutation: [String] = []
+
+    func validate() throws {
+        guard (1...7).contains(acceptors) else { throw ValidationError("--acceptors must be within 1...7") }
+        guard (1...acceptors).contains(proposers) else { throw ValidationError("--proposers must be within 1...\(acceptors)") }
+        guard (1...20).contains(rounds) else { throw ValidationError("--rounds must be within 1...20") }
+        guard (0...10).contains(crashes) else { throw ValidationError("--crashes must be within 0...10") }
+        guard statesMax > 0 else { throw ValidationError("--states-max must be positive") }
+    }
+
+    func run() throws {
+        var options = ModelCheckOptions(acceptors: acceptors, proposers: proposers, rounds: rounds, crashes: crashes)
+        options.duplicates = duplicates
+        options.explicitDrops = explicitDrops
+        options.statesMax = statesMax
+        for name in mutation {
+            guard let parsed = PaxosConfiguration.Mutation(rawValue: name) else {
+                throw ValidationError("unknown mutation '\(name)'")
+            }
+            options.mutations.insert(parsed)
+        }
+        let clock = ContinuousClock()
+        let start = clock.now
+        let result = ModelChecker.check(options) { depth, states in
+            if verbose { print("  depth \(depth): \(states) states") }
+        }
+        let elapsed = clock.now - start
+        print(ModelCheckReport.text(for: result), terminator: "")
+        print("wall clock: \(elapsed)")
+        if result.violation != nil || result.truncated { throw ExitCode(1) }
+    }
+}

@@ -1,0 +1,58 @@
+import PaxosCore
+import PaxosSimulator
+import Testing
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// The exhaustive search over the real core. The state counts are pinned: a change in the core or
+/// the model that changes them should be noticed and explained, not slip by.
+@Suite struct ModelCheckerTests {
+    static var fullModelCheckEnabled: Bool {
+        #if DEBUG
+        return getenv("PAXOS_MODEL_CHECK_DEFAULT") != nil
+        #else
+        return true
+        #endif
+    }
+
+    /// Without crashes: every interleaving of two proposers over three acceptors, with duplicates.
+    @Test func twoProposersThreeAcceptorsWithoutCrashesHaveNoViolation() {
+        let result = ModelChecker.check(ModelCheckOptions(acceptors: 3, proposers: 2, rounds: 1, crashes: 0))
+        #expect(result.violation == nil)
+        #expect(!result.truncated)
+        #expect(result.states == 23_233)
+        #expect(result.depth == 21)
+    }
+
+    /// The default configuration (`paxos model-check` without options), one crash included:
+    /// 7.3 million transitions, about 25 s optimized but minutes in a debug build, so it runs with
+    /// `swift test -c release` or when PAXOS_MODEL_CHECK_DEFAULT is set.
+    @Test(.enabled(if: Self.fullModelCheckEnabled))
+    func defaultConfigurationHasNoViolation() {
+        let result = ModelChecker.check(ModelCheckOptions())
+        #expect(result.violation == nil)
+        #expect(!result.truncated)
+        #expect(result.states == 370_174)
+        #expect(result.depth == 24)
+    }
+
+    @Test func aSingleProposerAlwaysGetsItsValueChosenSafely() {
+        let result = ModelChecker.check(ModelCheckOptions(acceptors: 3, proposers: 1, rounds: 2, crashes: 0))
+        #expect(result.violation == nil)
+        #expect(!result.truncated)
+        #expect(result.states > 100)
+    }
+
+    @Test func counterexampleIsAShortestPathAndPrinted() {
+        var options = ModelCheckOptions()
+        options.mutations = [.acceptorAcceptsBelowPromise]
+        let result = ModelChecker.check(options)
+        #expect(result.counterexample.count == result.depth)
+        let text = ModelCheckReport.text(for: result)
+        #expect(text.contains("VIOLATION of agreement"))
+        #expect(text.contains("counterexample (\(result.depth) moves)"))
+    }
+}

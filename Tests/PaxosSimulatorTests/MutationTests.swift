@@ -1,0 +1,46 @@
+import PaxosCore
+import PaxosSimulator
+import Testing
+
+/// The checkers can fail: each deliberately broken core is caught, by the simulator within a
+/// bounded number of seeds and by the model checker.
+@Suite struct MutationTests {
+    static let seedsMax: UInt64 = 300
+
+    @Test(arguments: PaxosConfiguration.Mutation.allCases)
+    func simulatorCatchesMutation(_ mutation: PaxosConfiguration.Mutation) {
+        // A double count needs a quorum of three to matter (see the model-checker test below);
+        // the other bugs show fastest in the smallest cluster, where every vote is decisive.
+        let nodes = mutation == .proposerCountsAcceptorTwice ? 5 : 3
+        var options = SimulationOptions(nodes: nodes, steps: 600, faults: .all)
+        options.mutations = [mutation]
+        var caught: SimulationResult?
+        for seed in 1...Self.seedsMax {
+            let result = Simulator.run(seed: seed, options: options)
+            if result.violation != nil {
+                caught = result
+                break
+            }
+        }
+        guard let caught, let violation = caught.violation else {
+            Issue.record("\(mutation) survived \(Self.seedsMax) seeds")
+            return
+        }
+        #expect([Property.agreement, .stability, .durability].contains(violation.property), "\(violation)")
+    }
+
+    @Test(arguments: PaxosConfiguration.Mutation.allCases)
+    func modelCheckerCatchesMutation(_ mutation: PaxosConfiguration.Mutation) {
+        var options = ModelCheckOptions()
+        options.mutations = [mutation]
+        if mutation == .proposerCountsAcceptorTwice {
+            // With three acceptors a proposer's own vote plus one peer's is a true majority, and a
+            // proposer whose own acceptor refuses stops at once: a double count needs a quorum of three.
+            options.acceptors = 5
+            options.crashes = 0
+        }
+        let result = ModelChecker.check(options)
+        #expect(result.violation?.property == .agreement, "\(mutation) not caught; \(result.states) states")
+        #expect(!result.counterexample.isEmpty)
+    }
+}
