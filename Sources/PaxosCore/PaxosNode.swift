@@ -184,7 +184,7 @@ public struct PaxosNode: Sendable {
     /// A message from a peer (or, through the shell, from this node itself).
     public mutating func onMessage(from sender: NodeID, _ message: Message) -> Ready {
         guard configuration.members.contains(sender) else { return takeReady() }
-        heardAt[sender] = heartbeats
+        if configuration.forwardSubmitsToDistinguishedProposer { heardAt[sender] = heartbeats }
         handle(from: sender, message)
         drainLocalInbox()
         return takeReady()

@@ -13,7 +13,7 @@ struct PaxosCommand: AsyncParsableCommand {
         subcommands: [
             ClusterCommand.self, NodeCommand.self,
             SubmitCommand.self, ProposeCommand.self, ReadCommand.self, StatusCommand.self, ResetCommand.self,
-            BenchCommand.self, ScenarioCommand.self, ConsoleCommand.self,
+            BenchCommand.self, ScenarioCommand.self, ConsoleCommand.self, SimulateCommand.self, ModelCheckCommand.self,
         ]
     )
 

@@ -79,6 +79,8 @@ struct ModelState: Hashable {
             return "nack \(instance) \(ballot) \(promised)"
         case .learn(let instance, let command):
             return "learn \(instance) \(exact(command))"
+        case .forward(let command):
+            return "forward \(exact(command))"
         case .status(let applied):
             return "status \(applied)"
         case .catchUpRequest(let from):

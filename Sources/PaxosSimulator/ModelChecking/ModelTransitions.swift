@@ -31,6 +31,9 @@ struct ModelTransitions {
             var configuration = PaxosConfiguration(node: member, members: members)
             // Time is abstract here: a retry may come at any moment, so the wait itself adds nothing.
             configuration.backoff = .none
+            // Proposers here run `propose`, never `submit`: the failure detector that picks the
+            // distinguished proposer for submits would only multiply states.
+            configuration.forwardSubmitsToDistinguishedProposer = false
             configuration.mutations = options.mutations
             return configuration
         }

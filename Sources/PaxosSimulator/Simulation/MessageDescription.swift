@@ -16,6 +16,8 @@ enum MessageDescription {
             return "nack[\(instance)] \(ballot) promised \(promised)"
         case .learn(let instance, let command):
             return "learn[\(instance)] \(command)"
+        case .forward(let command):
+            return "forward \(command)"
         case .status(let applied):
             return "status applied \(applied)"
         case .catchUpRequest(let from):
