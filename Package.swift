@@ -46,7 +46,7 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
-        .target(name: "PaxosSimulator", dependencies: ["PaxosCore", "PaxosStorage"]),
+        .target(name: "PaxosSimulator", dependencies: ["PaxosCore", "PaxosStorage", "SequenceDiagram"]),
         .target(name: "SequenceDiagram"),
         .target(name: "PaxosLab", dependencies: ["PaxosServer", "XMLRPC", "SequenceDiagram"]),
         .executableTarget(
@@ -64,7 +64,7 @@ let package = Package(
         .testTarget(name: "PaxosCoreTests", dependencies: ["PaxosCore"]),
         .testTarget(name: "PaxosStorageTests", dependencies: ["PaxosStorage", "PaxosCore"]),
         .testTarget(name: "XMLRPCTests", dependencies: ["XMLRPC"]),
-        .testTarget(name: "PaxosSimulatorTests", dependencies: ["PaxosSimulator", "PaxosCore", "PaxosStorage"]),
+        .testTarget(name: "PaxosSimulatorTests", dependencies: ["PaxosSimulator", "PaxosCore", "PaxosStorage", "SequenceDiagram"]),
         .testTarget(name: "PaxosServerTests", dependencies: ["PaxosServer", "PaxosCore", "XMLRPC"]),
         .testTarget(name: "PaxosLabTests", dependencies: ["PaxosLab", "PaxosServer", "SequenceDiagram", "XMLRPC"]),
     ]

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import PaxosCore
 import PaxosSimulator
 
@@ -44,6 +45,12 @@ struct SimulateCommand: ParsableCommand {
     @Flag(help: "With --seed: print the run's last steps even if it passes.")
     var trace = false
 
+    @Option(help: "Play a lecture scenario as an exact schedule instead: already-chosen, seen-not-chosen, unseen-not-chosen, livelock.")
+    var scenario: String?
+
+    @Option(help: "With --scenario: write its message sequence chart to FILE.svg, or as Mermaid to FILE.md.")
+    var diagram: String?
+
     func validate() throws {
         guard (seeds == nil) != (seed == nil) || (seeds == nil && seed == nil) else {
             throw ValidationError("give --seeds or --seed, not both")
@@ -56,6 +63,10 @@ struct SimulateCommand: ParsableCommand {
     }
 
     func run() throws {
+        if let scenario {
+            try runScenario(scenario)
+            return
+        }
         let faultMix: FaultMix
         do { faultMix = try FaultMix(parsing: faults) } catch { throw ValidationError("\(error)") }
         var options = SimulationOptions(nodes: nodes, steps: steps, faults: faultMix)
@@ -74,6 +85,43 @@ struct SimulateCommand: ParsableCommand {
         } else {
             try runMany(count: seeds ?? 1_000, options: options)
         }
+    }
+
+    /// The lecture's scenarios over the real core, every message delivered by hand in the
+    /// lecture's order: the same outcomes (and the same diagrams) as on the live cluster.
+    private func runScenario(_ name: String) throws {
+        let cluster: ScheduledCluster
+        let expected: String
+        switch name.lowercased() {
+        case "already-chosen", "a-wins":
+            cluster = LectureScenarios.alreadyChosen().cluster
+            expected = "X"
+        case "seen-not-chosen", "b-wins":
+            cluster = LectureScenarios.seenNotChosen().cluster
+            expected = "X"
+        case "unseen-not-chosen", "bb-wins":
+            cluster = LectureScenarios.unseenNotChosen().cluster
+            expected = "Y"
+        case "livelock":
+            cluster = LectureScenarios.livelock(duels: 3)
+            expected = "(nothing: livelock)"
+        default:
+            throw ValidationError("unknown scenario '\(name)'; choose already-chosen, seen-not-chosen, unseen-not-chosen or livelock")
+        }
+        for line in cluster.log { print("  " + line) }
+        let chosen = (1...cluster.nodes.count).compactMap { cluster.chosen(at: $0)?.description }
+        let outcome = chosen.first ?? "(nothing: livelock)"
+        print("outcome: \(outcome) (the lecture's: \(expected))")
+        if let diagram {
+            guard diagram.hasSuffix(".svg") || diagram.hasSuffix(".md") else {
+                throw ValidationError("--diagram must name a .svg or a .md file")
+            }
+            let chart = cluster.diagram(title: "\(name) (simulated) — \(outcome)")
+            let text = diagram.hasSuffix(".svg") ? chart.svg() : "```mermaid\n" + chart.mermaid() + "```\n"
+            try text.write(toFile: diagram, atomically: true, encoding: .utf8)
+            print("diagram: \(diagram) (\(chart.messageCount) messages)")
+        }
+        if Set(chosen).count > 1 || outcome != expected { throw ExitCode(1) }
     }
 
     private func runOne(seed: UInt64, options: SimulationOptions) throws {

@@ -1,4 +1,5 @@
 import PaxosCore
+import SequenceDiagram
 
 /// A cluster whose every step is chosen by hand: the lecture's scenarios as exact schedules over
 /// the real core. Messages wait in the network until the schedule delivers them, in the order
@@ -15,6 +16,13 @@ public struct ScheduledCluster {
     private var nextRequest: RequestID = 1
     /// Timers armed by the nodes, with their delay: a schedule fires them by hand.
     public private(set) var armedTimers: [(node: Int, timer: TimerID, afterMilliseconds: UInt64)] = []
+    /// What a sequence diagram draws: every delivered message and every decision, in order.
+    private var drawn: [Drawn] = []
+
+    private enum Drawn {
+        case delivered(from: Int, to: Int, Message)
+        case chosen(at: Int, Command)
+    }
 
     public enum Kind: Sendable {
         case prepare, promise, accept, accepted, nack, learn
@@ -66,6 +74,7 @@ public struct ScheduledCluster {
             }
             let envelope = inFlight.remove(at: index)
             log.append("S\(receiver) <- S\(sender) \(MessageDescription.text(of: envelope.message))")
+            drawn.append(.delivered(from: sender, to: receiver, envelope.message))
             perform(nodes[receiver - 1].onMessage(from: envelope.from, envelope.message), node: receiver)
         }
     }
@@ -110,10 +119,32 @@ public struct ScheduledCluster {
         return nil
     }
 
+    /// The schedule as the live scenarios draw theirs (same labels, same styles). Messages a
+    /// node sends itself stay inside its step here, so they have no arrows.
+    public func diagram(title: String) -> SequenceDiagram {
+        var diagram = SequenceDiagram(title: title, participants: nodes.indices.map { "S\($0 + 1)" })
+        for item in drawn {
+            switch item {
+            case .delivered(let from, let to, let message):
+                let style: SequenceDiagram.ArrowStyle
+                switch message {
+                case .nack: style = .refusal
+                case .promise, .accepted: style = .answer
+                default: style = .request
+                }
+                diagram.message(from: from - 1, to: to - 1, label: message.label, style: style)
+            case .chosen(let node, let command):
+                diagram.note(on: node - 1, text: "chosen \(command)", style: .chosen)
+            }
+        }
+        return diagram
+    }
+
     private mutating func perform(_ ready: Ready, node: Int) {
         for event in ready.trace {
             log.append("S\(node): \(event)")
             if case .prepareSent(_, let ballot) = event { preparedBallots.append(ballot) }
+            if case .chosen(_, _, let command) = event { drawn.append(.chosen(at: node, command)) }
         }
         inFlight.append(contentsOf: ready.messages)
         replies.append(contentsOf: ready.replies)
