@@ -5,23 +5,22 @@ import PaxosCore
 extension Simulation {
     func send(_ envelope: Envelope) {
         figures.messagesSent += 1
-        let faults = options.faults
-        guard faultsActive, !faults.faults.isEmpty else {
+        guard faultsActive, anyFaults else {
             queue.schedule(.deliver(envelope), at: now + latency())
             return
         }
-        if faults.contains(.drop) && happens(perMille: options.dropPerMille) {
+        if dropFaults && happens(perMille: options.dropPerMille) {
             figures.messagesDropped += 1
             trace?.note("network drops \(describe(envelope))")
             return
         }
         var delay = latency()
-        if faults.contains(.delay) && happens(perMille: options.delayPerMille) {
+        if delayFaults && happens(perMille: options.delayPerMille) {
             figures.messagesDelayed += 1
             delay += randomValue(in: 1...options.longDelayMaximumMicroseconds)
         }
         queue.schedule(.deliver(envelope), at: now + delay)
-        if faults.contains(.duplicate) && happens(perMille: options.duplicatePerMille) {
+        if duplicateFaults && happens(perMille: options.duplicatePerMille) {
             figures.messagesDuplicated += 1
             queue.schedule(.deliver(envelope), at: now + latency())
         }
@@ -29,7 +28,7 @@ extension Simulation {
 
     /// Links are FIFO unless reordering is a fault of this run: then every message draws its own latency.
     private func latency() -> SimulatedTime {
-        guard faultsActive, options.faults.contains(.reorder) else { return options.fixedLatencyMicroseconds }
+        guard faultsActive, reorderFaults else { return options.fixedLatencyMicroseconds }
         return randomValue(in: options.latencyMinimumMicroseconds...options.latencyMaximumMicroseconds)
     }
 

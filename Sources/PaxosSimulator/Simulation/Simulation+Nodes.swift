@@ -92,7 +92,7 @@ extension Simulation {
     // MARK: - Crash and restart
 
     func crash(_ index: Int) {
-        let tear = options.faults.contains(.torn) && random.next() % 2 == 0
+        let tear = tornFaults && random.next() % 2 == 0
         let torn = nodes[index].disk.crash(tearLastWrite: tear, random: &random)
         figures.crashes += 1
         if torn { figures.tornWrites += 1 }

@@ -26,6 +26,10 @@ final class Simulation {
     var partitionNumber = 0
     var syncMicroseconds: UInt64
     var timerGenerationCounter: UInt64 = 0
+    /// The fault mix as plain switches: asked for on every message, where a `Set` lookup costs a hash.
+    let dropFaults, duplicateFaults, reorderFaults, delayFaults, partitionFaults, crashFaults, tornFaults: Bool
+    /// Whether the mix has any fault at all.
+    let anyFaults: Bool
 
     // Clients.
     var nextRequest: RequestID = 1
@@ -46,8 +50,17 @@ final class Simulation {
         self.random = SplitMix64(seed: seed)
         self.checker = InvariantChecker(nodes: options.nodes)
         self.linkCut = Array(repeating: false, count: options.nodes * options.nodes)
+        let faults = options.faults
+        dropFaults = faults.contains(.drop)
+        duplicateFaults = faults.contains(.duplicate)
+        reorderFaults = faults.contains(.reorder)
+        delayFaults = faults.contains(.delay)
+        partitionFaults = faults.contains(.partition)
+        crashFaults = faults.contains(.crash)
+        tornFaults = faults.contains(.torn)
+        anyFaults = !faults.faults.isEmpty
         // Without crashes nobody can tell an fsync from an instant one: skip the event.
-        self.syncMicroseconds = options.faults.contains(.crash) ? options.syncMicroseconds : 0
+        self.syncMicroseconds = crashFaults ? options.syncMicroseconds : 0
         if tracing { trace = TraceRecorder(stepsMax: options.traceStepsMax) }
         let members = (1...options.nodes).map { NodeID(UInt32($0)) }
         for member in members {
@@ -67,8 +80,8 @@ final class Simulation {
             absorb(nodes[index].core.onStart(), node: index)
         }
         scheduleNextSubmit()
-        if options.faults.contains(.partition) { schedulePartition() }
-        if options.faults.contains(.crash) { scheduleCrash() }
+        if partitionFaults { schedulePartition() }
+        if crashFaults { scheduleCrash() }
 
         while checker.violation == nil, let (time, event) = queue.popFirst() {
             now = time
