@@ -6,18 +6,23 @@ struct ByteWriter {
     mutating func write(_ value: UInt8) { bytes.append(value) }
 
     mutating func write(_ value: UInt32) {
-        for shift in stride(from: 0, to: 32, by: 8) { bytes.append(UInt8(truncatingIfNeeded: value >> UInt32(shift))) }
+        withUnsafeBytes(of: value.littleEndian) { bytes.append(contentsOf: $0) }
     }
 
     mutating func write(_ value: UInt64) {
-        for shift in stride(from: 0, to: 64, by: 8) { bytes.append(UInt8(truncatingIfNeeded: value >> UInt64(shift))) }
+        withUnsafeBytes(of: value.littleEndian) { bytes.append(contentsOf: $0) }
     }
 
     /// UTF-8 bytes after their count; the caller bounds the count (a record has a size limit).
     mutating func write(_ text: String) {
-        let utf8 = Array(text.utf8)
+        let utf8 = text.utf8
         write(UInt32(truncatingIfNeeded: utf8.count))
         bytes.append(contentsOf: utf8)
+    }
+
+    /// Overwrites four bytes written earlier (a frame's length and checksum, known only later).
+    mutating func patch(_ value: UInt32, at offset: Int) {
+        for index in 0..<4 { bytes[offset + index] = UInt8(truncatingIfNeeded: value >> UInt32(8 * index)) }
     }
 }
 

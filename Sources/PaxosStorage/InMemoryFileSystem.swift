@@ -22,9 +22,59 @@ public final class InMemoryFileSystem: FileSystem, @unchecked Sendable {
     }
 
     /// A file's identity: two names can lead to one inode between a rename and a crash.
+    ///
+    /// The disk usually holds a prefix of what readers see (a log only grows between syncs), so
+    /// the durable bytes are kept as a length into `content`: a sync is O(1) and never makes the
+    /// next append copy the whole file. Only when `content` is cut below the durable length
+    /// (recovery truncating a torn tail, before its sync) are the durable bytes kept apart.
     final class Inode {
-        var content: [UInt8] = []
-        var durable: [UInt8] = []
+        private(set) var content: [UInt8] = []
+        /// `durable == content[..<durableCount]` while `detachedDurable` is nil.
+        private var durableCount = 0
+        private var detachedDurable: [UInt8]?
+
+        var durable: [UInt8] { detachedDurable ?? Array(content[..<durableCount]) }
+        var durableByteCount: Int { detachedDurable?.count ?? durableCount }
+
+        func append(_ bytes: [UInt8]) { content.append(contentsOf: bytes) }
+
+        /// fsync: everything readers see is on the disk.
+        func sync() {
+            durableCount = content.count
+            detachedDurable = nil
+        }
+
+        /// Readers and the disk both see `bytes` (a crash's outcome, or an overwrite).
+        func setDurably(_ bytes: [UInt8]) {
+            content = bytes
+            sync()
+        }
+
+        /// A crash: readers see what the disk holds.
+        func revertToDurable() {
+            if let detachedDurable {
+                content = detachedDurable
+            } else {
+                content.removeSubrange(durableCount...)
+            }
+            sync()
+        }
+
+        /// A crash inside a write: the disk got as far as `size` bytes of what readers saw.
+        func keepDurably(prefix size: Int) {
+            content.removeSubrange(size...)
+            sync()
+        }
+
+        func truncate(to size: Int) {
+            if detachedDurable == nil && size < durableCount { detachedDurable = Array(content[..<durableCount]) }
+            content.removeSubrange(size...)
+        }
+
+        func flipByte(at offset: Int) {
+            content[offset] ^= 0xFF
+            if detachedDurable != nil, offset < detachedDurable!.count { detachedDurable![offset] ^= 0xFF }
+        }
     }
 
     /// The most recent write, which a crash may tear; forgotten once synced.
@@ -68,10 +118,9 @@ public final class InMemoryFileSystem: FileSystem, @unchecked Sendable {
             for inode in survivors.values {
                 if let tear, tear.inode === inode {
                     let kept = min(max(tornBytes ?? tear.count / 2, 0), tear.count)
-                    inode.content = Array(inode.content[0..<min(tear.offset + kept, inode.content.count)])
-                    inode.durable = inode.content
+                    inode.keepDurably(prefix: min(tear.offset + kept, inode.content.count))
                 } else {
-                    inode.content = inode.durable
+                    inode.revertToDurable()
                 }
             }
             lastWrite = nil
@@ -86,8 +135,7 @@ public final class InMemoryFileSystem: FileSystem, @unchecked Sendable {
         lock.withLock {
             guard let inode = names[path] else { preconditionFailure("flipByte: no file \(path)") }
             precondition(offset >= 0 && offset < inode.content.count, "flipByte: offset \(offset) outside \(path)")
-            inode.content[offset] ^= 0xFF
-            if offset < inode.durable.count { inode.durable[offset] ^= 0xFF }
+            inode.flipByte(at: offset)
         }
     }
 
@@ -95,8 +143,7 @@ public final class InMemoryFileSystem: FileSystem, @unchecked Sendable {
     public func overwrite(path: String, with contents: [UInt8]) {
         lock.withLock {
             let inode = names[path] ?? Inode()
-            inode.content = contents
-            inode.durable = contents
+            inode.setDurably(contents)
             names[path] = inode
             durableNames[path] = inode
             if lastWrite?.inode === inode { lastWrite = nil }
@@ -113,7 +160,7 @@ public final class InMemoryFileSystem: FileSystem, @unchecked Sendable {
 
     /// How many bytes of `path` would survive a crash now (nil if its name would not).
     public func durableSize(_ path: String) -> Int? {
-        lock.withLock { durableNames[path]?.durable.count }
+        lock.withLock { durableNames[path]?.durableByteCount }
     }
 
     // MARK: FileSystem
@@ -183,7 +230,7 @@ public final class InMemoryFileSystem: FileSystem, @unchecked Sendable {
         try lock.withLock {
             try checkAlive(handleEpoch, path)
             lastWrite = Write(inode: inode, offset: inode.content.count, count: bytes.count)
-            inode.content.append(contentsOf: bytes)
+            inode.append(bytes)
             statisticsStorage.writes += 1
             statisticsStorage.bytesWritten += bytes.count
         }
@@ -196,7 +243,7 @@ public final class InMemoryFileSystem: FileSystem, @unchecked Sendable {
                 syncFailuresToInject -= 1
                 throw StorageError.io("fdatasync", path: path, errorNumber: EIO, message: "Input/output error (injected)")
             }
-            inode.durable = inode.content
+            inode.sync()
             if lastWrite?.inode === inode { lastWrite = nil }
             statisticsStorage.fileSyncs += 1
         }
@@ -206,7 +253,7 @@ public final class InMemoryFileSystem: FileSystem, @unchecked Sendable {
         try lock.withLock {
             try checkAlive(handleEpoch, path)
             precondition(size >= 0 && size <= inode.content.count, "truncate only cuts back")
-            inode.content.removeSubrange(size...)
+            inode.truncate(to: size)
             if lastWrite?.inode === inode { lastWrite = nil }
         }
     }

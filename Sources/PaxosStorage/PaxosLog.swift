@@ -126,6 +126,7 @@ public final class PaxosLog: @unchecked Sendable {
     public func append(_ records: [DurableRecord]) throws {
         if records.isEmpty { return }
         var buffer: [UInt8] = []
+        buffer.reserveCapacity(records.count * 64)
         for record in records { try WALFormat.appendFrame(of: record, to: &buffer) }
         try lock.withLock {
             let file = try usableFile()

@@ -28,6 +28,12 @@ public enum RecordCodec {
 
     public static func encode(_ record: DurableRecord) -> [UInt8] {
         var writer = ByteWriter()
+        encode(record, into: &writer)
+        return writer.bytes
+    }
+
+    /// Appends the payload of `record` to what `writer` holds.
+    static func encode(_ record: DurableRecord, into writer: inout ByteWriter) {
         writer.write(formatVersion)
         switch record {
         case .promised(let instance, let ballot):
@@ -50,7 +56,6 @@ public enum RecordCodec {
             writer.write(Kind.incarnation.rawValue)
             writer.write(incarnation)
         }
-        return writer.bytes
     }
 
     public static func decode(_ payload: ArraySlice<UInt8>) throws(RecordDecodingError) -> DurableRecord {

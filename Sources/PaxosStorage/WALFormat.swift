@@ -20,18 +20,29 @@ public enum WALFormat {
     /// Appends the framed encoding of `record` to `buffer`.
     /// Checked before writing: an oversized record is refused, nothing is written.
     public static func appendFrame(of record: DurableRecord, to buffer: inout [UInt8]) throws(StorageError) {
-        let payload = RecordCodec.encode(record)
-        guard payload.count <= recordPayloadBytesMax else {
+        // The payload is encoded in place after a blank header, which is filled in afterwards:
+        // no intermediate arrays.
+        var writer = ByteWriter()
+        swap(&writer.bytes, &buffer)
+        defer { swap(&writer.bytes, &buffer) }
+        let start = writer.bytes.count
+        writer.write(UInt32(0))
+        writer.write(UInt32(0))
+        RecordCodec.encode(record, into: &writer)
+        let payloadCount = writer.bytes.count - start - headerBytes
+        guard payloadCount <= recordPayloadBytesMax else {
+            writer.bytes.removeSubrange(start...)
             throw StorageError(
                 kind: .recordTooLarge,
-                description: "record of \(payload.count) bytes exceeds the limit of \(recordPayloadBytesMax) bytes; nothing written")
+                description: "record of \(payloadCount) bytes exceeds the limit of \(recordPayloadBytesMax) bytes; nothing written")
         }
-        var header = ByteWriter()
-        header.write(UInt32(payload.count))
-        let checksum = CRC32C.update(CRC32C.checksum(header.bytes), with: payload)
-        header.write(checksum)
-        buffer.append(contentsOf: header.bytes)
-        buffer.append(contentsOf: payload)
+        writer.patch(UInt32(payloadCount), at: start)
+        let checksum = writer.bytes.withUnsafeBytes { bytes in
+            CRC32C.update(
+                CRC32C.update(0, buffer: UnsafeRawBufferPointer(rebasing: bytes[start..<(start + 4)])),
+                buffer: UnsafeRawBufferPointer(rebasing: bytes[(start + headerBytes)...]))
+        }
+        writer.patch(checksum, at: start + 4)
     }
 
     /// What lies at an offset of a log file.
