@@ -46,31 +46,38 @@ struct EventQueue<Event> {
         return (first.time, event)
     }
 
+    // The sifts work on the heap's storage directly: with subscripts, every move paid a
+    // uniqueness check and a bounds check.
     private mutating func siftUp(_ start: Int) {
-        var child = start
-        let entry = heap[child]
-        while child > 0 {
-            let parent = (child - 1) / 2
-            guard entry.precedes(heap[parent]) else { break }
-            heap[child] = heap[parent]
-            child = parent
+        heap.withUnsafeMutableBufferPointer { heap in
+            var child = start
+            let entry = heap[child]
+            while child > 0 {
+                let parent = (child - 1) / 2
+                guard entry.precedes(heap[parent]) else { break }
+                heap[child] = heap[parent]
+                child = parent
+            }
+            heap[child] = entry
         }
-        heap[child] = entry
     }
 
     private mutating func siftDown(_ start: Int) {
-        var parent = start
-        let entry = heap[parent]
-        while true {
-            let left = 2 * parent + 1
-            guard left < heap.count else { break }
-            var smallest = left
-            if left + 1 < heap.count && heap[left + 1].precedes(heap[left]) { smallest = left + 1 }
-            guard heap[smallest].precedes(entry) else { break }
-            heap[parent] = heap[smallest]
-            parent = smallest
+        heap.withUnsafeMutableBufferPointer { heap in
+            let count = heap.count
+            var parent = start
+            let entry = heap[parent]
+            while true {
+                let left = 2 * parent + 1
+                guard left < count else { break }
+                var smallest = left
+                if left + 1 < count && heap[left + 1].precedes(heap[left]) { smallest = left + 1 }
+                guard heap[smallest].precedes(entry) else { break }
+                heap[parent] = heap[smallest]
+                parent = smallest
+            }
+            heap[parent] = entry
         }
-        heap[parent] = entry
     }
 }
 
