@@ -32,9 +32,10 @@ extension Simulation {
     var isSettled: Bool {
         guard requests.isEmpty, calmSubmitsAcknowledged == options.calmSubmits else { return false }
         let longest = checker.longestFile.count
-        for node in nodes {
-            guard node.isUp, node.held.isEmpty, node.core.appliedThrough >= checker.highestLearned,
-                  node.file.count == longest else { return false }
+        // By index: a `for node in nodes` copies every node (and retains all it holds) per event.
+        for index in nodes.indices {
+            guard nodes[index].isUp, nodes[index].held.isEmpty, nodes[index].core.appliedThrough >= checker.highestLearned,
+                  nodes[index].file.count == longest else { return false }
         }
         return true
     }

@@ -31,9 +31,13 @@ extension Simulation {
         trace?.beginStep(at: now, "S\(index + 1) fsync done")
         do { try nodes[index].disk.sync() } catch { storageFailed(index, error) }
         nodes[index].syncInFlight = false
-        let held = nodes[index].held
-        nodes[index].held.removeAll(keepingCapacity: true)
+        // Taken out rather than copied, so that emptying it does not allocate; releasing never
+        // holds anything new (only `absorb` does), so the emptied buffer goes back.
+        var held: [Ready] = []
+        swap(&held, &nodes[index].held)
         for ready in held { release(ready, node: index) }
+        held.removeAll(keepingCapacity: true)
+        if nodes[index].held.isEmpty { swap(&held, &nodes[index].held) }
     }
 
     /// The simulated disk never fails on its own: an error is a bug of the storage code.
