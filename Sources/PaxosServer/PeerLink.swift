@@ -4,12 +4,14 @@ import PaxosCore
 import XMLRPC
 
 /// The outgoing side of one peer: queues messages and sends them as batches in `paxos.peer`
-/// calls, a few calls in flight at a time. Under load, messages queued while a call is in flight
-/// travel together in the next one, so the number of HTTP requests grows slower than the load.
+/// calls, one call in flight at a time, so a peer receives this node's messages in the order
+/// they were sent (as over one TCP stream: a Learn never overtakes the Accept before it). Under
+/// load, messages queued while a call is in flight travel together in the next one, so the
+/// number of HTTP requests grows slower than the load.
 /// Paxos tolerates loss, so a full queue or an unreachable peer drops messages (the proposer's
 /// timeout and the heartbeat recover), and nothing here ever blocks the node.
 final class PeerLink: Sendable {
-    static let callsInFlightMax = 4
+    static let callsInFlightMax = 1
     static let queuedMessagesMax = 20_000
     static let batchMessagesMax = 512
     /// Estimated request bytes per batch, well under the peers' body limit even if every
