@@ -1,9 +1,9 @@
 import PaxosCore
 import XMLRPC
 
-/// The client and peer XML-RPC methods of a node (the admin ones are in `AdminMethods`). Handlers
-/// are thin: check parameters, call the runtime, shape
-/// the answer as a struct with readable member names.
+/// The client and peer XML-RPC methods of a node (the admin ones are in `AdminMethods`).
+/// Handlers are thin: check parameters, call the runtime, shape the answer as a struct with
+/// readable member names.
 enum NodeMethods {
     static func register(on registry: XMLRPCMethodRegistry, runtime: NodeRuntime, cluster: ClusterConfiguration,
                          adminEnabled: Bool, resetCoordinator: ResetCoordinator) {
