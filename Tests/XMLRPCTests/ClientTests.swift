@@ -82,7 +82,7 @@ import Testing
 
     @Test func connectionClosedByServerWhileIdleIsReplaced() async throws {
         var configuration = XMLRPCServerConfiguration()
-        configuration.idleTimeout = .milliseconds(500)
+        configuration.idleTimeout = .seconds(1)
         try await withTestServer(configuration) { server, port async throws in
             let client = XMLRPCClient(host: "127.0.0.1", port: port)
             defer { Task { await client.shutdown() } }

@@ -56,7 +56,7 @@ public final class XMLRPCClient: Sendable {
     /// when a reused one turns out to have been closed by the server before answering (the
     /// usual fate of an idle kept-alive connection; the request cannot have been handled).
     private func exchange(_ document: [UInt8], deadline: NIODeadline) async throws -> XMLRPCClientResponse {
-        var retriesLeft = 1
+        var retriesLeft = 2
         while true {
             var connection = try await connection(deadline: deadline)
             do {
@@ -66,7 +66,9 @@ public final class XMLRPCClient: Sendable {
                 return response
             } catch let closed as ClosedBeforeResponse {
                 pool.release(connection, reusable: false)
-                guard connection.completedRequests > 0, retriesLeft > 0 else {
+                // A reused connection the server closed while idle, or any connection that was
+                // closed before a byte of the request left: the request cannot have been handled.
+                guard closed.neverSent || connection.completedRequests > 0, retriesLeft > 0 else {
                     throw XMLRPCTransportError.connectionClosed(closed.reason)
                 }
                 retriesLeft -= 1
@@ -133,7 +135,7 @@ public final class XMLRPCClient: Sendable {
         // A write that never reaches our handler (the channel closed meanwhile) must still
         // settle the response; a second completion of the promise is ignored.
         channel.writeAndFlush(request).whenFailure { error in
-            promise.fail(ClosedBeforeResponse(reason: String(describing: error)))
+            promise.fail(ClosedBeforeResponse(reason: String(describing: error), neverSent: true))
         }
         return try await promise.futureResult.get()
     }

@@ -42,8 +42,8 @@ final class XMLRPCClientConnectionHandler: ChannelDuplexHandler {
         guard pending == nil, context.channel.isActive else {
             // Nothing was written: the caller may safely retry on a new connection (a pooled
             // connection the server closed while it was idle ends up here).
-            request.responsePromise.fail(ClosedBeforeResponse(reason: "connection not usable"))
-            promise?.fail(ClosedBeforeResponse(reason: "connection not usable"))
+            request.responsePromise.fail(ClosedBeforeResponse(reason: "connection not usable", neverSent: true))
+            promise?.fail(ClosedBeforeResponse(reason: "connection not usable", neverSent: true))
             return
         }
         let timer = context.eventLoop.assumeIsolated().scheduleTask(deadline: request.deadline) { [self] in
@@ -102,7 +102,7 @@ final class XMLRPCClientConnectionHandler: ChannelDuplexHandler {
 
     private func failClosed(_ reason: String, context: ChannelHandlerContext) {
         if let current = pending, current.head == nil {
-            fail(ClosedBeforeResponse(reason: reason), context: context)
+            fail(ClosedBeforeResponse(reason: reason, neverSent: false), context: context)
         } else {
             fail(XMLRPCTransportError.connectionClosed(reason), context: context)
         }
@@ -121,7 +121,10 @@ final class XMLRPCClientConnectionHandler: ChannelDuplexHandler {
 }
 
 /// The connection ended before any of the response arrived. On a kept-alive connection this
-/// is usually the server having closed it while idle, and the client retries once on a new one.
+/// is usually the server having closed it while idle; the client retries on a new one when that
+/// is safe (see `neverSent`).
 struct ClosedBeforeResponse: Error {
     var reason: String
+    /// Nothing of the request left this side, so sending it again cannot run it twice.
+    var neverSent: Bool
 }
