@@ -299,7 +299,6 @@ public actor NodeRuntime {
         if !localMessages.isEmpty { drainOutbox() }
     }
 
-
     /// Runs one event through the core and queues its effects behind its records.
     private func step(_ event: (inout PaxosNode) -> Ready) {
         let ready = event(&core)
