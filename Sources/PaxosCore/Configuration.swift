@@ -43,8 +43,12 @@ public struct PaxosConfiguration: Hashable, Sendable {
     /// Deliberate bugs, only to prove that the simulator and the model checker catch them.
     public var mutations: Set<Mutation> = []
 
+    /// The most members a cluster may have: proposers count votes in one machine word.
+    public static let membersMax = 64
+
     public init(node: NodeID, members: [NodeID]) {
         precondition(members.contains(node), "node \(node) is not one of the members \(members)")
+        precondition(members.count <= Self.membersMax, "a cluster has at most \(Self.membersMax) members")
         precondition(Set(members).count == members.count, "members must be distinct")
         self.node = node
         self.members = members

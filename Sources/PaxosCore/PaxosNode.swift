@@ -7,8 +7,8 @@ public struct PaxosNode: Sendable {
     public var id: NodeID { configuration.node }
 
     // Durable state (mirrored in the log through `Ready.persist`).
-    private var acceptors: [InstanceNumber: AcceptorState]
-    private var chosen: [InstanceNumber: Command]
+    private var acceptors: InstanceMap<AcceptorState>
+    private var chosen: InstanceMap<Command>
     private var highestRoundUsed: UInt64
     /// Rounds up to here may have been used by an earlier life: the durable bound (step 1).
     private var roundsReservedThrough: UInt64
@@ -21,23 +21,29 @@ public struct PaxosNode: Sendable {
     private var appliedCommands: Set<CommandID> = []
 
     // Proposers and the clients waiting on them (volatile: lost in a crash, as the clients' calls are).
-    private var proposers: [InstanceNumber: Proposer] = [:]
+    private var proposers = InstanceMap<Proposer>()
     private var pendingSubmits: [CommandID: PendingSubmit] = [:]
     private var submitByRequest: [RequestID: CommandID] = [:]
     private var submitQueue = FIFO<CommandID>()
-    private var proposeWaiters: [InstanceNumber: [ProposeWaiter]] = [:]
+    private var proposeWaiters = InstanceMap<[ProposeWaiter]>()
     private var nextSequence: UInt64 = 1
     private var highestRoundSeen: UInt64 = 0
     private var appliedAtLastHeartbeat: InstanceNumber = 0
     /// Heartbeats this node has had, and the last one in which it heard from each peer: the
     /// clock-free failure detector that picks the distinguished proposer.
     private var heartbeats: UInt64 = 0
-    private var heardAt: [NodeID: UInt64] = [:]
+    /// By position in `configuration.members`.
+    private var heardAt: [UInt64]
+    /// Positions in `configuration.members`, lowest node id first: the distinguished proposer's order.
+    private let memberIndicesByID: [Int]
+    /// `configuration.mutations` as plain switches, asked for on every message.
+    private let mutations: Mutations
     private var highestChosenAtLastHeartbeat: InstanceNumber = 0
     private var random: SplitMix64
 
     // Effects of the step in progress, and messages this node sends to itself.
     private var ready = Ready()
+    private var readyPool = ReadyPool()
     private var localInbox = FIFO<Message>()
 
     private struct PendingSubmit: Hashable, Sendable {
@@ -57,6 +63,18 @@ public struct PaxosNode: Sendable {
         }
     }
 
+    private struct Mutations: Hashable, Sendable {
+        let acceptorRepliesBeforePersisting, acceptorAcceptsBelowPromise: Bool
+        let proposerIgnoresAcceptedValues, proposerCountsAcceptorTwice: Bool
+
+        init(_ set: Set<PaxosConfiguration.Mutation>) {
+            acceptorRepliesBeforePersisting = set.contains(.acceptorRepliesBeforePersisting)
+            acceptorAcceptsBelowPromise = set.contains(.acceptorAcceptsBelowPromise)
+            proposerIgnoresAcceptedValues = set.contains(.proposerIgnoresAcceptedValues)
+            proposerCountsAcceptorTwice = set.contains(.proposerCountsAcceptorTwice)
+        }
+    }
+
     private struct ProposeWaiter: Hashable, Sendable {
         var request: RequestID
         var command: CommandID?
@@ -65,8 +83,11 @@ public struct PaxosNode: Sendable {
     /// A node restarting from what its log holds (an empty state for a brand-new node).
     public init(configuration: PaxosConfiguration, recovered: DurableState = DurableState()) {
         self.configuration = configuration
-        self.acceptors = recovered.acceptors
-        self.chosen = recovered.chosen
+        self.heardAt = Array(repeating: 0, count: configuration.members.count)
+        self.memberIndicesByID = configuration.members.indices.sorted { configuration.members[$0] < configuration.members[$1] }
+        self.mutations = Mutations(configuration.mutations)
+        self.acceptors = InstanceMap(recovered.acceptors)
+        self.chosen = InstanceMap(recovered.chosen)
         self.highestRoundUsed = recovered.highestRound
         self.roundsReservedThrough = recovered.highestRound
         self.incarnation = recovered.incarnation + 1
@@ -129,11 +150,11 @@ public struct PaxosNode: Sendable {
             return takeReady()
         }
         if proposers[instance] != nil {
-            proposeWaiters[instance, default: []].append(ProposeWaiter(request: request, command: nil))
+            proposeWaiters[instance] = (proposeWaiters[instance] ?? []) + [ProposeWaiter(request: request, command: nil)]
             return takeReady()
         }
         let commandID = makeCommandID()
-        proposeWaiters[instance, default: []].append(ProposeWaiter(request: request, command: commandID))
+        proposeWaiters[instance] = (proposeWaiters[instance] ?? []) + [ProposeWaiter(request: request, command: commandID)]
         proposers[instance] = Proposer(instance: instance, ownCommand: .value(commandID, value),
                                        submit: nil, minimumRound: minimumRound)
         startPrepare(instance)
@@ -164,7 +185,7 @@ public struct PaxosNode: Sendable {
             }
             return takeReady()
         }
-        for (instance, waiters) in proposeWaiters.sorted(by: { $0.key < $1.key }) {
+        for (instance, waiters) in proposeWaiters.entries {
             guard let index = waiters.firstIndex(where: { $0.request == request }) else { continue }
             let waiter = waiters[index]
             var remaining = waiters
@@ -183,8 +204,8 @@ public struct PaxosNode: Sendable {
 
     /// A message from a peer (or, through the shell, from this node itself).
     public mutating func onMessage(from sender: NodeID, _ message: Message) -> Ready {
-        guard configuration.members.contains(sender) else { return takeReady() }
-        if configuration.forwardSubmitsToDistinguishedProposer { heardAt[sender] = heartbeats }
+        guard let senderIndex = configuration.members.firstIndex(of: sender) else { return takeReady() }
+        if configuration.forwardSubmitsToDistinguishedProposer { heardAt[senderIndex] = heartbeats }
         handle(from: sender, message)
         drainLocalInbox()
         return takeReady()
@@ -215,7 +236,7 @@ public struct PaxosNode: Sendable {
     public func acceptorState(_ instance: InstanceNumber) -> AcceptorState? { acceptors[instance] }
 
     public var chosenInstances: [ChosenEntry] {
-        chosen.keys.sorted().map { ChosenEntry(instance: $0, command: chosen[$0]!) }
+        chosen.entries.map { ChosenEntry(instance: $0.instance, command: $0.value) }
     }
 
     public var activeProposals: Int { proposers.count }
@@ -269,7 +290,7 @@ public struct PaxosNode: Sendable {
         switch state.onPrepare(ballot) {
         case .promise(let accepted):
             acceptors[instance] = state
-            if state != before && !configuration.mutations.contains(.acceptorRepliesBeforePersisting) {
+            if state != before && !mutations.acceptorRepliesBeforePersisting {
                 ready.persist.append(.promised(instance: instance, ballot: ballot))
             }
             ready.trace.append(.promised(instance: instance, ballot: ballot, to: proposer, accepted: accepted))
@@ -289,11 +310,11 @@ public struct PaxosNode: Sendable {
         var state = acceptors[instance] ?? AcceptorState()
         let before = state
         let answer = state.onAccept(ballot, command: command,
-                                    acceptBelowPromise: configuration.mutations.contains(.acceptorAcceptsBelowPromise))
+                                    acceptBelowPromise: mutations.acceptorAcceptsBelowPromise)
         switch answer {
         case .accepted:
             acceptors[instance] = state
-            if state != before && !configuration.mutations.contains(.acceptorRepliesBeforePersisting) {
+            if state != before && !mutations.acceptorRepliesBeforePersisting {
                 ready.persist.append(.accepted(instance: instance, proposal: AcceptedProposal(ballot: ballot, command: command)))
             }
             ready.trace.append(.acceptedValue(instance: instance, ballot: ballot, from: proposer, command: command))
@@ -319,7 +340,7 @@ public struct PaxosNode: Sendable {
             ready.persist.append(.round(roundsReservedThrough))
         }
         proposer.ballot = Ballot(round: round, node: id)
-        proposer.phase = .preparing(promises: [:])
+        proposer.phase = .preparing(promisedBy: MemberSet(), highestAccepted: nil)
         proposers[instance] = proposer
         ready.trace.append(.prepareSent(instance: instance, ballot: proposer.ballot))
         ready.timers.append(.set(.proposer(instance), afterMilliseconds: configuration.phaseTimeoutMilliseconds))
@@ -328,9 +349,9 @@ public struct PaxosNode: Sendable {
 
     private mutating func onPromise(from acceptor: NodeID, instance: InstanceNumber, ballot: Ballot, accepted: AcceptedProposal?) {
         if let accepted { noteRound(accepted.ballot.round) }
-        guard var proposer = proposers[instance] else { return }
-        let outcome = proposer.onPromise(from: acceptor, ballot: ballot, accepted: accepted, quorum: configuration.quorum,
-                                         ignoreAcceptedValues: configuration.mutations.contains(.proposerIgnoresAcceptedValues))
+        guard var proposer = proposers[instance], let acceptorIndex = configuration.members.firstIndex(of: acceptor) else { return }
+        let outcome = proposer.onPromise(from: acceptorIndex, ballot: ballot, accepted: accepted, quorum: configuration.quorum,
+                                         ignoreAcceptedValues: mutations.proposerIgnoresAcceptedValues)
         proposers[instance] = proposer
         guard case .sendAccept(let command, let adopted) = outcome else { return }
         if let adopted {
@@ -350,9 +371,9 @@ public struct PaxosNode: Sendable {
     }
 
     private mutating func onAccepted(from acceptor: NodeID, instance: InstanceNumber, ballot: Ballot) {
-        guard var proposer = proposers[instance] else { return }
-        let decided = proposer.onAccepted(from: acceptor, ballot: ballot, quorum: configuration.quorum,
-                                          countAcceptorTwice: configuration.mutations.contains(.proposerCountsAcceptorTwice))
+        guard var proposer = proposers[instance], let acceptorIndex = configuration.members.firstIndex(of: acceptor) else { return }
+        let decided = proposer.onAccepted(from: acceptorIndex, ballot: ballot, quorum: configuration.quorum,
+                                          countAcceptorTwice: mutations.proposerCountsAcceptorTwice)
         proposers[instance] = proposer
         guard let command = decided else { return }
         broadcastToPeers(.learn(instance: instance, command: command))
@@ -477,9 +498,10 @@ public struct PaxosNode: Sendable {
     /// heartbeats (this node always counts). Every node computes it from what it hears, so
     /// nodes may briefly disagree; that costs only duels, never safety.
     public var distinguishedProposer: NodeID {
-        for member in configuration.members.sorted() {
+        for index in memberIndicesByID {
+            let member = configuration.members[index]
             if member == id { return id }
-            if heartbeats - (heardAt[member] ?? 0) <= configuration.peerSilenceHeartbeatsMax { return member }
+            if heartbeats - heardAt[index] <= configuration.peerSilenceHeartbeatsMax { return member }
         }
         return id
     }
@@ -590,8 +612,17 @@ public struct PaxosNode: Sendable {
     }
 
     private mutating func takeReady() -> Ready {
-        defer { ready = Ready() }
-        return ready
+        // Swapped rather than copied: no reference counting of the six lists.
+        var taken = readyPool.take()
+        swap(&taken, &ready)
+        return taken
+    }
+
+    /// The shell is done with `ready` (its effects are performed): its storage serves later
+    /// steps, so a busy node stops allocating a Ready per event. Optional: a Ready never given
+    /// back is simply freed.
+    public mutating func recycle(_ ready: consuming Ready) {
+        readyPool.put(ready)
     }
 }
 

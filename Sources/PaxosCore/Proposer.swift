@@ -16,10 +16,11 @@ struct Proposer: Hashable, Sendable {
     enum Phase: Hashable, Sendable {
         /// Between attempts: backing off, or not started yet.
         case waiting
-        /// Step 2 sent; promises collected by acceptor, with what each had accepted.
-        case preparing(promises: [NodeID: AcceptedProposal?])
+        /// Step 2 sent; the acceptors that promised, and the highest-ballot proposal any of them
+        /// had accepted (all that step 4 needs of the promises).
+        case preparing(promisedBy: MemberSet, highestAccepted: AcceptedProposal?)
         /// Step 5 sent with `command`; acceptors that accepted, and the raw count of Accepted messages.
-        case accepting(command: Command, acceptedBy: Set<NodeID>, acceptedMessages: Int)
+        case accepting(command: Command, acceptedBy: MemberSet, acceptedMessages: Int)
     }
 
     init(instance: InstanceNumber, ownCommand: Command, submit: CommandID?, minimumRound: UInt64) {
@@ -38,27 +39,26 @@ struct Proposer: Hashable, Sendable {
     }
 
     /// Step 4: on a majority of promises, adopt the value with the highest accepted ballot, if any.
-    mutating func onPromise(from acceptor: NodeID, ballot: Ballot, accepted: AcceptedProposal?,
+    /// `acceptor` is the promising member's index in the configuration.
+    mutating func onPromise(from acceptor: Int, ballot: Ballot, accepted: AcceptedProposal?,
                             quorum: Int, ignoreAcceptedValues: Bool) -> PromiseOutcome {
-        guard ballot == self.ballot, case .preparing(var promises) = phase else { return .waitForMore }
-        promises[acceptor] = .some(accepted)
-        guard promises.count >= quorum else {
-            phase = .preparing(promises: promises)
+        guard ballot == self.ballot, case .preparing(var promisedBy, var highest) = phase else { return .waitForMore }
+        promisedBy.insert(acceptor)
+        if let accepted, accepted.ballot > (highest?.ballot ?? .zero) { highest = accepted }
+        guard promisedBy.count >= quorum else {
+            phase = .preparing(promisedBy: promisedBy, highestAccepted: highest)
             return .waitForMore
-        }
-        var highest: AcceptedProposal? = nil
-        for case let proposal? in promises.values where proposal.ballot > (highest?.ballot ?? .zero) {
-            highest = proposal
         }
         if ignoreAcceptedValues { highest = nil }
         let command = highest?.command ?? ownCommand
-        phase = .accepting(command: command, acceptedBy: [], acceptedMessages: 0)
+        phase = .accepting(command: command, acceptedBy: MemberSet(), acceptedMessages: 0)
         return .sendAccept(command: command, adopted: command == ownCommand ? nil : highest)
     }
 
     /// Step 7: the command is chosen once a majority of distinct acceptors accepted this ballot.
-    /// Returns the chosen command, or nil while there is no majority yet.
-    mutating func onAccepted(from acceptor: NodeID, ballot: Ballot, quorum: Int, countAcceptorTwice: Bool) -> Command? {
+    /// Returns the chosen command, or nil while there is no majority yet. `acceptor` is the
+    /// accepting member's index in the configuration.
+    mutating func onAccepted(from acceptor: Int, ballot: Ballot, quorum: Int, countAcceptorTwice: Bool) -> Command? {
         guard ballot == self.ballot, case .accepting(let command, var acceptedBy, var messages) = phase else { return nil }
         acceptedBy.insert(acceptor)
         // Saturates at the quorum: past it the count decides nothing, and an unbounded counter

@@ -21,6 +21,38 @@ public struct Ready: Hashable, Sendable {
     public var isEmpty: Bool {
         persist.isEmpty && messages.isEmpty && replies.isEmpty && applied.isEmpty && timers.isEmpty && trace.isEmpty
     }
+
+    /// Empties every list, keeping its storage (when this Ready is its only owner) for reuse.
+    mutating func removeAll() {
+        persist.removeAll(keepingCapacity: true)
+        messages.removeAll(keepingCapacity: true)
+        replies.removeAll(keepingCapacity: true)
+        applied.removeAll(keepingCapacity: true)
+        timers.removeAll(keepingCapacity: true)
+        trace.removeAll(keepingCapacity: true)
+    }
+}
+
+/// Emptied Readies a shell gave back (`PaxosNode.recycle`), whose storage later steps fill
+/// instead of allocating. Storage, not state: every pool equals every other, so two nodes in
+/// the same state stay equal (and hash alike) for the model checker whatever their pools hold.
+struct ReadyPool: Hashable, Sendable {
+    /// A shell holding many Readies at once (behind a slow fsync) gives back more than one
+    /// step needs; more than this many are let go.
+    static let capacity = 8
+
+    private var spares: [Ready] = []
+
+    mutating func take() -> Ready { spares.popLast() ?? Ready() }
+
+    mutating func put(_ ready: consuming Ready) {
+        guard spares.count < Self.capacity else { return }
+        ready.removeAll()
+        spares.append(ready)
+    }
+
+    static func == (lhs: ReadyPool, rhs: ReadyPool) -> Bool { true }
+    func hash(into hasher: inout Hasher) {}
 }
 
 /// A timer the core owns. Setting a timer that is already set replaces it.

@@ -11,8 +11,8 @@ import Darwin
 /// the model that changes them should be noticed and explained, not slip by.
 @Suite struct ModelCheckerTests {
     /// Without crashes: every interleaving of two proposers over three acceptors, with duplicates.
-    @Test func twoProposersThreeAcceptorsWithoutCrashesHaveNoViolation() {
-        let result = ModelChecker.check(ModelCheckOptions(acceptors: 3, proposers: 2, rounds: 1, crashes: 0))
+    @Test func twoProposersThreeAcceptorsWithoutCrashesHaveNoViolation() async {
+        let result = await onOwnThread { ModelChecker.check(ModelCheckOptions(acceptors: 3, proposers: 2, rounds: 1, crashes: 0)) }
         #expect(result.violation == nil)
         #expect(!result.truncated)
         #expect(result.states == 23_233)
@@ -21,25 +21,25 @@ import Darwin
 
     /// The default configuration (`paxos model-check` without options), one crash included:
     /// 6.5 million transitions, about 25 s optimized and 90 s in a debug build.
-    @Test func defaultConfigurationHasNoViolation() {
-        let result = ModelChecker.check(ModelCheckOptions())
+    @Test func defaultConfigurationHasNoViolation() async {
+        let result = await onOwnThread { ModelChecker.check(ModelCheckOptions()) }
         #expect(result.violation == nil)
         #expect(!result.truncated)
         #expect(result.states == 328_314)
         #expect(result.depth == 24)
     }
 
-    @Test func aSingleProposerAlwaysGetsItsValueChosenSafely() {
-        let result = ModelChecker.check(ModelCheckOptions(acceptors: 3, proposers: 1, rounds: 2, crashes: 0))
+    @Test func aSingleProposerAlwaysGetsItsValueChosenSafely() async {
+        let result = await onOwnThread { ModelChecker.check(ModelCheckOptions(acceptors: 3, proposers: 1, rounds: 2, crashes: 0)) }
         #expect(result.violation == nil)
         #expect(!result.truncated)
         #expect(result.states > 100)
     }
 
-    @Test func counterexampleIsAShortestPathAndPrinted() {
+    @Test func counterexampleIsAShortestPathAndPrinted() async {
         var options = ModelCheckOptions()
         options.mutations = [.acceptorAcceptsBelowPromise]
-        let result = ModelChecker.check(options)
+        let result = await onOwnThread { [options] in ModelChecker.check(options) }
         #expect(result.counterexample.count == result.depth)
         let text = ModelCheckReport.text(for: result)
         #expect(text.contains("VIOLATION of agreement"))

@@ -8,19 +8,18 @@ import Testing
     static let seedsMax: UInt64 = 300
 
     @Test(arguments: PaxosConfiguration.Mutation.allCases)
-    func simulatorCatchesMutation(_ mutation: PaxosConfiguration.Mutation) {
+    func simulatorCatchesMutation(_ mutation: PaxosConfiguration.Mutation) async {
         // A double count needs a quorum of three to matter (see the model-checker test below);
         // the other bugs show fastest in the smallest cluster, where every vote is decisive.
         let nodes = mutation == .proposerCountsAcceptorTwice ? 5 : 3
         var options = SimulationOptions(nodes: nodes, steps: 600, faults: .all)
         options.mutations = [mutation]
-        var caught: SimulationResult?
-        for seed in 1...Self.seedsMax {
-            let result = Simulator.run(seed: seed, options: options)
-            if result.violation != nil {
-                caught = result
-                break
+        let caught = await onOwnThread { [options] () -> SimulationResult? in
+            for seed in 1...Self.seedsMax {
+                let result = Simulator.run(seed: seed, options: options)
+                if result.violation != nil { return result }
             }
+            return nil
         }
         guard let caught, let violation = caught.violation else {
             Issue.record("\(mutation) survived \(Self.seedsMax) seeds")
@@ -30,7 +29,7 @@ import Testing
     }
 
     @Test(arguments: PaxosConfiguration.Mutation.allCases)
-    func modelCheckerCatchesMutation(_ mutation: PaxosConfiguration.Mutation) {
+    func modelCheckerCatchesMutation(_ mutation: PaxosConfiguration.Mutation) async {
         var options = ModelCheckOptions()
         options.mutations = [mutation]
         if mutation == .proposerCountsAcceptorTwice {
@@ -39,7 +38,7 @@ import Testing
             options.acceptors = 5
             options.crashes = 0
         }
-        let result = ModelChecker.check(options)
+        let result = await onOwnThread { [options] in ModelChecker.check(options) }
         #expect(result.violation?.property == .agreement, "\(mutation) not caught; \(result.states) states")
         #expect(!result.counterexample.isEmpty)
     }

@@ -16,17 +16,21 @@ import Testing
     ]
 
     @Test(arguments: 0..<mixes.count)
-    func fixedSeedsRunClean(mixIndex: Int) {
+    func fixedSeedsRunClean(mixIndex: Int) async {
         let mix = Self.mixes[mixIndex]
         let options = SimulationOptions(nodes: mix.nodes, steps: 400, faults: mix.faults)
-        var decisions = 0
-        for seed in Self.seeds {
-            let result = Simulator.run(seed: seed, options: options)
-            decisions += result.figures.decisions
-            if result.violation != nil {
-                Issue.record("\(mix.name): \(SimulationReport.failure(for: result))")
-                return
+        let (decisions, failure) = await onOwnThread { () -> (Int, SimulationResult?) in
+            var decisions = 0
+            for seed in Self.seeds {
+                let result = Simulator.run(seed: seed, options: options)
+                decisions += result.figures.decisions
+                if result.violation != nil { return (decisions, result) }
             }
+            return (decisions, nil)
+        }
+        if let failure {
+            Issue.record("\(mix.name): \(SimulationReport.failure(for: failure))")
+            return
         }
         #expect(decisions > Self.seeds.count * 5, "\(mix.name): the runs decide something")
     }

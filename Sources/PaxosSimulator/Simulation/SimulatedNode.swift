@@ -15,8 +15,9 @@ struct SimulatedNode {
     var syncInFlight = false
     /// The replicated file: one line per applied value.
     var file: [FileEntry] = []
-    /// The generation of each armed timer; a timer event of another generation was replaced or cancelled.
-    var timerGenerations: [TimerID: UInt64] = [:]
+    /// The armed timers and their events, to cancel or replace them (a handful: the heartbeat
+    /// and one per proposal in flight, so a list beats a dictionary).
+    var timers: [(id: TimerID, event: EventQueue<SimulationEvent>.Handle)] = []
     /// Client requests this node has not answered yet, in the order they came.
     var outstanding: [RequestID] = []
 

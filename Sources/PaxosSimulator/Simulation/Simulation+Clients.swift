@@ -23,11 +23,12 @@ extension Simulation {
         let value = "v\(request)"
         checker.offered(value)
         figures.submits += 1
-        requests[request] = ClientRequest(node: index, value: value, isCalm: isCalm)
+        let deadline = isCalm ? options.livenessBoundMilliseconds : options.submitDeadlineMilliseconds
+        let deadlineEvent = queue.schedule(.deadline(node: index, life: nodes[index].life, request: request),
+                                           at: now + .milliseconds(deadline))
+        requests[request] = ClientRequest(node: index, value: value, isCalm: isCalm, deadline: deadlineEvent)
         nodes[index].outstanding.append(request)
         trace?.beginStep(at: now, "client submits \(value) at S\(index + 1) (request \(request))")
-        let deadline = isCalm ? options.livenessBoundMilliseconds : options.submitDeadlineMilliseconds
-        queue.schedule(.deadline(node: index, life: nodes[index].life, request: request), at: now + .milliseconds(deadline))
         absorb(nodes[index].core.onSubmit(request: request, value: value), node: index)
         return true
     }
@@ -40,6 +41,7 @@ extension Simulation {
 
     func answer(_ reply: ClientReply, node index: Int) {
         guard let request = requests.removeValue(forKey: reply.request) else { return }
+        queue.cancel(request.deadline)
         if let position = nodes[index].outstanding.firstIndex(of: reply.request) {
             nodes[index].outstanding.remove(at: position)
         }

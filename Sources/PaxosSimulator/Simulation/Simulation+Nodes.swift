@@ -4,7 +4,7 @@ import PaxosCore
 /// leaves), timers, crashes and restarts.
 extension Simulation {
     /// Takes a node's Ready: writes its records, and releases its effects once they are synced.
-    func absorb(_ ready: Ready, node index: Int) {
+    func absorb(_ ready: consuming Ready, node index: Int) {
         if !ready.persist.isEmpty {
             do { try nodes[index].disk.append(ready.persist) } catch { storageFailed(index, error) }
         }
@@ -13,10 +13,12 @@ extension Simulation {
                 do { try nodes[index].disk.sync() } catch { storageFailed(index, error) }
             }
             release(ready, node: index)
+            nodes[index].core.recycle(ready)
             return
         }
         if ready.persist.isEmpty && nodes[index].held.isEmpty {
             release(ready, node: index)
+            nodes[index].core.recycle(ready)
             return
         }
         nodes[index].held.append(ready)
@@ -35,7 +37,13 @@ extension Simulation {
         // holds anything new (only `absorb` does), so the emptied buffer goes back.
         var held: [Ready] = []
         swap(&held, &nodes[index].held)
-        for ready in held { release(ready, node: index) }
+        for position in held.indices {
+            // Moved out, so that the core gets back the only reference to its storage.
+            var ready = Ready()
+            swap(&ready, &held[position])
+            release(ready, node: index)
+            nodes[index].core.recycle(ready)
+        }
         held.removeAll(keepingCapacity: true)
         if nodes[index].held.isEmpty { swap(&held, &nodes[index].held) }
     }
@@ -45,50 +53,54 @@ extension Simulation {
         checker.fail(.recovery, "S\(index + 1)'s log failed: \(error)")
     }
 
-    /// The records of `ready` are durable: its effects happen now.
-    private func release(_ ready: Ready, node index: Int) {
-        for event in ready.trace {
-            trace?.note("S\(index + 1) \(event)")
-            if case .acceptedValue(let instance, let ballot, _, let command) = event {
+    /// The records of `ready` are durable: its effects happen now. Borrowed, and walked by
+    /// index, so that no reference to its lists is taken: the caller then gives the core back
+    /// their storage (`recycle`).
+    private func release(_ ready: borrowing Ready, node index: Int) {
+        for position in ready.trace.indices {
+            trace?.note("S\(index + 1) \(ready.trace[position])")
+            if case .acceptedValue(let instance, let ballot, _, let command) = ready.trace[position] {
                 checker.nodeAccepted(index, instance: instance, ballot: ballot, command: command)
             }
         }
-        for record in ready.persist {
-            if case .chosen(let instance, let command) = record {
+        for position in ready.persist.indices {
+            if case .chosen(let instance, let command) = ready.persist[position] {
                 checker.nodeLearned(index, instance: instance, command: command)
             }
         }
-        for envelope in ready.messages { send(envelope) }
-        for entry in ready.applied {
-            checker.nodeWroteLine(index, lineIndex: nodes[index].file.count, entry: entry)
-            nodes[index].file.append(entry)
+        for position in ready.messages.indices { send(ready.messages[position]) }
+        for position in ready.applied.indices {
+            checker.nodeWroteLine(index, lineIndex: nodes[index].file.count, entry: ready.applied[position])
+            nodes[index].file.append(ready.applied[position])
         }
-        for reply in ready.replies { answer(reply, node: index) }
-        for request in ready.timers { arm(request, node: index) }
+        for position in ready.replies.indices { answer(ready.replies[position], node: index) }
+        for position in ready.timers.indices { arm(ready.timers[position], node: index) }
     }
 
     private func arm(_ request: TimerRequest, node index: Int) {
         switch request {
         case .set(let timer, let milliseconds):
-            let generation = nextTimerGeneration()
-            nodes[index].timerGenerations[timer] = generation
-            queue.schedule(.timer(node: index, life: nodes[index].life, timer, generation: generation),
-                           at: now + .milliseconds(milliseconds))
+            // Setting a timer that is armed replaces it.
+            let event = queue.schedule(.timer(node: index, life: nodes[index].life, timer),
+                                       at: now + .milliseconds(milliseconds))
+            if let armed = nodes[index].timers.firstIndex(where: { $0.id == timer }) {
+                queue.cancel(nodes[index].timers[armed].event)
+                nodes[index].timers[armed].event = event
+            } else {
+                nodes[index].timers.append((timer, event))
+            }
         case .cancel(let timer):
-            nodes[index].timerGenerations[timer] = nil
+            if let armed = nodes[index].timers.firstIndex(where: { $0.id == timer }) {
+                queue.cancel(nodes[index].timers.remove(at: armed).event)
+            }
         }
     }
 
-    private func nextTimerGeneration() -> UInt64 {
-        // Generations only need to differ from each other; the event count since the start does.
-        timerGenerationCounter += 1
-        return timerGenerationCounter
-    }
-
-    func fireTimer(node index: Int, life: UInt32, _ timer: TimerID, generation: UInt64) {
+    /// A timer fires: it is armed (replaced and cancelled ones left the queue), so it leaves the list.
+    func fireTimer(node index: Int, life: UInt32, _ timer: TimerID) {
         guard nodes[index].isUp, nodes[index].life == life,
-              nodes[index].timerGenerations[timer] == generation else { return }
-        nodes[index].timerGenerations[timer] = nil
+              let armed = nodes[index].timers.firstIndex(where: { $0.id == timer }) else { return }
+        nodes[index].timers.remove(at: armed)
         trace?.beginStep(at: now, "S\(index + 1) timer \(timer)")
         absorb(nodes[index].core.onTimer(timer), node: index)
     }
@@ -105,10 +117,11 @@ extension Simulation {
         nodes[index].life += 1
         nodes[index].held.removeAll()
         nodes[index].syncInFlight = false
-        nodes[index].timerGenerations.removeAll()
+        for armed in nodes[index].timers { queue.cancel(armed.event) }
+        nodes[index].timers.removeAll()
         // The clients' connections break: they hear nothing, so nothing was acknowledged.
         for request in nodes[index].outstanding {
-            requests[request] = nil
+            if let abandoned = requests.removeValue(forKey: request) { queue.cancel(abandoned.deadline) }
             figures.submitsFailed += 1
         }
         nodes[index].outstanding.removeAll()

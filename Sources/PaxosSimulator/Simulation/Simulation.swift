@@ -28,7 +28,6 @@ final class Simulation {
     @exclusivity(unchecked) var linkCut: [Bool]
     @exclusivity(unchecked) var partitionNumber = 0
     @exclusivity(unchecked) var syncMicroseconds: UInt64
-    @exclusivity(unchecked) var timerGenerationCounter: UInt64 = 0
     /// The fault mix as plain switches: asked for on every message, where a `Set` lookup costs a hash.
     let dropFaults, duplicateFaults, reorderFaults, delayFaults, partitionFaults, crashFaults, tornFaults: Bool
     /// Whether the mix has any fault at all.
@@ -44,6 +43,8 @@ final class Simulation {
         var node: Int
         var value: String
         var isCalm: Bool
+        /// The client's deadline, cancelled when the request is answered.
+        var deadline: EventQueue<SimulationEvent>.Handle
     }
 
     init(seed: UInt64, options: SimulationOptions, tracing: Bool = false) {
@@ -120,8 +121,8 @@ final class Simulation {
         switch event {
         case .deliver(let envelope):
             deliver(envelope)
-        case .timer(let node, let life, let timer, let generation):
-            fireTimer(node: node, life: life, timer, generation: generation)
+        case .timer(let node, let life, let timer):
+            fireTimer(node: node, life: life, timer)
         case .syncDone(let node, let life):
             finishSync(node: node, life: life)
         case .submit:

@@ -5,7 +5,7 @@ import PaxosCore
 enum SimulationEvent {
     /// A message arrives (unless the link is cut or the addressee is down).
     case deliver(Envelope)
-    case timer(node: Int, life: UInt32, TimerID, generation: UInt64)
+    case timer(node: Int, life: UInt32, TimerID)
     /// An fsync finishes: the node's held effects may now leave.
     case syncDone(node: Int, life: UInt32)
     /// A client submits a value at a random live node.

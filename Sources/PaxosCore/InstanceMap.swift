@@ -1,0 +1,158 @@
+/// Values by instance number, for the per-instance state of a node (what it chose, what its
+/// acceptor promised, its proposers).
+///
+/// Instances are used nearly in order: the log grows at its end, proposers work just past it.
+/// So the values live in an array over a window of consecutive instances, and reaching one costs
+/// an index computation where a dictionary would hash the instance number on every message
+/// (hashing was about a sixth of the simulator's time). An instance far from the window (a
+/// client may propose in instance 10^12) goes to a small dictionary instead. The window grows
+/// by at most `reach` slots for each value set, so no instance number can make it allocate
+/// more than that.
+///
+/// Equality and hashing are by contents (the instances and their values), whichever part holds
+/// them, so that the model checker sees equal states as equal.
+struct InstanceMap<Value: Sendable>: Sendable {
+    /// How far past the window's end (or before its start) an instance may be and still be
+    /// brought into the window.
+    static var reach: InstanceNumber { 4_096 }
+
+    /// `window[k]` is the value of instance `base + k`.
+    private var window: [Value?] = []
+    private var base: InstanceNumber = 1
+    /// Instances out of the window's reach when they were set.
+    private var distant: [InstanceNumber: Value] = [:]
+    private(set) var count = 0
+
+    init() {}
+
+    init(_ dictionary: [InstanceNumber: Value]) {
+        for instance in dictionary.keys.sorted() { self[instance] = dictionary[instance] }
+    }
+
+    var isEmpty: Bool { count == 0 }
+
+    private var windowEnd: InstanceNumber { base + InstanceNumber(window.count) }
+
+    subscript(instance: InstanceNumber) -> Value? {
+        get {
+            if instance >= base && instance < windowEnd { return window[Int(instance - base)] }
+            return distant.isEmpty ? nil : distant[instance]
+        }
+        set {
+            if instance >= base && instance < windowEnd {
+                let index = Int(instance - base)
+                count += (newValue != nil ? 1 : 0) - (window[index] != nil ? 1 : 0)
+                window[index] = newValue
+                if newValue == nil && index == 0 { dropLeadingGaps() }
+                return
+            }
+            if !distant.isEmpty, distant[instance] != nil {
+                if newValue == nil { count -= 1 }
+                distant[instance] = newValue
+                return
+            }
+            guard let value = newValue else { return }
+            if window.isEmpty {
+                base = instance
+                window.append(value)
+            } else if instance >= windowEnd && instance - windowEnd < Self.reach {
+                window.append(contentsOf: repeatElement(nil, count: Int(instance - windowEnd)))
+                window.append(value)
+            } else if instance < base && base - instance <= Self.reach {
+                window.insert(contentsOf: repeatElement(nil, count: Int(base - instance)), at: 0)
+                window[0] = value
+                base = instance
+            } else {
+                distant[instance] = value
+                count += 1
+                return
+            }
+            count += 1
+            if !distant.isEmpty { moveDistantIntoWindow() }
+        }
+    }
+
+    @discardableResult
+    mutating func removeValue(forKey instance: InstanceNumber) -> Value? {
+        let value = self[instance]
+        if value != nil { self[instance] = nil }
+        return value
+    }
+
+    /// Every instance holding a value, in increasing order.
+    var instances: [InstanceNumber] {
+        var result: [InstanceNumber] = []
+        result.reserveCapacity(count)
+        for (offset, value) in window.enumerated() where value != nil { result.append(base + InstanceNumber(offset)) }
+        if !distant.isEmpty {
+            result.append(contentsOf: distant.keys)
+            result.sort()
+        }
+        return result
+    }
+
+    /// The instances and their values, in increasing order of instance.
+    var entries: [(instance: InstanceNumber, value: Value)] {
+        instances.map { ($0, self[$0]!) }
+    }
+
+    var highestInstance: InstanceNumber? { instances.last }
+
+    /// A window that starts with empty slots wastes them: it starts at its first value instead.
+    private mutating func dropLeadingGaps() {
+        guard let first = window.firstIndex(where: { $0 != nil }) else {
+            window.removeAll(keepingCapacity: true)
+            return
+        }
+        window.removeFirst(first)
+        base += InstanceNumber(first)
+    }
+
+    /// After the window grew: distant instances it now covers move into it.
+    private mutating func moveDistantIntoWindow() {
+        for instance in distant.keys where instance >= base && instance < windowEnd {
+            window[Int(instance - base)] = distant.removeValue(forKey: instance)
+        }
+    }
+}
+
+// Equality and hashing walk the window with plain index loops: the model checker hashes and
+// compares every state it reaches, and the test suite runs it unoptimized.
+
+extension InstanceMap: Equatable where Value: Equatable {
+    static func == (lhs: InstanceMap, rhs: InstanceMap) -> Bool {
+        guard lhs.count == rhs.count else { return false }
+        guard lhs.distant.isEmpty && rhs.distant.isEmpty else {
+            return lhs.entries.elementsEqual(rhs.entries) { $0.instance == $1.instance && $0.value == $1.value }
+        }
+        // Both hold `count` values in their windows: equal if every value of one is in the other.
+        var index = 0
+        while index < lhs.window.count {
+            if let value = lhs.window[index], rhs[lhs.base + InstanceNumber(index)] != value { return false }
+            index += 1
+        }
+        return true
+    }
+}
+
+extension InstanceMap: Hashable where Value: Hashable {
+    func hash(into hasher: inout Hasher) {
+        hasher.combine(count)
+        guard distant.isEmpty else {
+            // In instance order, as below: equal maps hash alike whichever part holds what.
+            for (instance, value) in entries {
+                hasher.combine(instance)
+                hasher.combine(value)
+            }
+            return
+        }
+        var index = 0
+        while index < window.count {
+            if let value = window[index] {
+                hasher.combine(base + InstanceNumber(index))
+                hasher.combine(value)
+            }
+            index += 1
+        }
+    }
+}

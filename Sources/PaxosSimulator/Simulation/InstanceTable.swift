@@ -1,0 +1,35 @@
+import PaxosCore
+
+/// Values by instance number, for the simulator's checkers: a run's instances are dense from 1
+/// and few, so an array indexed by instance answers without the hashing a dictionary pays on
+/// every message. Instances beyond `instanceMax` are refused rather than allocated: a core that
+/// proposes at absurd instances is reported, not obeyed.
+struct InstanceTable<Value> {
+    static var instanceMax: InstanceNumber { 1 << 22 }
+
+    private var values: [Value?] = []
+
+    /// Whether `instance` fits the table.
+    static func holds(_ instance: InstanceNumber) -> Bool { instance >= 1 && instance <= instanceMax }
+
+    subscript(instance: InstanceNumber) -> Value? {
+        get {
+            let index = Int(truncatingIfNeeded: instance &- 1)
+            return index >= 0 && index < values.count ? values[index] : nil
+        }
+        set {
+            precondition(Self.holds(instance), "instance \(instance) is outside 1...\(Self.instanceMax)")
+            let index = Int(instance - 1)
+            if index >= values.count {
+                guard newValue != nil else { return }
+                values.append(contentsOf: repeatElement(nil, count: index - values.count + 1))
+            }
+            values[index] = newValue
+        }
+    }
+
+    /// The instances that hold a value, in increasing order.
+    var instances: [InstanceNumber] {
+        values.indices.compactMap { values[$0] == nil ? nil : InstanceNumber($0 + 1) }
+    }
+}
