@@ -110,7 +110,7 @@ struct ClusterSemanticsTests {
         await #expect {
             _ = try await test.call(1, "paxos.submit", [.string("lost")], timeoutSeconds: 10)
         } throws: { error in
-            (error as? XMLRPCFault)?.code == 1
+            faultOf(error)?.code == 1
         }
         #expect(Date().timeIntervalSince(started) < 5, "the fault came before the client's own deadline")
         #expect(test.fileContents(1) == "1 first\n")

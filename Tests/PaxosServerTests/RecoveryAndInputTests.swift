@@ -152,7 +152,7 @@ struct AdminTests {
             await #expect {
                 _ = try await test.call(1, method, parameters)
             } throws: { error in
-                (error as? XMLRPCFault)?.code == 5
+                faultOf(error)?.code == 5
             }
         }
         let answer = try await test.call(2, "paxos.submit", [.string("still fine")])

@@ -24,6 +24,12 @@ final class TestCluster: @unchecked Sendable {
         return directory.appendingPathComponent("paxos").path
     }
 
+    /// The request deadline of the test nodes, unless a test sets its own. These tests check
+    /// outcomes, not timing: on a 2-core CI machine that also runs the model checker and a
+    /// dozen other clusters, the 5 s default was once too short for a first submit (its
+    /// peers' first fsyncs and answers were that slow), and the test failed on fault 1.
+    static let requestTimeoutMillisecondsDefault = 30_000
+
     init(nodes: Int = 3, nodeArguments: [String] = [], adminEnabled: Bool = true) throws {
         root = FileManager.default.temporaryDirectory.appendingPathComponent("paxos-test-\(UUID().uuidString.prefix(8))").path
         try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
@@ -32,7 +38,12 @@ final class TestCluster: @unchecked Sendable {
         configuration.adminEnabled = adminEnabled
         cluster = LocalCluster(configuration: configuration, configurationPath: root + "/cluster.json",
                                executable: Self.executable,
-                               nodeArguments: ["--log-level", "info"] + nodeArguments)
+                               nodeArguments: ["--log-level", "info"] + Self.withDefaultDeadline(nodeArguments))
+    }
+
+    private static func withDefaultDeadline(_ arguments: [String]) -> [String] {
+        arguments.contains("--request-timeout-ms") ? arguments
+            : ["--request-timeout-ms", String(requestTimeoutMillisecondsDefault)] + arguments
     }
 
     func start() async throws {
@@ -56,7 +67,19 @@ final class TestCluster: @unchecked Sendable {
     func call(_ id: UInt32, _ method: String, _ parameters: [XMLRPCValue] = [], timeoutSeconds: Int = 20) async throws -> XMLRPCValue {
         let client = client(id)
         defer { Task { await client.shutdown() } }
-        return try await client.call(method, parameters, timeout: .seconds(timeoutSeconds))
+        do {
+            return try await client.call(method, parameters, timeout: .seconds(timeoutSeconds))
+        } catch {
+            throw NodeCallError(method: method, node: id, underlying: error, logTails: logTails())
+        }
+    }
+
+    /// The last lines of every node's log, so a failure on CI shows what the nodes saw.
+    func logTails(lines: Int = 15) -> String {
+        configuration.nodes.map { node in
+            let tail = logContents(node.id).split(separator: "\n").suffix(lines).joined(separator: "\n")
+            return "--- node \(node.id) log, last \(lines) lines ---\n" + tail
+        }.joined(separator: "\n")
     }
 
     func filePath(_ id: UInt32) -> String { node(id).dataDirectory + "/" + NodeHost.replicatedFileName }
@@ -86,6 +109,20 @@ func eventually(_ what: String, within seconds: Double = 15, _ condition: () asy
         try await Task.sleep(nanoseconds: 20_000_000)
     }
     throw TimeoutError(description: "timed out after \(seconds) s waiting for: \(what)")
+}
+
+/// A failed call to a test node, with what the nodes logged.
+struct NodeCallError: Error, CustomStringConvertible {
+    var method: String
+    var node: UInt32
+    var underlying: any Error
+    var logTails: String
+    var description: String { "\(method) on node \(node): \(underlying)\n\(logTails)" }
+}
+
+/// The XML-RPC fault behind an error from `TestCluster.call`, if it was one.
+func faultOf(_ error: any Error) -> XMLRPCFault? {
+    ((error as? NodeCallError)?.underlying ?? error) as? XMLRPCFault
 }
 
 struct TimeoutError: Error, CustomStringConvertible {
