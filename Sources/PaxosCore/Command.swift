@@ -58,6 +58,17 @@ public struct AcceptedProposal: Hashable, Sendable, CustomStringConvertible {
     public var description: String { "(\(ballot), \(command))" }
 }
 
+/// What an acceptor accepted in one instance, as a range promise reports it.
+public struct AcceptedEntry: Hashable, Sendable {
+    public var instance: InstanceNumber
+    public var proposal: AcceptedProposal
+
+    public init(instance: InstanceNumber, proposal: AcceptedProposal) {
+        self.instance = instance
+        self.proposal = proposal
+    }
+}
+
 /// One chosen instance.
 public struct ChosenEntry: Hashable, Sendable {
     public var instance: InstanceNumber

@@ -20,6 +20,9 @@ public struct PaxosConfiguration: Hashable, Sendable {
     public var forwardSubmitsToDistinguishedProposer = true
     /// A peer not heard from in this many heartbeats is taken for dead by the failure detector.
     public var peerSilenceHeartbeatsMax: UInt64 = 2
+    /// Multi-Paxos: the distinguished proposer runs phase 1 once for all instances ahead and then
+    /// only phase 2 per submit (see `Leadership`). Off, every submit runs both phases.
+    public var multiPaxos = true
     /// Heartbeats a forwarded submit may wait before its node proposes it itself.
     public var forwardPatienceHeartbeats: UInt64 = 3
 

@@ -3,6 +3,9 @@
 public enum DurableRecord: Hashable, Sendable {
     /// Step 3: the acceptor promised not to accept below `ballot` in `instance`.
     case promised(instance: InstanceNumber, ballot: Ballot)
+    /// Multi-Paxos step 3: the acceptor promised not to accept below `ballot` in any instance
+    /// from `from` on (unless an instance's own promise is higher).
+    case promisedFrom(from: InstanceNumber, ballot: Ballot)
     /// Step 6: the acceptor accepted a proposal; implies a promise of the same ballot.
     case accepted(instance: InstanceNumber, proposal: AcceptedProposal)
     /// The learner knows `command` is chosen in `instance`.
@@ -18,6 +21,7 @@ public enum DurableRecord: Hashable, Sendable {
 public struct DurableState: Hashable, Sendable {
     public var acceptors: [InstanceNumber: AcceptorState] = [:]
     public var chosen: [InstanceNumber: Command] = [:]
+    public var rangePromise = RangePromise.none
     public var highestRound: UInt64 = 0
     public var incarnation: UInt64 = 0
 
@@ -39,6 +43,8 @@ public struct DurableState: Hashable, Sendable {
             // scenario prints), but it is never consulted again: any later Prepare or Accept for
             // a chosen instance is answered with the chosen value.
             chosen[instance] = command
+        case .promisedFrom(let from, let ballot):
+            rangePromise.extend(from: from, ballot: ballot)
         case .round(let round):
             highestRound = max(highestRound, round)
         case .incarnation(let incarnation):

@@ -98,6 +98,23 @@ struct InstanceMap<Value: Sendable>: Sendable {
 
     var highestInstance: InstanceNumber? { instances.last }
 
+    /// The instances from `start` on and their values, in increasing order of instance.
+    func entries(from start: InstanceNumber) -> [(instance: InstanceNumber, value: Value)] {
+        var result: [(instance: InstanceNumber, value: Value)] = []
+        if start < windowEnd {
+            var index = start > base ? Int(start - base) : 0
+            while index < window.count {
+                if let value = window[index] { result.append((base + InstanceNumber(index), value)) }
+                index += 1
+            }
+        }
+        if !distant.isEmpty {
+            result.append(contentsOf: distant.filter { $0.key >= start }.map { ($0.key, $0.value) })
+            result.sort { $0.instance < $1.instance }
+        }
+        return result
+    }
+
     /// A window that starts with empty slots wastes them: it starts at its first value instead.
     private mutating func dropLeadingGaps() {
         guard let first = window.firstIndex(where: { $0 != nil }) else {

@@ -13,6 +13,14 @@ public enum Message: Hashable, Sendable {
     case nack(instance: InstanceNumber, ballot: Ballot, promised: Ballot)
     /// Step 7: `command` is chosen for `instance` (the lab's "commit").
     case learn(instance: InstanceNumber, command: Command)
+    /// Multi-Paxos, step 2 for every instance from `from` on at once: the distinguished
+    /// proposer asks once, then sends only Accepts while the promise holds.
+    case prepareFrom(from: InstanceNumber, ballot: Ballot)
+    /// Step 3 for every instance from `from` on: what this acceptor accepted there, and what it
+    /// knows to be chosen there (a chosen instance's acceptor state is no longer kept current).
+    case promiseFrom(from: InstanceNumber, ballot: Ballot, accepted: [AcceptedEntry], chosen: [ChosenEntry])
+    /// Refused: some instance from `from` on has a promise higher than `ballot`.
+    case nackFrom(from: InstanceNumber, ballot: Ballot, promised: Ballot)
     /// A client's submit, passed to the distinguished proposer.
     case forward(command: Command)
     /// Anti-entropy: "I have applied every instance up to `appliedThrough`".
@@ -27,6 +35,8 @@ public enum Message: Hashable, Sendable {
         case .prepare(let instance, _), .promise(let instance, _, _), .accept(let instance, _, _),
              .accepted(let instance, _), .nack(let instance, _, _), .learn(let instance, _):
             return instance
+        case .prepareFrom(let from, _), .promiseFrom(let from, _, _, _), .nackFrom(let from, _, _):
+            return from
         case .status, .catchUpRequest, .catchUpReply, .forward:
             return nil
         }

@@ -15,6 +15,12 @@ extension Message {
             return "nack \(promised)"
         case .learn(_, let command):
             return "learn \(command)"
+        case .prepareFrom(let from, let ballot):
+            return "P \(ballot) for \(from)..."
+        case .promiseFrom(let from, let ballot, let accepted, let chosen):
+            return "promise \(ballot) for \(from)... (\(accepted.count) accepted, \(chosen.count) chosen)"
+        case .nackFrom(_, _, let promised):
+            return "nack \(promised)"
         case .forward(let command):
             return "forward \(command)"
         case .status(let applied):
@@ -35,6 +41,9 @@ extension Message {
         case .accepted: return "accepted"
         case .nack: return "nack"
         case .learn: return "learn"
+        case .prepareFrom: return "prepareFrom"
+        case .promiseFrom: return "promiseFrom"
+        case .nackFrom: return "nackFrom"
         case .forward: return "forward"
         case .status: return "status"
         case .catchUpRequest: return "catchUpRequest"

@@ -9,6 +9,8 @@ public struct PaxosNode: Sendable {
     // Durable state (mirrored in the log through `Ready.persist`).
     private var acceptors: InstanceMap<AcceptorState>
     private var chosen: InstanceMap<Command>
+    /// Multi-Paxos: this acceptor's promise for a whole range of instances.
+    private var rangePromise: RangePromise
     private var highestRoundUsed: UInt64
     /// Rounds up to here may have been used by an earlier life: the durable bound (step 1).
     private var roundsReservedThrough: UInt64
@@ -26,6 +28,10 @@ public struct PaxosNode: Sendable {
     private var submitByRequest: [RequestID: CommandID] = [:]
     private var submitQueue = FIFO<CommandID>()
     private var proposeWaiters = InstanceMap<[ProposeWaiter]>()
+    /// Multi-Paxos: this node's range phase 1, while it is the distinguished proposer.
+    private var leadership: Leadership? = nil
+    /// After a leadership ends, the heartbeat before which it is not sought again.
+    private var leadershipRetryHeartbeat: UInt64 = 0
     private var nextSequence: UInt64 = 1
     private var highestRoundSeen: UInt64 = 0
     private var appliedAtLastHeartbeat: InstanceNumber = 0
@@ -88,6 +94,7 @@ public struct PaxosNode: Sendable {
         self.mutations = Mutations(configuration.mutations)
         self.acceptors = InstanceMap(recovered.acceptors)
         self.chosen = InstanceMap(recovered.chosen)
+        self.rangePromise = recovered.rangePromise
         self.highestRoundUsed = recovered.highestRound
         self.roundsReservedThrough = recovered.highestRound
         self.incarnation = recovered.incarnation + 1
@@ -96,6 +103,7 @@ public struct PaxosNode: Sendable {
         for state in recovered.acceptors.values {
             highestRoundSeen = max(highestRoundSeen, state.promised.round)
         }
+        highestRoundSeen = max(highestRoundSeen, recovered.rangePromise.ballot.round)
         applyChosenPrefix()
         appliedAtLastHeartbeat = appliedThrough
         ready = Ready()
@@ -217,6 +225,9 @@ public struct PaxosNode: Sendable {
             onHeartbeat()
         case .proposer(let instance):
             onProposerTimer(instance)
+        case .leadership:
+            // The range Prepare heard no majority in time: the waiting submits go by Basic Paxos.
+            if let leadership, !leadership.isLeading { endLeadership(preemptedBy: nil) }
         }
         drainLocalInbox()
         return takeReady()
@@ -274,6 +285,13 @@ public struct PaxosNode: Sendable {
             }
         case .forward(let command):
             onForward(command)
+        case .prepareFrom(let start, let ballot):
+            onPrepareFrom(from: sender, start: start, ballot: ballot)
+        case .promiseFrom(_, let ballot, let accepted, let chosenEntries):
+            onPromiseFrom(from: sender, ballot: ballot, accepted: accepted, chosen: chosenEntries)
+        case .nackFrom(_, let ballot, let promised):
+            noteRound(promised.round)
+            if leadership?.ballot == ballot { endLeadership(preemptedBy: promised) }
         }
     }
 
@@ -285,7 +303,7 @@ public struct PaxosNode: Sendable {
             send(.learn(instance: instance, command: command), to: proposer)
             return
         }
-        var state = acceptors[instance] ?? AcceptorState()
+        var state = acceptor(instance)
         let before = state
         switch state.onPrepare(ballot) {
         case .promise(let accepted):
@@ -307,7 +325,7 @@ public struct PaxosNode: Sendable {
             send(.learn(instance: instance, command: chosenCommand), to: proposer)
             return
         }
-        var state = acceptors[instance] ?? AcceptorState()
+        var state = acceptor(instance)
         let before = state
         let answer = state.onAccept(ballot, command: command,
                                     acceptBelowPromise: mutations.acceptorAcceptsBelowPromise)
@@ -325,6 +343,51 @@ public struct PaxosNode: Sendable {
         }
     }
 
+    /// The acceptor of `instance` with the range promise folded into its promise.
+    private func acceptor(_ instance: InstanceNumber) -> AcceptorState {
+        var state = acceptors[instance] ?? AcceptorState()
+        state.promised = rangePromise.promise(at: instance, own: state.promised)
+        return state
+    }
+
+    /// Multi-Paxos step 3: one promise for every instance from `start` on, given only if no
+    /// open instance there has promised more. It reports every accepted proposal in the range,
+    /// and every chosen value (a chosen instance's acceptor state is not kept current).
+    private mutating func onPrepareFrom(from proposer: NodeID, start: InstanceNumber, ballot: Ballot) {
+        noteRound(ballot.round)
+        var highest = rangePromise.ballot
+        var accepted: [AcceptedEntry] = []
+        for (instance, state) in acceptors.entries(from: start) where chosen[instance] == nil {
+            highest = max(highest, state.promised)
+            if let proposal = state.accepted { accepted.append(AcceptedEntry(instance: instance, proposal: proposal)) }
+        }
+        guard ballot != .zero, ballot >= highest else {
+            ready.trace.append(.rangePrepareRefused(instance: start, ballot: ballot, to: proposer, promised: highest))
+            send(.nackFrom(from: start, ballot: ballot, promised: highest), to: proposer)
+            return
+        }
+        let chosenEntries = chosen.entries(from: start).map { ChosenEntry(instance: $0.instance, command: $0.value) }
+        let valueBytes = accepted.reduce(0) { $0 + ($1.proposal.command.text?.utf8.count ?? 0) }
+            + chosenEntries.reduce(0) { $0 + ($1.command.text?.utf8.count ?? 0) }
+        guard accepted.count + chosenEntries.count <= configuration.catchUpEntriesMax,
+              valueBytes <= configuration.catchUpValueBytesMax else {
+            // Too much for one message: the proposer is far behind. Catch it up instead; it
+            // asks again after a heartbeat, and Basic Paxos serves its submits meanwhile.
+            onCatchUpRequest(from: proposer, start: start)
+            return
+        }
+        var extended = rangePromise
+        extended.extend(from: start, ballot: ballot)
+        if extended != rangePromise {
+            rangePromise = extended
+            if !mutations.acceptorRepliesBeforePersisting {
+                ready.persist.append(.promisedFrom(from: extended.from, ballot: ballot))
+            }
+        }
+        ready.trace.append(.rangePromised(instance: start, ballot: ballot, to: proposer, reported: accepted.count))
+        send(.promiseFrom(from: start, ballot: ballot, accepted: accepted, chosen: chosenEntries), to: proposer)
+    }
+
     // MARK: - Proposer (steps 1, 2, 4, 5, 7)
 
     /// Steps 1 and 2: a ballot higher than any used or seen, sent to every member, this node
@@ -333,18 +396,23 @@ public struct PaxosNode: Sendable {
     /// lets a Prepare leave without waiting for the disk.
     private mutating func startPrepare(_ instance: InstanceNumber) {
         guard var proposer = proposers[instance] else { return }
-        let round = max(max(highestRoundUsed, highestRoundSeen) + 1, proposer.minimumRound)
-        highestRoundUsed = round
-        if round > roundsReservedThrough {
-            roundsReservedThrough = round + max(configuration.roundReservation, 1) - 1
-            ready.persist.append(.round(roundsReservedThrough))
-        }
-        proposer.ballot = Ballot(round: round, node: id)
+        proposer.ballot = Ballot(round: takeRound(minimum: proposer.minimumRound), node: id)
         proposer.phase = .preparing(promisedBy: MemberSet(), highestAccepted: nil)
         proposers[instance] = proposer
         ready.trace.append(.prepareSent(instance: instance, ballot: proposer.ballot))
         ready.timers.append(.set(.proposer(instance), afterMilliseconds: configuration.phaseTimeoutMilliseconds))
         broadcastToAll(.prepare(instance: instance, ballot: proposer.ballot))
+    }
+
+    /// Step 1's round: higher than any used or seen, and reserved durably before it is used.
+    private mutating func takeRound(minimum: UInt64) -> UInt64 {
+        let round = max(max(highestRoundUsed, highestRoundSeen) + 1, minimum)
+        highestRoundUsed = round
+        if round > roundsReservedThrough {
+            roundsReservedThrough = round + max(configuration.roundReservation, 1) - 1
+            ready.persist.append(.round(roundsReservedThrough))
+        }
+        return round
     }
 
     private mutating func onPromise(from acceptor: NodeID, instance: InstanceNumber, ballot: Ballot, accepted: AcceptedProposal?) {
@@ -364,6 +432,14 @@ public struct PaxosNode: Sendable {
                 startQueuedSubmits()
             }
         }
+        sendAccept(instance, ballot: ballot, command: command)
+    }
+
+    /// Step 5.
+    private mutating func sendAccept(_ instance: InstanceNumber, ballot: Ballot, command: Command) {
+        guard var proposer = proposers[instance] else { return }
+        proposer.beginAccepting(ballot: ballot, command: command)
+        proposers[instance] = proposer
         if let commandID = command.id { pendingSubmits[commandID]?.sentInAccept = true }
         ready.trace.append(.acceptSent(instance: instance, ballot: ballot, command: command))
         ready.timers.append(.set(.proposer(instance), afterMilliseconds: configuration.phaseTimeoutMilliseconds))
@@ -382,6 +458,7 @@ public struct PaxosNode: Sendable {
 
     private mutating func onNack(from acceptor: NodeID, instance: InstanceNumber, ballot: Ballot, promised: Ballot) {
         noteRound(promised.round)
+        if let leadership, leadership.ballot == ballot, promised > ballot { endLeadership(preemptedBy: promised) }
         guard var proposer = proposers[instance], proposer.isAwaitingAnswers(to: ballot) else { return }
         // Step 7: a higher ballot is about; this attempt cannot succeed. Back off, then try higher.
         let wait = backoffMilliseconds(afterFailures: proposer.failedAttempts)
@@ -481,15 +558,82 @@ public struct PaxosNode: Sendable {
 
     /// `submit(v)` proposes v for the lowest instance not known to be chosen and not already being
     /// proposed here (DESIGN.md section 3), up to `proposalsInFlightMax` instances at once.
+    /// The distinguished proposer first seeks a leadership (one phase 1 for all instances
+    /// ahead) and holds its submits until it has one or gave up; then each goes straight to step 5.
     private mutating func startQueuedSubmits() {
+        guard !submitQueue.isEmpty else { return }
+        if configuration.multiPaxos && configuration.forwardSubmitsToDistinguishedProposer && distinguishedProposer == id
+            && hearsQuorum {
+            if leadership == nil && heartbeats >= leadershipRetryHeartbeat { startLeadership() }
+            if let leadership, !leadership.isLeading { return }
+        }
         var candidate = appliedThrough + 1
         while proposers.count < configuration.proposalsInFlightMax, let commandID = submitQueue.popFirst() {
             guard let pending = pendingSubmits[commandID], pending.state == .queued else { continue }
             while chosen[candidate] != nil || proposers[candidate] != nil { candidate += 1 }
             proposers[candidate] = Proposer(instance: candidate, ownCommand: pending.command, submit: commandID, minimumRound: 0)
             pendingSubmits[commandID]!.state = .proposing(candidate)
-            startPrepare(candidate)
+            if let ballot = leadership?.ballot, leadership?.claim(candidate, applied: appliedThrough) == true {
+                sendAccept(candidate, ballot: ballot, command: pending.command)
+            } else {
+                startPrepare(candidate)
+            }
         }
+    }
+
+    // MARK: - Multi-Paxos leadership (see `Leadership`)
+
+    private mutating func startLeadership() {
+        let started = Leadership(from: appliedThrough + 1, ballot: Ballot(round: takeRound(minimum: 0), node: id))
+        leadership = started
+        ready.trace.append(.rangePrepareSent(instance: started.from, ballot: started.ballot))
+        ready.timers.append(.set(.leadership, afterMilliseconds: configuration.phaseTimeoutMilliseconds))
+        broadcastToAll(.prepareFrom(from: started.from, ballot: started.ballot))
+    }
+
+    private mutating func onPromiseFrom(from acceptor: NodeID, ballot: Ballot, accepted: [AcceptedEntry], chosen chosenEntries: [ChosenEntry]) {
+        for entry in accepted { noteRound(entry.proposal.ballot.round) }
+        for entry in chosenEntries where chosen[entry.instance] == nil {
+            learn(entry.instance, entry.command, trace: .learned(instance: entry.instance, command: entry.command))
+        }
+        guard var granted = leadership, let acceptorIndex = configuration.members.firstIndex(of: acceptor) else { return }
+        let reported = granted.onPromise(from: acceptorIndex, ballot: ballot, accepted: accepted, quorum: configuration.quorum)
+        leadership = granted
+        if let reported { beginLeading(reported: reported) }
+    }
+
+    /// A majority promised the range. Step 4 for each instance where a value was reported: it
+    /// may be chosen already, so it is proposed again; every instance above is free.
+    private mutating func beginLeading(reported: [InstanceNumber: AcceptedProposal]) {
+        guard var granted = leadership else { return }
+        var used: Set<InstanceNumber> = []
+        var reproposed = 0
+        if !mutations.proposerIgnoresAcceptedValues {
+            for instance in reported.keys.sorted() {
+                used.insert(instance)
+                guard chosen[instance] == nil, proposers[instance] == nil, let proposal = reported[instance] else { continue }
+                proposers[instance] = Proposer(instance: instance, ownCommand: .noop, submit: nil, minimumRound: 0)
+                ready.trace.append(.valueAdopted(instance: instance, ballot: granted.ballot, adopted: proposal))
+                sendAccept(instance, ballot: granted.ballot, command: proposal.command)
+                reproposed += 1
+            }
+        }
+        granted.phase = .leading(used: used)
+        leadership = granted
+        ready.timers.append(.cancel(.leadership))
+        ready.trace.append(.leading(instance: granted.from, ballot: granted.ballot, reproposed: reproposed))
+        startQueuedSubmits()
+    }
+
+    /// The range promise is lost (a higher ballot somewhere) or was never granted: proposers
+    /// already at work finish by Basic Paxos, and so do new submits until the next heartbeat.
+    private mutating func endLeadership(preemptedBy: Ballot?) {
+        guard let ended = leadership else { return }
+        leadership = nil
+        leadershipRetryHeartbeat = heartbeats + 1
+        ready.timers.append(.cancel(.leadership))
+        ready.trace.append(.leadershipEnded(instance: ended.from, ballot: ended.ballot, by: preemptedBy))
+        startQueuedSubmits()
     }
 
     // MARK: - The distinguished proposer
@@ -505,6 +649,19 @@ public struct PaxosNode: Sendable {
         }
         return id
     }
+
+    /// Whether a majority (this node included) was heard from within `peerSilenceHeartbeatsMax`
+    /// heartbeats: the failure detector's view of whether phase 2 alone can succeed.
+    private var hearsQuorum: Bool {
+        var heard = 0
+        for index in heardAt.indices where configuration.members[index] == id || heartbeats - heardAt[index] <= configuration.peerSilenceHeartbeatsMax {
+            heard += 1
+        }
+        return heard >= configuration.quorum
+    }
+
+    /// Whether this node holds a Multi-Paxos leadership: its submits skip phase 1.
+    public var isLeading: Bool { leadership?.isLeading ?? false }
 
     /// A submit forwarded to us: propose it as if a client had sent it here (without a client
     /// to answer: the originator answers when it applies the command).
@@ -535,6 +692,10 @@ public struct PaxosNode: Sendable {
 
     private mutating func onHeartbeat() {
         heartbeats += 1
+        // Lead only while a majority is heard from: a leader that lost it would put values into
+        // Accepts nobody can answer, and its clients would get "outcome unknown" (fault 2) where
+        // Basic Paxos fails phase 1 cleanly with "not chosen" (fault 1).
+        if leadership != nil && (distinguishedProposer != id || !hearsQuorum) { endLeadership(preemptedBy: nil) }
         takeBackForwardedSubmits()
         ready.timers.append(.set(.heartbeat, afterMilliseconds: configuration.heartbeatMilliseconds))
         broadcastToPeers(.status(appliedThrough: appliedThrough))

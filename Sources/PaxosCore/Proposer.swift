@@ -69,6 +69,13 @@ struct Proposer: Hashable, Sendable {
         return votes >= quorum ? command : nil
     }
 
+    /// Step 5 without this proposer's own phase 1: a leader's range promise stands for it
+    /// (`Leadership`), or step 4 just chose `command`.
+    mutating func beginAccepting(ballot: Ballot, command: Command) {
+        self.ballot = ballot
+        phase = .accepting(command: command, acceptedBy: MemberSet(), acceptedMessages: 0)
+    }
+
     /// Whether this proposer is waiting for answers to `ballot` (so a nack or a timeout ends the attempt).
     func isAwaitingAnswers(to ballot: Ballot) -> Bool {
         guard ballot == self.ballot else { return false }

@@ -61,6 +61,8 @@ public enum TimerID: Hashable, Sendable {
     case proposer(InstanceNumber)
     /// Anti-entropy and gap filling.
     case heartbeat
+    /// The distinguished proposer's range Prepare heard no majority in time.
+    case leadership
 }
 
 public enum TimerRequest: Hashable, Sendable {

@@ -11,13 +11,21 @@ public enum TraceEvent: Hashable, Sendable, CustomStringConvertible {
     case timedOut(instance: InstanceNumber, ballot: Ballot, retryAfterMilliseconds: UInt64)
     case chosen(instance: InstanceNumber, ballot: Ballot, command: Command)
     case learned(instance: InstanceNumber, command: Command)
+    // Multi-Paxos: phase 1 for every instance from `from` on.
+    case rangePrepareSent(instance: InstanceNumber, ballot: Ballot)
+    case rangePromised(instance: InstanceNumber, ballot: Ballot, to: NodeID, reported: Int)
+    case rangePrepareRefused(instance: InstanceNumber, ballot: Ballot, to: NodeID, promised: Ballot)
+    case leading(instance: InstanceNumber, ballot: Ballot, reproposed: Int)
+    case leadershipEnded(instance: InstanceNumber, ballot: Ballot, by: Ballot?)
 
     public var instance: InstanceNumber {
         switch self {
         case .prepareSent(let i, _), .promised(let i, _, _, _), .prepareRefused(let i, _, _, _),
              .valueAdopted(let i, _, _), .acceptSent(let i, _, _), .acceptedValue(let i, _, _, _),
              .acceptRefused(let i, _, _, _), .preempted(let i, _, _, _), .timedOut(let i, _, _),
-             .chosen(let i, _, _), .learned(let i, _):
+             .chosen(let i, _, _), .learned(let i, _),
+             .rangePrepareSent(let i, _), .rangePromised(let i, _, _, _), .rangePrepareRefused(let i, _, _, _),
+             .leading(let i, _, _), .leadershipEnded(let i, _, _):
             return i
         }
     }
@@ -46,6 +54,16 @@ public enum TraceEvent: Hashable, Sendable, CustomStringConvertible {
             return "instance \(i): chosen \(command) in ballot \(b)"
         case .learned(let i, let command):
             return "instance \(i): learned \(command)"
+        case .rangePrepareSent(let i, let b):
+            return "instances \(i)...: prepare \(b) sent"
+        case .rangePromised(let i, let b, let to, let reported):
+            return "instances \(i)...: promise \(b) to \(to), \(reported) accepted reported"
+        case .rangePrepareRefused(let i, let b, let to, let promised):
+            return "instances \(i)...: nack prepare \(b) from \(to), promised \(promised)"
+        case .leading(let i, let b, let reproposed):
+            return "instances \(i)...: leading in ballot \(b), \(reproposed) accepted values proposed again"
+        case .leadershipEnded(let i, let b, let by):
+            return "instances \(i)...: ballot \(b) no longer leads" + (by.map { ", preempted by \($0)" } ?? "")
         }
     }
 }
@@ -55,8 +73,10 @@ extension TraceEvent {
     /// a timeout belongs to step 7, which sends the proposer back to step 1).
     public var protocolStep: Int {
         switch self {
-        case .prepareSent: return 2
-        case .promised, .prepareRefused: return 3
+        case .prepareSent, .rangePrepareSent: return 2
+        case .promised, .prepareRefused, .rangePromised, .rangePrepareRefused: return 3
+        case .leading: return 4
+        case .leadershipEnded: return 7
         case .valueAdopted: return 4
         case .acceptSent: return 5
         case .acceptedValue, .acceptRefused: return 6
@@ -78,6 +98,11 @@ extension TraceEvent {
         case .timedOut: return "timedOut"
         case .chosen: return "chosen"
         case .learned: return "learned"
+        case .rangePrepareSent: return "rangePrepareSent"
+        case .rangePromised: return "rangePromised"
+        case .rangePrepareRefused: return "rangePrepareRefused"
+        case .leading: return "leading"
+        case .leadershipEnded: return "leadershipEnded"
         }
     }
 }

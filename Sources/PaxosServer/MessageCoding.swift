@@ -33,12 +33,20 @@ enum MessageCoding {
         case .catchUpRequest(let from):
             s["type"] = "catchUpRequest"; s["from"] = .int(Int(from))
         case .catchUpReply(let entries):
-            s["type"] = "catchUpReply"
-            s["entries"] = .array(entries.map { entry in
+            s["type"] = "catchUpReply"; s["entries"] = encode(entries)
+        case .prepareFrom(let from, let ballot):
+            s["type"] = "prepareFrom"; s["from"] = .int(Int(from)); s["ballot"] = encode(ballot)
+        case .promiseFrom(let from, let ballot, let accepted, let chosen):
+            s["type"] = "promiseFrom"; s["from"] = .int(Int(from)); s["ballot"] = encode(ballot)
+            s["accepted"] = .array(accepted.map { entry in
                 var e = XMLRPCStruct()
-                e["instance"] = .int(Int(entry.instance)); e["command"] = encode(entry.command)
+                e["instance"] = .int(Int(entry.instance)); e["ballot"] = encode(entry.proposal.ballot)
+                e["command"] = encode(entry.proposal.command)
                 return .struct(e)
             })
+            s["chosen"] = encode(chosen)
+        case .nackFrom(let from, let ballot, let promised):
+            s["type"] = "nackFrom"; s["from"] = .int(Int(from)); s["ballot"] = encode(ballot); s["promised"] = encode(promised)
         }
         return .struct(s)
     }
@@ -71,11 +79,20 @@ enum MessageCoding {
         case "catchUpRequest":
             return .catchUpRequest(from: try instance(s, "from"))
         case "catchUpReply":
-            guard case .array(let items)? = s["entries"] else { throw DecodingError(description: "catchUpReply needs an array 'entries'") }
-            return .catchUpReply(entries: try items.map { item in
-                guard case .struct(let e) = item else { throw DecodingError(description: "a catch-up entry must be a struct") }
-                return ChosenEntry(instance: try instance(e, "instance"), command: try command(e["command"]))
-            })
+            return .catchUpReply(entries: try chosenEntries(s, "entries"))
+        case "prepareFrom":
+            return .prepareFrom(from: try instance(s, "from"), ballot: try ballot(s["ballot"]))
+        case "promiseFrom":
+            guard case .array(let items)? = s["accepted"] else { throw DecodingError(description: "promiseFrom needs an array 'accepted'") }
+            let accepted = try items.map { item in
+                guard case .struct(let e) = item else { throw DecodingError(description: "an accepted entry must be a struct") }
+                return AcceptedEntry(instance: try instance(e, "instance"),
+                                     proposal: AcceptedProposal(ballot: try ballot(e["ballot"]), command: try command(e["command"])))
+            }
+            return .promiseFrom(from: try instance(s, "from"), ballot: try ballot(s["ballot"]), accepted: accepted,
+                                chosen: try chosenEntries(s, "chosen"))
+        case "nackFrom":
+            return .nackFrom(from: try instance(s, "from"), ballot: try ballot(s["ballot"]), promised: try ballot(s["promised"]))
         default:
             throw DecodingError(description: "unknown peer message type '\(type)'")
         }
@@ -97,6 +114,22 @@ enum MessageCoding {
             s["sequence"] = .int(Int(id.sequence)); s["value"] = .string(text)
         }
         return .struct(s)
+    }
+
+    static func encode(_ entries: [ChosenEntry]) -> XMLRPCValue {
+        .array(entries.map { entry in
+            var e = XMLRPCStruct()
+            e["instance"] = .int(Int(entry.instance)); e["command"] = encode(entry.command)
+            return .struct(e)
+        })
+    }
+
+    private static func chosenEntries(_ s: XMLRPCStruct, _ name: String) throws -> [ChosenEntry] {
+        guard case .array(let items)? = s[name] else { throw DecodingError(description: "member '\(name)' must be an array of chosen entries") }
+        return try items.map { item in
+            guard case .struct(let e) = item else { throw DecodingError(description: "a chosen entry must be a struct") }
+            return ChosenEntry(instance: try instance(e, "instance"), command: try command(e["command"]))
+        }
     }
 
     private static func ballot(_ value: XMLRPCValue?) throws -> Ballot {

@@ -58,7 +58,7 @@ enum NodeMethods {
 
         registry.register(
             "paxos.status",
-            help: "status(): {node, address, applied, highestChosen, lines, file, dataDirectory, incarnation, era, pendingSubmits, activeProposals, adminEnabled, members}.",
+            help: "status(): {node, address, applied, highestChosen, lines, file, dataDirectory, incarnation, era, pendingSubmits, activeProposals, leader, leading, adminEnabled, members}.",
             signature: [["struct"]]
         ) { parameters in
             try parameters.expectCount(0)
@@ -72,7 +72,9 @@ enum NodeMethods {
                 ("lines", .int(status.lines)), ("file", .string(status.file)),
                 ("dataDirectory", .string(status.dataDirectory)), ("incarnation", .int(Int(status.incarnation))),
                 ("era", .int(Int(status.era))), ("pendingSubmits", .int(status.pendingSubmits)),
-                ("activeProposals", .int(status.activeProposals)), ("adminEnabled", .bool(adminEnabled)),
+                ("activeProposals", .int(status.activeProposals)),
+                ("leader", .int(Int(status.leader.rawValue))), ("leading", .bool(status.leading)),
+                ("adminEnabled", .bool(adminEnabled)),
                 ("members", .array(members)),
             ]))
         }

@@ -173,13 +173,18 @@ public actor NodeRuntime {
         public var era: UInt64
         public var pendingSubmits: Int
         public var activeProposals: Int
+        /// The distinguished proposer as this node's failure detector sees it.
+        public var leader: NodeID
+        /// Whether this node leads (Multi-Paxos: its submits skip phase 1).
+        public var leading: Bool
     }
 
     public func status() -> Status {
         Status(node: member.nodeID, address: member.address, applied: core.appliedThrough,
                highestChosen: core.highestChosen, lines: core.fileEntries.count, file: file.path,
                dataDirectory: member.dataDirectory, incarnation: core.incarnation, era: era,
-               pendingSubmits: core.pendingSubmitCount, activeProposals: core.activeProposals)
+               pendingSubmits: core.pendingSubmitCount, activeProposals: core.activeProposals,
+               leader: core.distinguishedProposer, leading: core.isLeading)
     }
 
     public func acceptorState(_ instance: InstanceNumber) -> AcceptorState? { core.acceptorState(instance) }

@@ -85,6 +85,9 @@ final class PeerLink: Sendable {
         case .accept(_, _, let command), .learn(_, let command), .forward(let command): valueBytes = command.text?.utf8.count ?? 0
         case .promise(_, _, let accepted): valueBytes = accepted?.command.text?.utf8.count ?? 0
         case .catchUpReply(let entries): valueBytes = entries.reduce(0) { $0 + ($1.command.text?.utf8.count ?? 0) + 300 }
+        case .promiseFrom(_, _, let accepted, let chosen):
+            valueBytes = accepted.reduce(0) { $0 + ($1.proposal.command.text?.utf8.count ?? 0) + 400 }
+                + chosen.reduce(0) { $0 + ($1.command.text?.utf8.count ?? 0) + 300 }
         default: valueBytes = 0
         }
         // Worst-case escaping (`&amp;` for `&`) is five bytes per byte; 400 bytes of markup per message.

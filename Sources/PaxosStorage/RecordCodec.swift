@@ -10,6 +10,7 @@ import PaxosCore
 ///     chosen      = 3: instance u64, command
 ///     round       = 4: round u64
 ///     incarnation = 5: incarnation u64
+///     promisedFrom = 6: from u64, ballot (a promise for every instance from `from` on)
 ///     ballot  = round u64, node u32
 ///     command = tag u8: 0 no-op | 1 value: node u32, incarnation u64, sequence u64, text (u32 count + UTF-8)
 ///
@@ -19,7 +20,7 @@ public enum RecordCodec {
     public static let formatVersion: UInt8 = 1
 
     enum Kind: UInt8 {
-        case promised = 1, accepted, chosen, round, incarnation
+        case promised = 1, accepted, chosen, round, incarnation, promisedFrom
     }
 
     enum CommandTag: UInt8 {
@@ -55,6 +56,10 @@ public enum RecordCodec {
         case .incarnation(let incarnation):
             writer.write(Kind.incarnation.rawValue)
             writer.write(incarnation)
+        case .promisedFrom(let from, let ballot):
+            writer.write(Kind.promisedFrom.rawValue)
+            writer.write(from)
+            write(ballot, to: &writer)
         }
     }
 
@@ -82,6 +87,9 @@ public enum RecordCodec {
             record = .round(try reader.readUInt64("round"))
         case .incarnation:
             record = .incarnation(try reader.readUInt64("incarnation"))
+        case .promisedFrom:
+            let from = try reader.readUInt64("first instance")
+            record = .promisedFrom(from: from, ballot: try readBallot(&reader))
         }
         try reader.expectEnd()
         return record

@@ -15,6 +15,9 @@ func configuration(_ raw: UInt32, of count: Int,
     var configuration = PaxosConfiguration(node: NodeID(raw), members: memberIDs(count))
     // The paper's rule, one durable round per Prepare; reservation in blocks has its own test.
     configuration.roundReservation = 1
+    // Basic Paxos, both phases per submit, as the tests of the seven steps expect; Multi-Paxos
+    // has its own tests.
+    configuration.multiPaxos = false
     modify(&configuration)
     return configuration
 }
@@ -26,6 +29,7 @@ func command(_ text: String, node: UInt32 = 9, incarnation: UInt64 = 1, sequence
 
 enum MessageKind: Hashable, Sendable {
     case prepare, promise, accept, accepted, nack, learn, forward, status, catchUpRequest, catchUpReply
+    case prepareFrom, promiseFrom, nackFrom
 }
 
 extension Message {
@@ -41,6 +45,9 @@ extension Message {
         case .status: return .status
         case .catchUpRequest: return .catchUpRequest
         case .catchUpReply: return .catchUpReply
+        case .prepareFrom: return .prepareFrom
+        case .promiseFrom: return .promiseFrom
+        case .nackFrom: return .nackFrom
         }
     }
 }
@@ -92,7 +99,8 @@ func persistBeforeSendViolations(log: [DurableRecord], ready: Ready, node: NodeI
     let durable = DurableState(replaying: log + ready.persist)
     var violations: [String] = []
     func promisedDurably(_ instance: InstanceNumber, _ ballot: Ballot) -> Bool {
-        durable.chosen[instance] != nil || (durable.acceptors[instance]?.promised ?? .zero) >= ballot
+        durable.chosen[instance] != nil
+            || durable.rangePromise.promise(at: instance, own: durable.acceptors[instance]?.promised ?? .zero) >= ballot
     }
     func acceptedDurably(_ instance: InstanceNumber, _ ballot: Ballot) -> Bool {
         durable.chosen[instance] != nil || (durable.acceptors[instance]?.accepted?.ballot ?? .zero) >= ballot
@@ -103,6 +111,10 @@ func persistBeforeSendViolations(log: [DurableRecord], ready: Ready, node: NodeI
             violations.append("node \(node) sends promise \(ballot) for instance \(instance) before persisting it")
         case .accepted(let instance, let ballot) where !acceptedDurably(instance, ballot):
             violations.append("node \(node) sends Accepted \(ballot) for instance \(instance) before persisting it")
+        case .promiseFrom(let from, let ballot, _, _) where !(durable.rangePromise.covers(from) && durable.rangePromise.ballot >= ballot):
+            violations.append("node \(node) sends promise \(ballot) for instances \(from)... before persisting it")
+        case .prepareFrom(let from, let ballot) where durable.highestRound < ballot.round:
+            violations.append("node \(node) sends Prepare \(ballot) for instances \(from)... before its round is durable")
         case .prepare(let instance, let ballot) where durable.highestRound < ballot.round:
             violations.append("node \(node) sends Prepare \(ballot) for instance \(instance) before its round is durable")
         case .learn(let instance, let command) where durable.chosen[instance] != command:
@@ -160,6 +172,7 @@ struct Cluster {
             var configuration = PaxosConfiguration(node: member, members: members)
             configuration.randomSeed = UInt64(member.rawValue)
             configuration.roundReservation = 1
+            configuration.multiPaxos = false
             modify(&configuration)
             configurations[member] = configuration
             nodes[member] = PaxosNode(configuration: configuration)

@@ -104,8 +104,15 @@ struct ClusterSemanticsTests {
         _ = try await test.call(1, "paxos.submit", [.string("first")])
         try await eventually("every file holds the first value") { [1, 2, 3].allSatisfy { test.fileContents($0) == "1 first\n" } }
 
+        #expect(try await test.call(1, "paxos.status").structValue?["leading"]?.boolValue == true)
         test.cluster.kill(node: 2)
         test.cluster.kill(node: 3)
+        // Until its failure detector notices (two heartbeats), node 1 still leads and would send
+        // the value straight to Accept: the client would get fault 2, outcome unknown, as from any
+        // leader that lost its majority unawares. Once it knows, a submit fails phase 1: fault 1.
+        try await eventually("node 1 notices that it no longer hears a majority") {
+            try await test.call(1, "paxos.status").structValue?["leading"]?.boolValue == false
+        }
         let started = Date()
         await #expect {
             _ = try await test.call(1, "paxos.submit", [.string("lost")], timeoutSeconds: 10)

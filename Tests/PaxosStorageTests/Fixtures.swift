@@ -19,6 +19,8 @@ let everyKindOfRecord: [DurableRecord] = [
     .promised(instance: .max, ballot: Ballot(round: .max, node: NodeID(.max))),
     .round(.max),
     .incarnation(.max),
+    .promisedFrom(from: 1, ballot: Ballot(round: 5, node: NodeID(2))),
+    .promisedFrom(from: .max, ballot: Ballot(round: .max, node: NodeID(.max))),
 ]
 
 /// A value record whose text identifies it, for order checks.

@@ -79,6 +79,13 @@ struct ModelState: Hashable {
             return "nack \(instance) \(ballot) \(promised)"
         case .learn(let instance, let command):
             return "learn \(instance) \(exact(command))"
+        case .prepareFrom(let from, let ballot):
+            return "prepareFrom \(from) \(ballot)"
+        case .promiseFrom(let from, let ballot, let accepted, let chosen):
+            return "promiseFrom \(from) \(ballot) " + accepted.map { "\($0.instance)=\($0.proposal.ballot) \(exact($0.proposal.command))" }.joined(separator: ",")
+                + " chosen " + chosen.map { "\($0.instance)=\(exact($0.command))" }.joined(separator: ",")
+        case .nackFrom(let from, let ballot, let promised):
+            return "nackFrom \(from) \(ballot) \(promised)"
         case .forward(let command):
             return "forward \(exact(command))"
         case .status(let applied):

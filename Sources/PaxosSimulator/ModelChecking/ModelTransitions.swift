@@ -130,6 +130,7 @@ struct ModelTransitions {
             case .set(.proposer, _): state.timerArmed[node] = true
             case .cancel(.proposer): state.timerArmed[node] = false
             case .set(.heartbeat, _), .cancel(.heartbeat): break  // anti-entropy: liveness only
+            case .set(.leadership, _), .cancel(.leadership): break  // submits only; the model proposes
             }
         }
         return highestRound

@@ -16,6 +16,13 @@ enum MessageDescription {
             return "nack[\(instance)] \(ballot) promised \(promised)"
         case .learn(let instance, let command):
             return "learn[\(instance)] \(command)"
+        case .prepareFrom(let from, let ballot):
+            return "prepare[\(from)...] P\(ballot)"
+        case .promiseFrom(let from, let ballot, let accepted, let chosen):
+            return "promise[\(from)...] \(ballot) accepted \(accepted.map { "\($0.instance)=\($0.proposal)" }.joined(separator: " "))"
+                + " chosen \(chosen.map { "\($0.instance)=\($0.command)" }.joined(separator: " "))"
+        case .nackFrom(let from, let ballot, let promised):
+            return "nack[\(from)...] \(ballot) promised \(promised)"
         case .forward(let command):
             return "forward \(command)"
         case .status(let applied):

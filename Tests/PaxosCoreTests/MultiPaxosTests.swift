@@ -1,0 +1,122 @@
+import PaxosCore
+import Testing
+
+// Multi-Paxos (DESIGN.md section 3, last paragraph): the distinguished proposer runs phase 1 once
+// for every instance from its first unapplied one on, then only phase 2 per submit. Each test
+// names the rule of Basic Paxos that the shortcut must still keep.
+
+@Suite("Multi-Paxos")
+struct MultiPaxosTests {
+    func multiPaxosCluster() -> Cluster {
+        Cluster(size: 3) { $0.multiPaxos = true }
+    }
+
+    @Test("the first submit sends one range Prepare; once a majority promised, each submit is one Accept round")
+    func leaderSkipsPhaseOne() {
+        var cluster = multiPaxosCluster()
+        let first = cluster.submit("A", at: 1)
+        #expect(first.messages.map(\.message.harnessKind) == [.prepareFrom, .prepareFrom])
+        #expect(first.messages.allSatisfy { $0.message == .prepareFrom(from: 1, ballot: ballot(1, 1)) })
+        cluster.deliverAll()
+        #expect(cluster.reply(to: 1) == .submitted(1, instance: 1, value: "A"))
+
+        let second = cluster.submit("B", at: 1, request: 2)
+        #expect(second.messages.map(\.message.harnessKind) == [.accept, .accept], "no phase 1 for B")
+        #expect(second.persist.contains(.accepted(instance: 2, proposal: AcceptedProposal(ballot: ballot(1, 1), command: second.messages[0].message.acceptedCommand!))),
+                "the leader's own acceptor accepts in the same step")
+        cluster.deliverAll()
+        #expect(cluster.reply(to: 2) == .submitted(2, instance: 2, value: "B"))
+        #expect(Set(cluster.members.map { cluster.lines($0.rawValue) }) == [["1 A\n", "2 B\n"]])
+    }
+
+    @Test("step 4 over a range: a value accepted ahead is proposed again in the leader's ballot; new values take the free instances")
+    func reportedValueIsProposedAgain() {
+        var cluster = multiPaxosCluster()
+        // S3 gets X accepted in instance 2 by itself only: X may or may not be chosen, as far as anyone can tell.
+        cluster.propose("X", instance: 2, at: 3, request: 9)
+        cluster.deliverAll(kind(.prepare))
+        cluster.deliverAll(kind(.promise, to: 3))
+        cluster.drop()
+        #expect(cluster[3].acceptorState(2)?.accepted?.command.text == "X")
+
+        cluster.submit("A", at: 1)
+        cluster.drop(kind(.prepareFrom, to: 2))
+        let promise = cluster.deliver(kind(.prepareFrom, to: 3)).first!
+        guard case .promiseFrom(_, _, let accepted, _)? = promise.messages.first?.message else {
+            Issue.record("S3 did not promise the range")
+            return
+        }
+        #expect(accepted.map(\.instance) == [2], "S3 reports what it accepted in the range")
+        let leading = cluster.deliver(kind(.promiseFrom, to: 1)).first!
+        #expect(leading.messages.contains { $0.message == .accept(instance: 2, ballot: ballot(2, 1), command: accepted[0].proposal.command) },
+                "X goes out again in the leader's ballot")
+        #expect(leading.messages.contains { $0.message.instance == 1 && $0.message.harnessKind == .accept },
+                "A takes instance 1, reported free, without its own phase 1")
+        #expect(!leading.messages.contains { $0.message.harnessKind == .prepare })
+        cluster.deliverAll()
+        #expect(cluster.reply(to: 1) == .submitted(1, instance: 1, value: "A"))
+        #expect(Set(cluster.members.map { cluster.lines($0.rawValue) }) == [["1 A\n", "2 X\n"]])
+    }
+
+    @Test("a range promise refuses a lower ballot in every instance it covers, and survives a crash")
+    func rangePromiseIsDurable() {
+        var cluster = multiPaxosCluster()
+        cluster.submit("A", at: 1)
+        cluster.deliver(kind(.prepareFrom, to: 2))
+        #expect(cluster.logs[node(2)]!.contains(.promisedFrom(from: 1, ballot: ballot(1, 1))))
+        cluster.drop()
+        cluster.crash(2)
+        cluster.restart(2)
+        cluster.drop()
+        let low = Ballot(round: 1, node: NodeID(0))
+        let prepare = cluster.deliver(Envelope(from: node(3), to: node(2), message: .prepare(instance: 7, ballot: low)))
+        #expect(prepare.messages.map(\.message) == [.nack(instance: 7, ballot: low, promised: ballot(1, 1))])
+        let accept = cluster.deliver(Envelope(from: node(3), to: node(2), message: .accept(instance: 9, ballot: low, command: command("B"))))
+        #expect(accept.messages.map(\.message) == [.nack(instance: 9, ballot: low, promised: ballot(1, 1))])
+        let higher = cluster.deliver(Envelope(from: node(3), to: node(2), message: .prepare(instance: 7, ballot: ballot(2, 3))))
+        #expect(higher.messages.map(\.message.harnessKind) == [.promise], "a higher ballot still gets its promise")
+    }
+
+    @Test("a range Prepare below a promise anywhere in its range is refused")
+    func rangePrepareBelowAnInstancePromiseIsRefused() {
+        var cluster = multiPaxosCluster()
+        cluster.propose("X", instance: 5, at: 3, minimumRound: 4)
+        cluster.deliver(kind(.prepare, to: 2))
+        cluster.drop()
+        let refused = cluster.deliver(Envelope(from: node(1), to: node(2), message: .prepareFrom(from: 1, ballot: ballot(3, 1))))
+        #expect(refused.messages.map(\.message) == [.nackFrom(from: 1, ballot: ballot(3, 1), promised: ballot(4, 3))])
+        #expect(refused.persist.isEmpty)
+        let above = cluster.deliver(Envelope(from: node(1), to: node(2), message: .prepareFrom(from: 6, ballot: ballot(3, 1))))
+        #expect(above.messages.map(\.message.harnessKind) == [.promiseFrom], "the range above instance 5 is free of that promise")
+    }
+
+    @Test("a nack in the leader's ballot ends the leadership; the instance and later submits go by Basic Paxos")
+    func nackEndsLeadership() {
+        var cluster = multiPaxosCluster()
+        cluster.submit("A", at: 1)
+        cluster.deliverAll()
+        // S3 runs phase 1 in instance 2 with a higher ballot: the leader's Accept there is refused.
+        cluster.propose("X", instance: 2, at: 3, request: 9, minimumRound: 7)
+        cluster.deliver(kind(.prepare, to: 2))
+        cluster.drop()
+        cluster.submit("B", at: 1, request: 2)
+        cluster.drop(kind(.accept, to: 3))
+        let nack = cluster.deliver(kind(.accept, to: 2)).first!
+        #expect(nack.messages.map(\.message) == [.nack(instance: 2, ballot: ballot(1, 1), promised: ballot(7, 3))])
+        let ended = cluster.deliver(kind(.nack, to: 1)).first!
+        #expect(ended.trace.contains(.leadershipEnded(instance: 1, ballot: ballot(1, 1), by: ballot(7, 3))))
+        let retry = cluster.fire(.proposer(2), at: 1)
+        #expect(retry.sentPrepares == [ballot(8, 1), ballot(8, 1)], "instance 2 runs its own phase 1, above the nack")
+        cluster.deliverAll()
+        #expect(cluster.reply(to: 2) == .submitted(2, instance: 2, value: "B") || cluster.reply(to: 2) == .submitted(2, instance: 3, value: "B"))
+        let files = Set(cluster.members.map { cluster.lines($0.rawValue) })
+        #expect(files.count == 1, "every file is the same")
+    }
+}
+
+extension Message {
+    var acceptedCommand: Command? {
+        if case .accept(_, _, let command) = self { return command }
+        return nil
+    }
+}
