@@ -23,8 +23,12 @@ public struct PaxosConfiguration: Hashable, Sendable {
     /// Multi-Paxos: the distinguished proposer runs phase 1 once for all instances ahead and then
     /// only phase 2 per submit (see `Leadership`). Off, every submit runs both phases.
     public var multiPaxos = true
-    /// Heartbeats a forwarded submit may wait before its node proposes it itself.
+    /// Patience with the distinguished proposer, in heartbeats: how long a node waits for it to
+    /// decide a forwarded submit, or to fill a gap, before acting itself.
     public var forwardPatienceHeartbeats: UInt64 = 3
+    /// Times in all a submit is forwarded (to whoever is the distinguished proposer then)
+    /// before its node proposes it itself.
+    public var forwardAttemptsMax = 3
 
     /// Limits (DESIGN.md section 8: a limit on everything).
     public var proposalsInFlightMax = 64

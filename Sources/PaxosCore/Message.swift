@@ -5,8 +5,11 @@ public enum Message: Hashable, Sendable {
     case prepare(instance: InstanceNumber, ballot: Ballot)
     /// Step 3: the promise, carrying what this acceptor accepted before, if anything.
     case promise(instance: InstanceNumber, ballot: Ballot, accepted: AcceptedProposal?)
-    /// Step 5: a proposer asks acceptors to accept `command` in `ballot`.
-    case accept(instance: InstanceNumber, ballot: Ballot, command: Command)
+    /// Step 5: a proposer asks acceptors to accept `command` in `ballot`. `chosen` lists instances
+    /// already chosen in `ballot` (a leader announces its decisions on its next Accept, as Raft's
+    /// AppendEntries carries the commit index): an acceptor that accepted a value there in
+    /// `ballot` learns it without a Learn, since a ballot carries one value per instance.
+    case accept(instance: InstanceNumber, ballot: Ballot, command: Command, chosen: [InstanceNumber] = [])
     /// Step 6: the acceptor accepted `ballot`.
     case accepted(instance: InstanceNumber, ballot: Ballot)
     /// Steps 3 and 6: refused, because the acceptor has promised `promised`, which is higher.
@@ -32,7 +35,7 @@ public enum Message: Hashable, Sendable {
 
     public var instance: InstanceNumber? {
         switch self {
-        case .prepare(let instance, _), .promise(let instance, _, _), .accept(let instance, _, _),
+        case .prepare(let instance, _), .promise(let instance, _, _), .accept(let instance, _, _, _),
              .accepted(let instance, _), .nack(let instance, _, _), .learn(let instance, _):
             return instance
         case .prepareFrom(let from, _), .promiseFrom(let from, _, _, _), .nackFrom(let from, _, _):

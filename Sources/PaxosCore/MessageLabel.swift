@@ -7,8 +7,8 @@ extension Message {
             return "P \(ballot)"
         case .promise(_, let ballot, let accepted):
             return "promise \(ballot) " + (accepted.map { "(\($0.ballot), \($0.command))" } ?? "(–)")
-        case .accept(_, let ballot, let command):
-            return "A \(ballot) \(command)"
+        case .accept(_, let ballot, let command, let chosen):
+            return "A \(ballot) \(command)" + (chosen.isEmpty ? "" : " (chosen \(chosen.map(String.init).joined(separator: ", ")))")
         case .accepted(_, let ballot):
             return "accepted \(ballot)"
         case .nack(_, _, let promised):

@@ -30,11 +30,21 @@ public struct PaxosNode: Sendable {
     private var proposeWaiters = InstanceMap<[ProposeWaiter]>()
     /// Multi-Paxos: this node's range phase 1, while it is the distinguished proposer.
     private var leadership: Leadership? = nil
-    /// After a leadership ends, the heartbeat before which it is not sought again.
-    private var leadershipRetryHeartbeat: UInt64 = 0
+    /// Multi-Paxos: by position in `configuration.members`, the instances this leader decided in
+    /// its ballot that the peer has not been told yet (see `announceChosen`). Each Accept to the
+    /// peer takes its list, so a list holds at most the decisions of `proposalsInFlightMax`
+    /// proposals in flight.
+    private var unannounced: [[InstanceNumber]]
+    /// After a leadership ends, it is sought again when the `.leadership` timer fires (a
+    /// randomized backoff, as a preempted proposer's); submits wait for it meanwhile.
+    private var leadershipRetryPending = false
+    /// Leaderships that ended in a row without leading, for the backoff.
+    private var leadershipFailures = 0
     private var nextSequence: UInt64 = 1
     private var highestRoundSeen: UInt64 = 0
     private var appliedAtLastHeartbeat: InstanceNumber = 0
+    /// Heartbeats in a row that ended with a gap and nothing newly applied.
+    private var stalledHeartbeats: UInt64 = 0
     /// Heartbeats this node has had, and the last one in which it heard from each peer: the
     /// clock-free failure detector that picks the distinguished proposer.
     private var heartbeats: UInt64 = 0
@@ -61,8 +71,9 @@ public struct PaxosNode: Sendable {
         var sentInAccept = false
 
         enum State: Hashable, Sendable {
-            /// Sent to the distinguished proposer at heartbeat `since`; taken back if it does not decide it in time.
-            case forwarded(to: NodeID, since: UInt64)
+            /// Sent to the distinguished proposer at heartbeat `since`, for the `attempts`-th time; sent
+            /// again, or taken back, if it does not decide it in time.
+            case forwarded(to: NodeID, since: UInt64, attempts: Int)
             case queued
             case proposing(InstanceNumber)
             case chosen(InstanceNumber)
@@ -90,6 +101,7 @@ public struct PaxosNode: Sendable {
     public init(configuration: PaxosConfiguration, recovered: DurableState = DurableState()) {
         self.configuration = configuration
         self.heardAt = Array(repeating: 0, count: configuration.members.count)
+        self.unannounced = Array(repeating: [], count: configuration.members.count)
         self.memberIndicesByID = configuration.members.indices.sorted { configuration.members[$0] < configuration.members[$1] }
         self.mutations = Mutations(configuration.mutations)
         self.acceptors = InstanceMap(recovered.acceptors)
@@ -137,7 +149,7 @@ public struct PaxosNode: Sendable {
             // proposer runs both phases for this value; we take it back if it does not decide.
             // It may have sent an Accept by then, so a failure can no longer say "not chosen".
             pendingSubmits[commandID] = PendingSubmit(request: request, command: command,
-                                                      state: .forwarded(to: leader, since: heartbeats), sentInAccept: true)
+                                                      state: .forwarded(to: leader, since: heartbeats, attempts: 1), sentInAccept: true)
             send(.forward(command: command), to: leader)
             return takeReady()
         }
@@ -226,8 +238,13 @@ public struct PaxosNode: Sendable {
         case .proposer(let instance):
             onProposerTimer(instance)
         case .leadership:
-            // The range Prepare heard no majority in time: the waiting submits go by Basic Paxos.
-            if let leadership, !leadership.isLeading { endLeadership(preemptedBy: nil) }
+            if let leadership {
+                // The range Prepare heard no majority in time.
+                if !leadership.isLeading { endLeadership(preemptedBy: nil) }
+            } else if leadershipRetryPending {
+                leadershipRetryPending = false
+                startQueuedSubmits()
+            }
         }
         drainLocalInbox()
         return takeReady()
@@ -259,7 +276,8 @@ public struct PaxosNode: Sendable {
         switch message {
         case .prepare(let instance, let ballot):
             onPrepare(from: sender, instance: instance, ballot: ballot)
-        case .accept(let instance, let ballot, let command):
+        case .accept(let instance, let ballot, let command, let chosenInstances):
+            learnChosen(chosenInstances, in: ballot)
             onAccept(from: sender, instance: instance, ballot: ballot, command: command)
         case .promise(let instance, let ballot, let accepted):
             onPromise(from: sender, instance: instance, ballot: ballot, accepted: accepted)
@@ -443,7 +461,22 @@ public struct PaxosNode: Sendable {
         if let commandID = command.id { pendingSubmits[commandID]?.sentInAccept = true }
         ready.trace.append(.acceptSent(instance: instance, ballot: ballot, command: command))
         ready.timers.append(.set(.proposer(instance), afterMilliseconds: configuration.phaseTimeoutMilliseconds))
-        broadcastToAll(.accept(instance: instance, ballot: ballot, command: command))
+        broadcastAccept(instance, ballot: ballot, command: command, includingSelf: true)
+    }
+
+    /// Step 5's message to every member (or every peer, for a resend). An Accept in this node's
+    /// leadership ballot carries the decisions the peer has not heard of (`announceChosen`).
+    private mutating func broadcastAccept(_ instance: InstanceNumber, ballot: Ballot, command: Command, includingSelf: Bool) {
+        let announces = leadership?.ballot == ballot
+        for (index, member) in configuration.members.enumerated() {
+            if member == id {
+                if includingSelf { send(.accept(instance: instance, ballot: ballot, command: command), to: id) }
+                continue
+            }
+            var chosenInstances: [InstanceNumber] = []
+            if announces { swap(&chosenInstances, &unannounced[index]) }
+            send(.accept(instance: instance, ballot: ballot, command: command, chosen: chosenInstances), to: member)
+        }
     }
 
     private mutating func onAccepted(from acceptor: NodeID, instance: InstanceNumber, ballot: Ballot) {
@@ -452,8 +485,40 @@ public struct PaxosNode: Sendable {
                                           countAcceptorTwice: mutations.proposerCountsAcceptorTwice)
         proposers[instance] = proposer
         guard let command = decided else { return }
-        broadcastToPeers(.learn(instance: instance, command: command))
         learn(instance, command, trace: .chosen(instance: instance, ballot: ballot, command: command))
+        if let leadership, leadership.isLeading, leadership.ballot == ballot {
+            announceChosen(instance, originator: command.id?.node)
+        } else {
+            broadcastToPeers(.learn(instance: instance, command: command))
+        }
+    }
+
+    /// A leader's decision in its own ballot is not broadcast in a Learn of its own: it rides
+    /// on the next Accept to each peer (as Raft's commit index rides on AppendEntries), which
+    /// saves a message and, on the peer, a separate disk write per decision. The node whose
+    /// client waits for the command hears at once, with every decision it has not heard of,
+    /// so that it can apply and answer. What no Accept carried before the next heartbeat
+    /// reaches the peers through the heartbeat's status (a peer behind asks for catch-up).
+    private mutating func announceChosen(_ instance: InstanceNumber, originator: NodeID?) {
+        for index in unannounced.indices where configuration.members[index] != id {
+            unannounced[index].append(instance)
+        }
+        guard let originator, originator != id, let index = configuration.members.firstIndex(of: originator) else { return }
+        var told: [InstanceNumber] = []
+        swap(&told, &unannounced[index])
+        for decided in told {
+            if let command = chosen[decided] { send(.learn(instance: decided, command: command), to: originator) }
+        }
+    }
+
+    /// The receiving side of `announceChosen`: instances chosen in `ballot`. Where this acceptor
+    /// accepted a value in `ballot`, that value is the chosen one (a ballot carries one value per
+    /// instance); elsewhere the news is left to catch-up.
+    private mutating func learnChosen(_ instances: [InstanceNumber], in ballot: Ballot) {
+        for instance in instances where chosen[instance] == nil {
+            guard let proposal = acceptors[instance]?.accepted, proposal.ballot == ballot else { continue }
+            learn(instance, proposal.command, trace: .learned(instance: instance, command: proposal.command))
+        }
     }
 
     private mutating func onNack(from acceptor: NodeID, instance: InstanceNumber, ballot: Ballot, promised: Ballot) {
@@ -473,6 +538,16 @@ public struct PaxosNode: Sendable {
         guard var proposer = proposers[instance] else { return }
         if case .waiting = proposer.phase {
             startPrepare(instance)
+            return
+        }
+        if let leadership, leadership.isLeading, proposer.ballot == leadership.ballot,
+           case .accepting(let command, _, _) = proposer.phase {
+            // The leadership's ballot still holds here: Accepts or their answers were lost. Send
+            // the same Accept again (acceptors answer it idempotently) instead of a phase 1 that
+            // would only compete with this node's own leadership.
+            ready.trace.append(.acceptSent(instance: instance, ballot: proposer.ballot, command: command))
+            ready.timers.append(.set(.proposer(instance), afterMilliseconds: configuration.phaseTimeoutMilliseconds))
+            broadcastAccept(instance, ballot: proposer.ballot, command: command, includingSelf: false)
             return
         }
         // No majority answered in time (lost messages, dead nodes): start over with a higher ballot.
@@ -564,8 +639,8 @@ public struct PaxosNode: Sendable {
         guard !submitQueue.isEmpty else { return }
         if configuration.multiPaxos && configuration.forwardSubmitsToDistinguishedProposer && distinguishedProposer == id
             && hearsQuorum {
-            if leadership == nil && heartbeats >= leadershipRetryHeartbeat { startLeadership() }
-            if let leadership, !leadership.isLeading { return }
+            if leadership == nil && !leadershipRetryPending { startLeadership() }
+            if leadershipRetryPending || leadership?.isLeading == false { return }
         }
         var candidate = appliedThrough + 1
         while proposers.count < configuration.proposalsInFlightMax, let commandID = submitQueue.popFirst() {
@@ -620,18 +695,26 @@ public struct PaxosNode: Sendable {
         }
         granted.phase = .leading(used: used)
         leadership = granted
+        leadershipFailures = 0
         ready.timers.append(.cancel(.leadership))
         ready.trace.append(.leading(instance: granted.from, ballot: granted.ballot, reproposed: reproposed))
         startQueuedSubmits()
     }
 
     /// The range promise is lost (a higher ballot somewhere) or was never granted: proposers
-    /// already at work finish by Basic Paxos, and so do new submits until the next heartbeat.
+    /// already at work finish by Basic Paxos. New submits wait for the next attempt while this
+    /// node is still the distinguished proposer and hears a majority; otherwise they go by
+    /// Basic Paxos (which fails phase 1 cleanly without a majority).
     private mutating func endLeadership(preemptedBy: Ballot?) {
         guard let ended = leadership else { return }
         leadership = nil
-        leadershipRetryHeartbeat = heartbeats + 1
-        ready.timers.append(.cancel(.leadership))
+        // Sought again after a backoff, not at once: a nack means another proposer is at work,
+        // and two that preempt each other at once can do so forever (step 7's livelock).
+        leadershipRetryPending = true
+        ready.timers.append(.set(.leadership, afterMilliseconds: backoffMilliseconds(afterFailures: leadershipFailures)))
+        leadershipFailures += 1
+        // Later Accepts carry another ballot: the status exchange tells the peers instead.
+        for index in unannounced.indices { unannounced[index].removeAll(keepingCapacity: true) }
         ready.trace.append(.leadershipEnded(instance: ended.from, ballot: ended.ballot, by: preemptedBy))
         startQueuedSubmits()
     }
@@ -674,13 +757,21 @@ public struct PaxosNode: Sendable {
     }
 
     /// Submits the distinguished proposer did not decide in time (it died, or the forward was
-    /// lost) are proposed here. The command keeps its identity, so if both end up choosing it,
+    /// lost) are forwarded again, to whoever is the distinguished proposer now, up to
+    /// `forwardAttemptsMax` times in all; then (or when this node is the distinguished proposer)
+    /// they are proposed here. The command keeps its identity, so if both end up choosing it,
     /// it is applied once.
     private mutating func takeBackForwardedSubmits() {
         let leader = distinguishedProposer
         for commandID in pendingSubmits.keys.sorted() {
-            guard case .forwarded(let to, let since) = pendingSubmits[commandID]!.state else { continue }
-            if to != leader || heartbeats - since >= configuration.forwardPatienceHeartbeats {
+            guard case .forwarded(let to, let since, let attempts) = pendingSubmits[commandID]!.state else { continue }
+            guard to != leader || heartbeats - since >= configuration.forwardPatienceHeartbeats else { continue }
+            if leader != id && attempts < configuration.forwardAttemptsMax {
+                // A lost forward, or a leader that restarted and forgot it: ask again rather than
+                // run phase 1 here against the leader's own.
+                pendingSubmits[commandID]!.state = .forwarded(to: leader, since: heartbeats, attempts: attempts + 1)
+                send(.forward(command: pendingSubmits[commandID]!.command), to: leader)
+            } else {
                 pendingSubmits[commandID]!.state = .queued
                 submitQueue.append(commandID)
             }
@@ -697,6 +788,8 @@ public struct PaxosNode: Sendable {
         // Basic Paxos fails phase 1 cleanly with "not chosen" (fault 1).
         if leadership != nil && (distinguishedProposer != id || !hearsQuorum) { endLeadership(preemptedBy: nil) }
         takeBackForwardedSubmits()
+        // Decisions no Accept announced reach the peers through this status: one behind asks.
+        for index in unannounced.indices { unannounced[index].removeAll(keepingCapacity: true) }
         ready.timers.append(.set(.heartbeat, afterMilliseconds: configuration.heartbeatMilliseconds))
         broadcastToPeers(.status(appliedThrough: appliedThrough))
         // Only instances that were gaps at the previous heartbeat already (below what was chosen
@@ -705,12 +798,18 @@ public struct PaxosNode: Sendable {
         highestChosenAtLastHeartbeat = highestChosen
         guard highestChosen > appliedThrough else {
             appliedAtLastHeartbeat = appliedThrough
+            stalledHeartbeats = 0
             return
         }
         broadcastToPeers(.catchUpRequest(from: appliedThrough + 1))
-        if appliedAtLastHeartbeat == appliedThrough {
-            // A gap outlived a whole heartbeat: nobody told us, so decide it ourselves. A no-op
-            // proposal adopts any value accepted there (step 4), so nothing chosen is lost.
+        stalledHeartbeats = appliedAtLastHeartbeat == appliedThrough ? stalledHeartbeats + 1 : 0
+        // A gap nobody told us about is decided by a no-op proposal, which adopts any value
+        // accepted there (step 4), so nothing chosen is lost. The distinguished proposer does it
+        // once the gap outlived a heartbeat; another node waits longer, since its proposal would
+        // compete with the leader's (who usually fills the gap first), but still steps in if
+        // the leader never learns of it.
+        let patience = distinguishedProposer == id ? 1 : configuration.forwardPatienceHeartbeats
+        if stalledHeartbeats >= patience {
             var filled = 0
             var instance = appliedThrough + 1
             while instance < gapsBefore && filled < configuration.gapFillInstancesMax {
@@ -790,3 +889,4 @@ public struct PaxosNode: Sendable {
 /// Whole-state equality and hashing, so that the model checker can recognise a state it has
 /// already explored (nodes are values: a copy is a branch of the search).
 extension PaxosNode: Hashable {}
+

@@ -18,8 +18,9 @@ enum MessageCoding {
             if let accepted {
                 s["acceptedBallot"] = encode(accepted.ballot); s["acceptedCommand"] = encode(accepted.command)
             }
-        case .accept(let instance, let ballot, let command):
+        case .accept(let instance, let ballot, let command, let chosen):
             s["type"] = "accept"; s["instance"] = .int(Int(instance)); s["ballot"] = encode(ballot); s["command"] = encode(command)
+            if !chosen.isEmpty { s["chosen"] = .array(chosen.map { .int(Int($0)) }) }
         case .accepted(let instance, let ballot):
             s["type"] = "accepted"; s["instance"] = .int(Int(instance)); s["ballot"] = encode(ballot)
         case .nack(let instance, let ballot, let promised):
@@ -65,7 +66,8 @@ enum MessageCoding {
             }
             return .promise(instance: try instance(s, "instance"), ballot: try ballot(s["ballot"]), accepted: accepted)
         case "accept":
-            return .accept(instance: try instance(s, "instance"), ballot: try ballot(s["ballot"]), command: try command(s["command"]))
+            return .accept(instance: try instance(s, "instance"), ballot: try ballot(s["ballot"]), command: try command(s["command"]),
+                           chosen: try instances(s, "chosen"))
         case "accepted":
             return .accepted(instance: try instance(s, "instance"), ballot: try ballot(s["ballot"]))
         case "nack":
@@ -129,6 +131,16 @@ enum MessageCoding {
         return try items.map { item in
             guard case .struct(let e) = item else { throw DecodingError(description: "a chosen entry must be a struct") }
             return ChosenEntry(instance: try instance(e, "instance"), command: try command(e["command"]))
+        }
+    }
+
+    /// An optional array of instance numbers (absent means empty).
+    private static func instances(_ s: XMLRPCStruct, _ name: String) throws -> [InstanceNumber] {
+        guard let value = s[name] else { return [] }
+        guard case .array(let items) = value else { throw DecodingError(description: "member '\(name)' must be an array of instance numbers") }
+        return try items.map { item in
+            guard case .int(let n) = item, n >= 1 else { throw DecodingError(description: "member '\(name)' must hold instance numbers (ints >= 1)") }
+            return InstanceNumber(n)
         }
     }
 

@@ -82,7 +82,8 @@ final class PeerLink: Sendable {
     private static func estimatedBytes(_ message: Message) -> Int {
         let valueBytes: Int
         switch message {
-        case .accept(_, _, let command), .learn(_, let command), .forward(let command): valueBytes = command.text?.utf8.count ?? 0
+        case .accept(_, _, let command, let chosen): valueBytes = (command.text?.utf8.count ?? 0) + chosen.count * 8
+        case .learn(_, let command), .forward(let command): valueBytes = command.text?.utf8.count ?? 0
         case .promise(_, _, let accepted): valueBytes = accepted?.command.text?.utf8.count ?? 0
         case .catchUpReply(let entries): valueBytes = entries.reduce(0) { $0 + ($1.command.text?.utf8.count ?? 0) + 300 }
         case .promiseFrom(_, _, let accepted, let chosen):

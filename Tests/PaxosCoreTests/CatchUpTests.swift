@@ -64,18 +64,19 @@ struct CatchUpTests {
         #expect(ready.messages.map(\.to) == [node(1), node(3)])
     }
 
-    @Test("gap filled by a no-op after a heartbeat: nobody knows the instance, so the node decides it")
+    @Test("gap filled by a no-op after a heartbeat: nobody knows the instance, so the distinguished proposer decides it")
     func gapFilledByNoop() {
         var cluster = Cluster(size: 3)
         cluster.propose("B", instance: 2, at: 2)
         cluster.deliverAll()
-        #expect(cluster[3].appliedThrough == 0)
-        cluster.fire(.heartbeat, at: 3)                 // nobody answers: nobody knows instance 1
+        #expect(cluster[1].appliedThrough == 0)
+        #expect(cluster[1].distinguishedProposer == node(1))
+        cluster.fire(.heartbeat, at: 1)                 // nobody answers: nobody knows instance 1
         cluster.deliverAll()
-        #expect(cluster[3].appliedThrough == 0)
-        let second = cluster.fire(.heartbeat, at: 3)    // the gap outlived a heartbeat
+        #expect(cluster[1].appliedThrough == 0)
+        let second = cluster.fire(.heartbeat, at: 1)    // the gap outlived a heartbeat
         #expect(second.messages(kind(.prepare)).map(\.message) == [
-            .prepare(instance: 1, ballot: ballot(2, 3)), .prepare(instance: 1, ballot: ballot(2, 3)),
+            .prepare(instance: 1, ballot: ballot(2, 1)), .prepare(instance: 1, ballot: ballot(2, 1)),
         ])
         cluster.deliverAll()
         for member in cluster.members {
@@ -83,6 +84,35 @@ struct CatchUpTests {
             #expect(cluster.nodes[member]!.appliedThrough == 2, "node \(member)")
             #expect(cluster.files[member]!.map(\.line) == ["2 B\n"], "node \(member)")
         }
+    }
+
+    @Test("another node leaves a gap to the distinguished proposer for forwardPatienceHeartbeats, then fills it itself")
+    func gapLeftToTheDistinguishedProposer() {
+        var cluster = Cluster(size: 3)
+        cluster.propose("B", instance: 2, at: 2)
+        cluster.deliverAll { !($0.message.harnessKind == .learn && $0.to == node(1)) }
+        cluster.drop()
+        // S1, the distinguished proposer, never heard of instance 2, so it sees no gap to fill.
+        let patience = cluster[3].configuration.forwardPatienceHeartbeats
+        for beat in 1..<patience {
+            cluster.fire(.heartbeat, at: 1)
+            cluster.deliverAll()
+            #expect(cluster[3].distinguishedProposer == node(1))
+            let ready = cluster.fire(.heartbeat, at: 3)
+            #expect(ready.messages(kind(.prepare)).isEmpty, "heartbeat \(beat): a no-op here would compete with the leader's")
+            cluster.deliverAll()
+        }
+        cluster.fire(.heartbeat, at: 1)
+        cluster.deliverAll()
+        let last = cluster.fire(.heartbeat, at: 3)
+        #expect(last.messages(kind(.prepare)).map(\.message) == [
+            .prepare(instance: 1, ballot: ballot(2, 3)), .prepare(instance: 1, ballot: ballot(2, 3)),
+        ], "the leader never filled it: S3 steps in")
+        cluster.deliverAll()
+        cluster.fire(.heartbeat, at: 3)                 // S3's status shows S1 that it is behind
+        cluster.deliverAll()
+        #expect(Set(cluster.members.map { cluster.lines($0.rawValue) }) == [["2 B\n"]])
+        #expect(cluster[3].chosenCommand(1) == Command.noop)
     }
 
     @Test("step 4: a no-op that fills a gap adopts a value accepted there, so nothing chosen is lost")
@@ -93,11 +123,16 @@ struct CatchUpTests {
         cluster.drop()
         cluster.propose("B", instance: 2, at: 2)
         cluster.deliverAll()
-        cluster.fire(.heartbeat, at: 3)
-        cluster.deliverAll()
+        for _ in 1..<cluster[3].configuration.forwardPatienceHeartbeats {
+            cluster.fire(.heartbeat, at: 3)
+            cluster.deliverAll()
+        }
         cluster.fire(.heartbeat, at: 3)
         cluster.deliver(kind(.prepare, from: 3))
-        let adopted = cluster.deliver(kind(.promise, from: 2)).first!
+        guard let adopted = cluster.deliver(kind(.promise, from: 2)).first else {
+            Issue.record("S2 did not promise S3's no-op")
+            return
+        }
         #expect(adopted.trace.contains {
             if case .valueAdopted(1, _, let proposal) = $0 { proposal == AcceptedProposal(ballot: ballot(1, 1), command: a) } else { false }
         })

@@ -138,7 +138,7 @@ struct LearnerTests {
         let adopted = cluster.deliver(kind(.promise, from: 2)).first!
         #expect(adopted.trace.contains { if case .valueAdopted(1, _, _) = $0 { true } else { false } })
         #expect(adopted.messages(kind(.accept)).allSatisfy {
-            if case .accept(1, _, .value(_, "B")) = $0.message { true } else { false }
+            if case .accept(1, _, .value(_, "B"), _) = $0.message { true } else { false }
         })
         // A moves on to instance 2 at once, while instance 1 is being decided for B.
         #expect(adopted.messages(kind(.prepare)).map(\.message) == [

@@ -19,15 +19,78 @@ struct MultiPaxosTests {
         #expect(first.messages.allSatisfy { $0.message == .prepareFrom(from: 1, ballot: ballot(1, 1)) })
         cluster.deliverAll()
         #expect(cluster.reply(to: 1) == .submitted(1, instance: 1, value: "A"))
+        #expect(cluster.lines(2).isEmpty && cluster.lines(3).isEmpty, "no Learn of its own: A's decision waits for the next Accept")
 
         let second = cluster.submit("B", at: 1, request: 2)
         #expect(second.messages.map(\.message.harnessKind) == [.accept, .accept], "no phase 1 for B")
+        #expect(second.messages.allSatisfy { $0.message.announcedChosen == [1] }, "A's decision rides on B's Accepts")
         let proposed = try #require(second.messages.first?.message.acceptedCommand)
         #expect(second.persist.contains(.accepted(instance: 2, proposal: AcceptedProposal(ballot: ballot(1, 1), command: proposed))),
                 "the leader's own acceptor accepts in the same step")
+        let follower = cluster.deliver(kind(.accept, to: 2)).first
+        #expect(follower?.chosenRecords[1]?.text == "A", "S2 learns A from the Accept, in the same write as B's acceptance")
+        #expect(follower?.applied.map(\.line) == ["1 A\n"])
         cluster.deliverAll()
         #expect(cluster.reply(to: 2) == .submitted(2, instance: 2, value: "B"))
+        #expect(cluster.inFlight(kind(.learn)).isEmpty)
+        #expect(cluster.lines(3) == ["1 A\n"])
+        // No Accept follows B's: the leader's next heartbeat tells the peers, and they catch up.
+        cluster.fire(.heartbeat, at: 1)
+        cluster.deliverAll()
         #expect(Set(cluster.members.map { cluster.lines($0.rawValue) }) == [["1 A\n", "2 B\n"]])
+    }
+
+    @Test("under a leadership, a phase timeout sends the same Accept again in the leader's ballot, not a phase 1")
+    func lostAcceptIsSentAgain() {
+        var cluster = multiPaxosCluster()
+        cluster.submit("A", at: 1)
+        cluster.deliverAll()
+        cluster.submit("B", at: 1, request: 2)
+        let lost = cluster.drop()
+        #expect(lost.map(\.message.harnessKind) == [.accept, .accept])
+        let again = cluster.fire(.proposer(2), at: 1)
+        #expect(again.messages.map(\.message.harnessKind) == [.accept, .accept], "no phase 1")
+        #expect(again.messages.map(\.message.acceptedCommand) == lost.map(\.message.acceptedCommand))
+        #expect(again.messages.allSatisfy {
+            if case .accept(2, ballot(1, 1), _, _) = $0.message { true } else { false }
+        }, "instance 2, still in the leader's ballot 1.1")
+        #expect(again.timer(.proposer(2)) != nil)
+        cluster.deliverAll()
+        #expect(cluster.reply(to: 2) == .submitted(2, instance: 2, value: "B"))
+        #expect(cluster[1].isLeading)
+    }
+
+    @Test("the node whose client waits for a forwarded submit hears of the decision at once, with every decision it missed")
+    func originatorHearsAtOnce() {
+        var cluster = multiPaxosCluster()
+        cluster.submit("Z", at: 1)
+        cluster.deliverAll()
+        cluster.submit("A", at: 1)          // instance 2; its Accepts announce Z
+        cluster.submit("B", at: 2)          // forwarded to S1: instance 3
+        cluster.deliverAll { $0.message.harnessKind != .learn }
+        #expect(cluster.inFlight(kind(.learn, to: 3)).isEmpty, "S3 waits for the next Accept")
+        #expect(Set(cluster.inFlight(kind(.learn, to: 2)).compactMap(\.message.instance)) == [2, 3],
+                "S2 hears of B and of A below it, so it can apply B")
+        cluster.deliverAll()
+        #expect(cluster.replies[node(2)]!.contains { if case .submitted(_, 3, "B") = $0 { true } else { false } })
+        #expect(cluster.lines(2) == ["1 Z\n", "2 A\n", "3 B\n"])
+        #expect(cluster.lines(3) == ["1 Z\n"])
+    }
+
+    @Test("an announced decision teaches only the value this acceptor accepted in the announcing ballot")
+    func announcementNeedsTheSameBallot() {
+        var cluster = multiPaxosCluster()
+        let x = command("X", node: 1)
+        cluster.deliver(Envelope(from: node(1), to: node(3), message: .accept(instance: 5, ballot: ballot(1, 1), command: x)))
+        cluster.drop()
+        let other = cluster.deliver(Envelope(from: node(2), to: node(3),
+                                             message: .accept(instance: 6, ballot: ballot(2, 2), command: command("Y", node: 2), chosen: [5])))
+        #expect(other.chosenRecords.isEmpty, "S3 accepted X in 1.1, not in 2.2: the note is not about its value")
+        #expect(cluster[3].chosenCommand(5) == nil)
+        let same = cluster.deliver(Envelope(from: node(1), to: node(3),
+                                            message: .accept(instance: 7, ballot: ballot(1, 1), command: command("W", node: 1), chosen: [5])))
+        #expect(same.chosenRecords == [5: x], "1.1's leader says instance 5 was chosen in 1.1, where S3 accepted X")
+        #expect(cluster.lines(3).isEmpty, "instances 1 to 4 are still unknown")
     }
 
     @Test("step 4 over a range: a value accepted ahead is proposed again in the leader's ballot; new values take the free instances")
@@ -56,6 +119,8 @@ struct MultiPaxosTests {
         #expect(!leading.messages.contains { $0.message.harnessKind == .prepare })
         cluster.deliverAll()
         #expect(cluster.reply(to: 1) == .submitted(1, instance: 1, value: "A"))
+        cluster.fire(.heartbeat, at: 1)
+        cluster.deliverAll()
         #expect(Set(cluster.members.map { cluster.lines($0.rawValue) }) == [["1 A\n", "2 X\n"]])
     }
 
@@ -91,7 +156,7 @@ struct MultiPaxosTests {
         #expect(above.messages.map(\.message.harnessKind) == [.promiseFrom], "the range above instance 5 is free of that promise")
     }
 
-    @Test("a nack in the leader's ballot ends the leadership; the instance and later submits go by Basic Paxos")
+    @Test("a nack in the leader's ballot ends the leadership: the instance goes by Basic Paxos, new submits wait for the next leadership")
     func nackEndsLeadership() {
         var cluster = multiPaxosCluster()
         cluster.submit("A", at: 1)
@@ -106,18 +171,33 @@ struct MultiPaxosTests {
         #expect(nack.messages.map(\.message) == [.nack(instance: 2, ballot: ballot(1, 1), promised: ballot(7, 3))])
         let ended = cluster.deliver(kind(.nack, to: 1)).first!
         #expect(ended.trace.contains(.leadershipEnded(instance: 1, ballot: ballot(1, 1), by: ballot(7, 3))))
+        #expect(ended.timer(.leadership) != nil, "sought again after a backoff")
         let retry = cluster.fire(.proposer(2), at: 1)
         #expect(retry.sentPrepares == [ballot(8, 1), ballot(8, 1)], "instance 2 runs its own phase 1, above the nack")
         cluster.deliverAll()
         // X never reached an Accept, so phase 1 in 8.1 finds instance 2 free: B is chosen there.
         #expect(cluster.reply(to: 2) == .submitted(2, instance: 2, value: "B"))
-        #expect(Set(cluster.members.map { cluster.lines($0.rawValue) }) == [["1 A\n", "2 B\n"]])
+
+        let waiting = cluster.submit("C", at: 1, request: 3)
+        #expect(waiting.messages.isEmpty, "C waits for the next leadership rather than duel in phase 1")
+        let sought = cluster.fire(.leadership, at: 1)
+        #expect(sought.messages.map(\.message.harnessKind) == [.prepareFrom, .prepareFrom])
+        cluster.deliverAll()
+        #expect(cluster.reply(to: 3) == .submitted(3, instance: 3, value: "C"))
+        cluster.fire(.heartbeat, at: 1)
+        cluster.deliverAll()
+        #expect(Set(cluster.members.map { cluster.lines($0.rawValue) }) == [["1 A\n", "2 B\n", "3 C\n"]])
     }
 }
 
 extension Message {
     var acceptedCommand: Command? {
-        if case .accept(_, _, let command) = self { return command }
+        if case .accept(_, _, let command, _) = self { return command }
         return nil
+    }
+
+    var announcedChosen: [InstanceNumber] {
+        if case .accept(_, _, _, let chosen) = self { return chosen }
+        return []
     }
 }

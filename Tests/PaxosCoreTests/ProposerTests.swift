@@ -149,7 +149,7 @@ struct ProposerTests {
         cluster.deliver(kind(.prepare, to: 2))
         let ready = cluster.deliver(kind(.promise, from: 2)).first!
         #expect(ready.messages(kind(.accept)).allSatisfy {
-            if case .accept(_, _, .value(_, "mine")) = $0.message { true } else { false }
+            if case .accept(_, _, .value(_, "mine"), _) = $0.message { true } else { false }
         })
         #expect(!ready.trace.contains { if case .valueAdopted = $0 { true } else { false } })
     }

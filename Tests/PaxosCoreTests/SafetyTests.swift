@@ -31,7 +31,7 @@ struct MutationTests {
         let ready = cluster.deliver(Envelope(from: node(2), to: node(1),
                                              message: .promise(instance: 1, ballot: ballot(1, 1), accepted: accepted)))
         #expect(ready.messages(kind(.accept)).allSatisfy {
-            if case .accept(_, _, .value(_, "mine")) = $0.message { true } else { false }
+            if case .accept(_, _, .value(_, "mine"), _) = $0.message { true } else { false }
         })
     }
 

@@ -71,8 +71,8 @@ struct ModelState: Hashable {
             return "prepare \(instance) \(ballot)"
         case .promise(let instance, let ballot, let accepted):
             return "promise \(instance) \(ballot) \(accepted.map { "\($0.ballot) \(exact($0.command))" } ?? "-")"
-        case .accept(let instance, let ballot, let command):
-            return "accept \(instance) \(ballot) \(exact(command))"
+        case .accept(let instance, let ballot, let command, let chosen):
+            return "accept \(instance) \(ballot) \(exact(command))" + (chosen.isEmpty ? "" : " chosen \(chosen)")
         case .accepted(let instance, let ballot):
             return "accepted \(instance) \(ballot)"
         case .nack(let instance, let ballot, let promised):

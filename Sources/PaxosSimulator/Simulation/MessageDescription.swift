@@ -8,8 +8,8 @@ enum MessageDescription {
             return "prepare[\(instance)] P\(ballot)"
         case .promise(let instance, let ballot, let accepted):
             return "promise[\(instance)] \(ballot) accepted \(accepted.map(\.description) ?? "none")"
-        case .accept(let instance, let ballot, let command):
-            return "accept[\(instance)] A\(ballot) \(command)"
+        case .accept(let instance, let ballot, let command, let chosen):
+            return "accept[\(instance)] A\(ballot) \(command)" + (chosen.isEmpty ? "" : " chosen \(chosen.map(String.init).joined(separator: ","))")
         case .accepted(let instance, let ballot):
             return "accepted[\(instance)] \(ballot)"
         case .nack(let instance, let ballot, let promised):
