@@ -77,6 +77,22 @@ struct MultiPaxosTests {
         #expect(cluster.lines(3) == ["1 Z\n"])
     }
 
+    @Test("a decision learned from an Accept's note is durable before the Accepted leaves, and survives a crash")
+    func announcedDecisionSurvivesACrash() {
+        var cluster = multiPaxosCluster()
+        cluster.submit("A", at: 1)
+        cluster.deliverAll()
+        cluster.submit("B", at: 1, request: 2)
+        let follower = cluster.deliver(kind(.accept, to: 3)).first
+        #expect(follower?.messages.map(\.message.harnessKind) == [.accepted])
+        #expect(follower?.chosenRecords[1]?.text == "A", "in the same Ready as the Accepted, so written before it leaves")
+        cluster.drop()
+        cluster.crash(3)
+        cluster.restart(3)
+        #expect(cluster[3].chosenCommand(1)?.text == "A")
+        #expect(cluster[3].fileEntries.map(\.line) == ["1 A\n"], "the file is rebuilt from the log with A")
+    }
+
     @Test("an announced decision teaches only the value this acceptor accepted in the announcing ballot")
     func announcementNeedsTheSameBallot() {
         var cluster = multiPaxosCluster()
