@@ -511,6 +511,12 @@ public struct PaxosNode: Sendable {
         }
     }
 
+    /// Decisions not announced yet are left to the status exchange: a peer whose applied prefix
+    /// is behind a status it receives asks for catch-up.
+    private mutating func forgetAnnouncements() {
+        for index in unannounced.indices { unannounced[index].removeAll(keepingCapacity: true) }
+    }
+
     /// The receiving side of `announceChosen`: instances chosen in `ballot`. Where this acceptor
     /// accepted a value in `ballot`, that value is the chosen one (a ballot carries one value per
     /// instance); elsewhere the news is left to catch-up.
@@ -713,8 +719,7 @@ public struct PaxosNode: Sendable {
         leadershipRetryPending = true
         ready.timers.append(.set(.leadership, afterMilliseconds: backoffMilliseconds(afterFailures: leadershipFailures)))
         leadershipFailures += 1
-        // Later Accepts carry another ballot: the status exchange tells the peers instead.
-        for index in unannounced.indices { unannounced[index].removeAll(keepingCapacity: true) }
+        forgetAnnouncements()     // later Accepts carry another ballot
         ready.trace.append(.leadershipEnded(instance: ended.from, ballot: ended.ballot, by: preemptedBy))
         startQueuedSubmits()
     }
@@ -788,8 +793,7 @@ public struct PaxosNode: Sendable {
         // Basic Paxos fails phase 1 cleanly with "not chosen" (fault 1).
         if leadership != nil && (distinguishedProposer != id || !hearsQuorum) { endLeadership(preemptedBy: nil) }
         takeBackForwardedSubmits()
-        // Decisions no Accept announced reach the peers through this status: one behind asks.
-        for index in unannounced.indices { unannounced[index].removeAll(keepingCapacity: true) }
+        forgetAnnouncements()     // this status tells the peers instead
         ready.timers.append(.set(.heartbeat, afterMilliseconds: configuration.heartbeatMilliseconds))
         broadcastToPeers(.status(appliedThrough: appliedThrough))
         // Only instances that were gaps at the previous heartbeat already (below what was chosen
@@ -889,4 +893,3 @@ public struct PaxosNode: Sendable {
 /// Whole-state equality and hashing, so that the model checker can recognise a state it has
 /// already explored (nodes are values: a copy is a branch of the search).
 extension PaxosNode: Hashable {}
-
