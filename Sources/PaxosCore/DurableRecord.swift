@@ -29,15 +29,14 @@ public struct DurableState: Hashable, Sendable {
 
     public mutating func apply(_ record: DurableRecord) {
         switch record {
+        // Each record changes the acceptor's state in place (one lookup): a restart replays
+        // the whole log, record by record.
         case .promised(let instance, let ballot):
             guard chosen[instance] == nil else { return }
-            acceptors[instance, default: AcceptorState()].promised = max(acceptors[instance]?.promised ?? .zero, ballot)
+            acceptors[instance, default: AcceptorState()].replayPromise(ballot)
         case .accepted(let instance, let proposal):
             guard chosen[instance] == nil else { return }
-            var state = acceptors[instance, default: AcceptorState()]
-            state.promised = max(state.promised, proposal.ballot)
-            if (state.accepted?.ballot ?? .zero) <= proposal.ballot { state.accepted = proposal }
-            acceptors[instance] = state
+            acceptors[instance, default: AcceptorState()].replayAccept(proposal)
         case .chosen(let instance, let command):
             // The acceptor state stays (what it promised and accepted is part of the story a
             // scenario prints), but it is never consulted again: any later Prepare or Accept for
@@ -52,8 +51,23 @@ public struct DurableState: Hashable, Sendable {
         }
     }
 
+    // Inlinable so that the storage module's call is specialized: unspecialized, every record
+    // went through the generic iterator's witness table.
+    @inlinable
     public init(replaying records: some Sequence<DurableRecord>) {
         self.init()
         for record in records { apply(record) }
+    }
+}
+
+private extension AcceptorState {
+    mutating func replayPromise(_ ballot: Ballot) {
+        promised = max(promised, ballot)
+    }
+
+    /// An accept implies a promise of its ballot.
+    mutating func replayAccept(_ proposal: AcceptedProposal) {
+        promised = max(promised, proposal.ballot)
+        if (accepted?.ballot ?? .zero) <= proposal.ballot { accepted = proposal }
     }
 }

@@ -56,7 +56,9 @@ struct InstanceMap<Value: Sendable>: Sendable {
                 base = instance
                 window.append(value)
             } else if instance >= windowEnd && instance - windowEnd < Self.reach {
-                window.append(contentsOf: repeatElement(nil, count: Int(instance - windowEnd)))
+                // Usually the very next instance: no gap to fill (appending an empty run of
+                // nils still went through the generic sequence path, on every decision).
+                if instance > windowEnd { window.append(contentsOf: repeatElement(nil, count: Int(instance - windowEnd))) }
                 window.append(value)
             } else if instance < base && base - instance <= Self.reach {
                 window.insert(contentsOf: repeatElement(nil, count: Int(base - instance)), at: 0)

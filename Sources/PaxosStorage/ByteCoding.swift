@@ -72,7 +72,11 @@ struct ByteReader {
         try need(count, field)
         let utf8 = bytes[position..<(position + count)]
         position += count
-        guard let text = String(validating: utf8, as: UTF8.self) else {
+        // Decoding repairs invalid UTF-8 (U+FFFD), so the text is valid exactly when it gives
+        // back the same bytes. This takes the standard library's fast path; the validating
+        // initializer instantiated generic metadata on every call, at every record recovered.
+        let text = String(decoding: utf8, as: UTF8.self)
+        guard text.utf8.elementsEqual(utf8) else {
             throw RecordDecodingError("\(field) is not valid UTF-8")
         }
         return text

@@ -1,3 +1,5 @@
+import CRC32CHardware
+
 /// CRC-32C (Castagnoli), the checksum of every WAL record.
 ///
 /// Castagnoli's polynomial 0x1EDC6F41, used here in its reflected form 0x82F63B78, detects more
@@ -5,8 +7,10 @@
 /// metadata and most write-ahead logs use it. Parameters: reflected input and output, initial
 /// value 0xFFFFFFFF, final XOR 0xFFFFFFFF. Check value: crc32c("123456789") == 0xE3069283.
 ///
-/// Slicing-by-8: eight 256-entry tables let the loop consume eight bytes per step instead of
-/// one; the WAL checksums every byte it writes and reads, so this is on the hot path.
+/// The WAL checksums every byte it writes and reads, so this is on the hot path: where the
+/// processor has a CRC-32C instruction (x86-64 with SSE 4.2, ARMv8 with CRC), it does the work
+/// (the `CRC32CHardware` C target). Elsewhere, slicing-by-8: eight 256-entry tables let the
+/// loop consume eight bytes per step instead of one.
 public enum CRC32C {
     /// The reflected Castagnoli polynomial.
     public static let reflectedPolynomial: UInt32 = 0x82F6_3B78
@@ -47,8 +51,18 @@ public enum CRC32C {
         return Array(bytes).withUnsafeBytes { update(crc, buffer: $0) }
     }
 
+    /// Whether this processor's CRC-32C instruction does the work.
+    public static let usesHardware = crc32c_hardware_available() != 0
+
     /// Continues `crc` over raw memory.
     public static func update(_ crc: UInt32, buffer: UnsafeRawBufferPointer) -> UInt32 {
+        guard usesHardware, let base = buffer.baseAddress else { return portableUpdate(crc, buffer: buffer) }
+        return ~crc32c_hardware_update(~crc, base.assumingMemoryBound(to: UInt8.self), buffer.count)
+    }
+
+    /// The table-driven computation, whatever the processor: the fallback, and the reference
+    /// the hardware path is tested against.
+    public static func portableUpdate(_ crc: UInt32, buffer: UnsafeRawBufferPointer) -> UInt32 {
         tables.withUnsafeBufferPointer { table in
             var state = ~crc
             var index = 0

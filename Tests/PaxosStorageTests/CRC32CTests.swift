@@ -31,6 +31,27 @@ struct CRC32CTests {
         }
     }
 
+    @Test func tablesAndHardwareBothAgreeWithTheBitwiseDefinition() {
+        var generator = SeededGenerator(seed: 7)
+        let bytes = (0..<300).map { _ in UInt8.random(in: 0...255, using: &generator) }
+        for start in 0..<9 {
+            for end in stride(from: start, through: bytes.count, by: 5) {
+                let slice = Array(bytes[start..<end])
+                let portable = slice.withUnsafeBytes { CRC32C.portableUpdate(0, buffer: $0) }
+                #expect(portable == bitwiseCRC32C(slice))
+                let chosen = slice.withUnsafeBytes { CRC32C.update(0, buffer: $0) }
+                #expect(chosen == bitwiseCRC32C(slice), "the path in use (hardware: \(CRC32C.usesHardware))")
+            }
+        }
+    }
+
+    #if arch(x86_64)
+    @Test func everyX8664ProcessorThisRunsOnHasTheInstruction() {
+        // SSE 4.2 dates from 2008: a machine here without it would mean the detection is broken.
+        #expect(CRC32C.usesHardware)
+    }
+    #endif
+
     @Test func updatingInPiecesEqualsChecksummingTheWhole() {
         let bytes = Array("The quick brown fox jumps over the lazy dog".utf8)
         for split in 0...bytes.count {

@@ -43,6 +43,21 @@ struct RecordCodecTests {
         #expect(throws: RecordDecodingError.self) { try RecordCodec.decode(payload[...]) }
     }
 
+    /// Three bytes of a four-byte sequence repair to one U+FFFD, also three bytes: a check that
+    /// compared only lengths would let them through.
+    @Test(arguments: [[0xF0, 0x9F, 0x98] as [UInt8], [0xED, 0xA0, 0x80], [0xC0, 0xAF, 0x41], [0xEF, 0xBF, 0xBD, 0x80]])
+    func invalidUTF8OfEveryShapeIsAnError(text: [UInt8]) {
+        var payload = RecordCodec.encode(chosenRecord(1, ""))
+        payload.removeLast(4)
+        payload += withUnsafeBytes(of: UInt32(text.count).littleEndian, Array.init) + text
+        #expect(throws: RecordDecodingError.self) { try RecordCodec.decode(payload[...]) }
+    }
+
+    @Test func aValueWithEveryUTF8WidthDecodesToItself() throws {
+        let record = chosenRecord(1, "a é € 😀 end")
+        #expect(try RecordCodec.decode(RecordCodec.encode(record)[...]) == record)
+    }
+
     @Test func aHugeStringLengthIsAnErrorNotAnAllocation() {
         var payload = RecordCodec.encode(chosenRecord(1, "ab"))
         // The u32 count before the two text bytes.

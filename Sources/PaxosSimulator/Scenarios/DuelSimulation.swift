@@ -57,9 +57,9 @@ public enum DuelSimulation {
         perform(nodes[0].onPropose(request: 1, instance: 1, value: "X"), node: 0)
         perform(nodes[4].onPropose(request: 2, instance: 1, value: "Y"), node: 4)
         let limit = SimulatedTime.milliseconds(timeLimitMilliseconds)
-        while answers.count < 2, let (time, event) = queue.popFirst(), time <= limit {
+        while answers.count < 2, let time = queue.firstTime, time <= limit {
             now = time
-            switch event {
+            switch queue.removeFirst() {
             case .deliver(let envelope):
                 let index = Int(envelope.to.rawValue) - 1
                 perform(nodes[index].onMessage(from: envelope.from, envelope.message), node: index)

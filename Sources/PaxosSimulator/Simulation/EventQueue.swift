@@ -59,10 +59,16 @@ struct EventQueue<Event> {
         return Handle(slot: Int32(slot), generation: generations[Int(slot)])
     }
 
-    mutating func popFirst() -> (time: SimulatedTime, event: Event)? {
-        guard let first = heap.first else { return nil }
+    /// When the earliest event happens, or nil if nothing is scheduled.
+    var firstTime: SimulatedTime? { heap.first?.time }
+
+    /// Removes the earliest event (which happens at `firstTime`). Returned alone rather than in a
+    /// tuple with its time: destroying a (time, event) pair went through the runtime's generic
+    /// tuple witness, once per event.
+    mutating func removeFirst() -> Event {
+        let first = heap[0]
         removeEntry(at: 0)
-        return (first.time, release(Int(first.slot)))
+        return release(Int(first.slot))
     }
 
     /// Removes the event `handle` names, if it has not happened yet.

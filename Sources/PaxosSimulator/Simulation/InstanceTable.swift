@@ -22,7 +22,10 @@ struct InstanceTable<Value> {
             let index = Int(instance - 1)
             if index >= values.count {
                 guard newValue != nil else { return }
-                values.append(contentsOf: repeatElement(nil, count: index - values.count + 1))
+                // Usually the next instance: only a gap needs filling.
+                if index > values.count { values.append(contentsOf: repeatElement(nil, count: index - values.count)) }
+                values.append(newValue)
+                return
             }
             values[index] = newValue
         }

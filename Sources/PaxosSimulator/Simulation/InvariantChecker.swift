@@ -36,6 +36,8 @@ struct InvariantChecker {
     init(nodes: Int) {
         learnedByNode = Array(repeating: InstanceTable(), count: nodes)
         quorum = nodes / 2 + 1
+        // A default run offers about a hundred values: no rehashing while it grows.
+        offeredValues.reserveCapacity(256)
     }
 
     /// Acceptor `node` accepted `command` in `ballot` and is about to say so.
@@ -140,7 +142,7 @@ struct InvariantChecker {
     /// At the end of a settled run: every acknowledged value is a line of every node's file (the
     /// files are equal by then).
     mutating func checkAcknowledgedValuesAreInFiles() {
-        var lines = Set<String>()
+        var lines = Set<String>(minimumCapacity: longestFile.count)
         for entry in longestFile { lines.insert(entry.value) }
         for (instance, value) in acknowledged where !lines.contains(value) {
             fail(.durability, "acknowledged value '\(value)' (instance \(instance)) is in no file")

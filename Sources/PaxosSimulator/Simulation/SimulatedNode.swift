@@ -21,6 +21,12 @@ struct SimulatedNode {
     /// Client requests this node has not answered yet, in the order they came.
     var outstanding: [RequestID] = []
 
+    /// A mutating method, so that the caller reaches the list in place: reading
+    /// `nodes[index].outstanding` from outside copied the whole node, core included.
+    mutating func forgetOutstanding(_ request: RequestID) {
+        if let position = outstanding.firstIndex(of: request) { outstanding.remove(at: position) }
+    }
+
     init(configuration: PaxosConfiguration, disk: any SimulatedDisk) {
         self.core = PaxosNode(configuration: configuration)
         self.disk = disk

@@ -42,9 +42,7 @@ extension Simulation {
     func answer(_ reply: ClientReply, node index: Int) {
         guard let request = requests.removeValue(forKey: reply.request) else { return }
         queue.cancel(request.deadline)
-        if let position = nodes[index].outstanding.firstIndex(of: reply.request) {
-            nodes[index].outstanding.remove(at: position)
-        }
+        nodes[index].forgetOutstanding(reply.request)
         switch reply {
         case .submitted(_, let instance, let value):
             figures.submitsAcknowledged += 1

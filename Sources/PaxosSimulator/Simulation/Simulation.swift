@@ -87,10 +87,10 @@ final class Simulation {
         if partitionFaults { schedulePartition() }
         if crashFaults { scheduleCrash() }
 
-        while checker.violation == nil, let (time, event) = queue.popFirst() {
+        while checker.violation == nil, let time = queue.firstTime {
             now = time
             figures.events += 1
-            handle(event)
+            handle(queue.removeFirst())
             if figures.events == options.steps { stopFaults() }
             if calmStartedAt != nil, isSettled {
                 checker.checkAcknowledgedValuesAreInFiles()
