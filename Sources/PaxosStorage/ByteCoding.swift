@@ -1,28 +1,55 @@
 /// Little-endian integers and length-prefixed strings: the primitives of the record encoding.
 /// Fixed widths and a fixed byte order, so a log written on one machine reads on any other.
+///
+/// It writes into memory sized beforehand (`RecordCodec.payloadCount`): one store per field,
+/// where growing an array field by field paid a capacity and uniqueness check each time. Every
+/// write checks the bounds it was given, so a size computed wrong traps instead of writing
+/// past the buffer.
 struct ByteWriter {
-    var bytes: [UInt8] = []
+    private let bytes: UnsafeMutableRawBufferPointer
+    private(set) var offset: Int
 
-    mutating func write(_ value: UInt8) { bytes.append(value) }
+    init(into bytes: UnsafeMutableRawBufferPointer, at offset: Int = 0) {
+        self.bytes = bytes
+        self.offset = offset
+    }
+
+    var isFull: Bool { offset == bytes.count }
+
+    mutating func write(_ value: UInt8) {
+        reserve(1)
+        bytes[offset] = value
+        offset += 1
+    }
 
     mutating func write(_ value: UInt32) {
-        withUnsafeBytes(of: value.littleEndian) { bytes.append(contentsOf: $0) }
+        reserve(4)
+        bytes.storeBytes(of: value.littleEndian, toByteOffset: offset, as: UInt32.self)
+        offset += 4
     }
 
     mutating func write(_ value: UInt64) {
-        withUnsafeBytes(of: value.littleEndian) { bytes.append(contentsOf: $0) }
+        reserve(8)
+        bytes.storeBytes(of: value.littleEndian, toByteOffset: offset, as: UInt64.self)
+        offset += 8
     }
 
     /// UTF-8 bytes after their count; the caller bounds the count (a record has a size limit).
     mutating func write(_ text: String) {
-        let utf8 = text.utf8
-        write(UInt32(truncatingIfNeeded: utf8.count))
-        bytes.append(contentsOf: utf8)
+        var text = text
+        text.withUTF8 { utf8 in
+            write(UInt32(truncatingIfNeeded: utf8.count))
+            reserve(utf8.count)
+            UnsafeMutableRawBufferPointer(rebasing: bytes[offset..<(offset + utf8.count)]).copyMemory(from: UnsafeRawBufferPointer(utf8))
+            offset += utf8.count
+        }
     }
 
-    /// Overwrites four bytes written earlier (a frame's length and checksum, known only later).
-    mutating func patch(_ value: UInt32, at offset: Int) {
-        for index in 0..<4 { bytes[offset + index] = UInt8(truncatingIfNeeded: value >> UInt32(8 * index)) }
+    /// The bytes `write(text)` takes.
+    static func count(of text: String) -> Int { 4 + text.utf8.count }
+
+    private func reserve(_ count: Int) {
+        precondition(count <= bytes.count - offset, "record encoding overran its computed size")
     }
 }
 

@@ -28,12 +28,39 @@ public enum RecordCodec {
     }
 
     public static func encode(_ record: DurableRecord) -> [UInt8] {
-        var writer = ByteWriter()
-        encode(record, into: &writer)
-        return writer.bytes
+        let count = payloadCount(of: record)
+        return [UInt8](unsafeUninitializedCapacity: count) { buffer, initialized in
+            var writer = ByteWriter(into: UnsafeMutableRawBufferPointer(buffer))
+            encode(record, into: &writer)
+            precondition(writer.isFull, "record encoding fell short of its computed size")
+            initialized = count
+        }
     }
 
-    /// Appends the payload of `record` to what `writer` holds.
+    /// How many bytes the payload of `record` takes: writers size their buffer with it.
+    static func payloadCount(of record: DurableRecord) -> Int {
+        let ballotCount = 12
+        let head = 2     // version, kind
+        switch record {
+        case .promised, .promisedFrom:
+            return head + 8 + ballotCount
+        case .accepted(_, let proposal):
+            return head + 8 + ballotCount + count(of: proposal.command)
+        case .chosen(_, let command):
+            return head + 8 + count(of: command)
+        case .round, .incarnation:
+            return head + 8
+        }
+    }
+
+    private static func count(of command: Command) -> Int {
+        switch command {
+        case .noop: return 1
+        case .value(_, let text): return 1 + 4 + 8 + 8 + ByteWriter.count(of: text)
+        }
+    }
+
+    /// Writes the payload of `record` (`payloadCount(of:)` bytes) at the writer's offset.
     static func encode(_ record: DurableRecord, into writer: inout ByteWriter) {
         writer.write(formatVersion)
         switch record {

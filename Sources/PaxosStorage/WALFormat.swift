@@ -20,29 +20,27 @@ public enum WALFormat {
     /// Appends the framed encoding of `record` to `buffer`.
     /// Checked before writing: an oversized record is refused, nothing is written.
     public static func appendFrame(of record: DurableRecord, to buffer: inout [UInt8]) throws(StorageError) {
-        // The payload is encoded in place after a blank header, which is filled in afterwards:
-        // no intermediate arrays.
-        var writer = ByteWriter()
-        swap(&writer.bytes, &buffer)
-        defer { swap(&writer.bytes, &buffer) }
-        let start = writer.bytes.count
-        writer.write(UInt32(0))
-        writer.write(UInt32(0))
-        RecordCodec.encode(record, into: &writer)
-        let payloadCount = writer.bytes.count - start - headerBytes
+        let payloadCount = RecordCodec.payloadCount(of: record)
         guard payloadCount <= recordPayloadBytesMax else {
-            writer.bytes.removeSubrange(start...)
             throw StorageError(
                 kind: .recordTooLarge,
                 description: "record of \(payloadCount) bytes exceeds the limit of \(recordPayloadBytesMax) bytes; nothing written")
         }
-        writer.patch(UInt32(payloadCount), at: start)
-        let checksum = writer.bytes.withUnsafeBytes { bytes in
-            CRC32C.update(
-                CRC32C.update(0, buffer: UnsafeRawBufferPointer(rebasing: bytes[start..<(start + 4)])),
-                buffer: UnsafeRawBufferPointer(rebasing: bytes[(start + headerBytes)...]))
+        // Sized first, then written in place: no intermediate arrays, no growth per field.
+        let start = buffer.count
+        let end = start + headerBytes + payloadCount
+        buffer.append(contentsOf: repeatElement(0, count: end - start))
+        buffer.withUnsafeMutableBytes { bytes in
+            let frame = UnsafeMutableRawBufferPointer(rebasing: bytes[start..<end])
+            var writer = ByteWriter(into: frame, at: headerBytes)
+            RecordCodec.encode(record, into: &writer)
+            precondition(writer.isFull, "record encoding fell short of its computed size")
+            frame.storeBytes(of: UInt32(payloadCount).littleEndian, toByteOffset: 0, as: UInt32.self)
+            let checksum = CRC32C.update(
+                CRC32C.update(0, buffer: UnsafeRawBufferPointer(rebasing: frame[0..<4])),
+                buffer: UnsafeRawBufferPointer(rebasing: frame[headerBytes...]))
+            frame.storeBytes(of: checksum.littleEndian, toByteOffset: 4, as: UInt32.self)
         }
-        writer.patch(checksum, at: start + 4)
     }
 
     /// What lies at an offset of a log file.

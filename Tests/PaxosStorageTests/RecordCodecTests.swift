@@ -9,6 +9,21 @@ struct RecordCodecTests {
         #expect(try RecordCodec.decode(RecordCodec.encode(record)[...]) == record)
     }
 
+    /// The layout on disk, byte for byte: logs written by earlier builds must still read.
+    @Test func anAcceptedRecordHasTheDocumentedLayout() {
+        let record = DurableRecord.accepted(instance: 5, proposal: AcceptedProposal(
+            ballot: Ballot(round: 7, node: NodeID(2)),
+            command: .value(CommandID(node: NodeID(3), incarnation: 4, sequence: 9), "hé")))
+        let expected: [UInt8] = [1, 2]                  // version, kind "accepted"
+            + [5, 0, 0, 0, 0, 0, 0, 0]                  // instance
+            + [7, 0, 0, 0, 0, 0, 0, 0] + [2, 0, 0, 0]   // ballot: round, node
+            + [1] + [3, 0, 0, 0]                        // command: value, node
+            + [4, 0, 0, 0, 0, 0, 0, 0]                  // incarnation
+            + [9, 0, 0, 0, 0, 0, 0, 0]                  // sequence
+            + [3, 0, 0, 0, 0x68, 0xC3, 0xA9]            // "hé": count, UTF-8
+        #expect(RecordCodec.encode(record) == expected)
+    }
+
     @Test func payloadStartsWithTheFormatVersion() {
         #expect(RecordCodec.encode(.round(1)).first == RecordCodec.formatVersion)
     }
