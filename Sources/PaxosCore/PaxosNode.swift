@@ -117,7 +117,7 @@ public struct PaxosNode: Sendable {
         }
         highestRoundSeen = max(highestRoundSeen, recovered.rangePromise.ballot.round)
         // Sized once: grown one insert at a time, the set rehashed itself ten times on the way.
-        appliedCommands.reserveCapacity(recovered.chosen.count)
+        appliedCommands.reserveCapacity(max(recovered.chosen.count, 64))
         applyChosenPrefix()
         appliedAtLastHeartbeat = appliedThrough
         ready = Ready()

@@ -23,13 +23,15 @@ public struct Ready: Hashable, Sendable {
     }
 
     /// Empties every list, keeping its storage (when this Ready is its only owner) for reuse.
+    /// Most steps fill two or three of the six lists: emptying an empty one still went through
+    /// the standard library's general range replacement, so those are skipped.
     mutating func removeAll() {
-        persist.removeAll(keepingCapacity: true)
-        messages.removeAll(keepingCapacity: true)
-        replies.removeAll(keepingCapacity: true)
-        applied.removeAll(keepingCapacity: true)
-        timers.removeAll(keepingCapacity: true)
-        trace.removeAll(keepingCapacity: true)
+        if !persist.isEmpty { persist.removeAll(keepingCapacity: true) }
+        if !messages.isEmpty { messages.removeAll(keepingCapacity: true) }
+        if !replies.isEmpty { replies.removeAll(keepingCapacity: true) }
+        if !applied.isEmpty { applied.removeAll(keepingCapacity: true) }
+        if !timers.isEmpty { timers.removeAll(keepingCapacity: true) }
+        if !trace.isEmpty { trace.removeAll(keepingCapacity: true) }
     }
 }
 

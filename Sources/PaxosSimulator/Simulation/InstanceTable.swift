@@ -31,6 +31,14 @@ struct InstanceTable<Value> {
         }
     }
 
+    /// Changes the value of `instance` in place (`initial` if it has none), returning what
+    /// `change` returns.
+    mutating func update<Result>(_ instance: InstanceNumber, default initial: Value,
+                                 _ change: (inout Value) -> Result) -> Result {
+        if self[instance] == nil { self[instance] = initial }
+        return change(&values[Int(instance - 1)]!)
+    }
+
     /// The instances that hold a value, in increasing order.
     var instances: [InstanceNumber] {
         values.indices.compactMap { values[$0] == nil ? nil : InstanceNumber($0 + 1) }

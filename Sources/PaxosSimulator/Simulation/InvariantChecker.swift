@@ -43,17 +43,18 @@ struct InvariantChecker {
     /// Acceptor `node` accepted `command` in `ballot` and is about to say so.
     mutating func nodeAccepted(_ node: Int, instance: InstanceNumber, ballot: Ballot, command: Command) {
         guard isInRange(instance) else { return }
-        var ballots = votes[instance] ?? []
-        let index = ballots.firstIndex { $0.ballot == ballot } ?? {
-            ballots.append(Votes(ballot: ballot, command: command))
-            return ballots.count - 1
-        }()
-        if ballots[index].command != command {
-            fail(.agreement, "instance \(instance): ballot \(ballot) carried both \(ballots[index].command) and \(command)")
+        // In place: a copy taken out and written back made every vote copy the instance's list.
+        let (acceptors, carried) = votes.update(instance, default: []) { ballots in
+            let index = ballots.firstIndex { $0.ballot == ballot } ?? {
+                ballots.append(Votes(ballot: ballot, command: command))
+                return ballots.count - 1
+            }()
+            ballots[index].acceptors |= 1 << UInt64(node)
+            return (ballots[index].acceptors, ballots[index].command)
         }
-        ballots[index].acceptors |= 1 << UInt64(node)
-        let acceptors = ballots[index].acceptors
-        votes[instance] = ballots
+        if carried != command {
+            fail(.agreement, "instance \(instance): ballot \(ballot) carried both \(carried) and \(command)")
+        }
         guard acceptors.nonzeroBitCount >= quorum else { return }
         if let earlier = chosenByVotes[instance] {
             if earlier != command {

@@ -26,7 +26,7 @@ extension Simulation {
         let deadline = isCalm ? options.livenessBoundMilliseconds : options.submitDeadlineMilliseconds
         let deadlineEvent = queue.schedule(.deadline(node: index, life: nodes[index].life, request: request),
                                            at: now + .milliseconds(deadline))
-        requests[request] = ClientRequest(node: index, value: value, isCalm: isCalm, deadline: deadlineEvent)
+        requests.open(request, ClientRequests.Request(node: index, value: value, isCalm: isCalm, deadline: deadlineEvent))
         nodes[index].outstanding.append(request)
         trace?.beginStep(at: now, "client submits \(value) at S\(index + 1) (request \(request))")
         absorb(nodes[index].core.onSubmit(request: request, value: value), node: index)
@@ -40,7 +40,7 @@ extension Simulation {
     }
 
     func answer(_ reply: ClientReply, node index: Int) {
-        guard let request = requests.removeValue(forKey: reply.request) else { return }
+        guard let request = requests.close(reply.request) else { return }
         queue.cancel(request.deadline)
         nodes[index].forgetOutstanding(reply.request)
         switch reply {

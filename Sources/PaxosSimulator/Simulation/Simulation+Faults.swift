@@ -43,7 +43,7 @@ extension Simulation {
     var unsettledReason: String {
         var reasons: [String] = []
         if !requests.isEmpty {
-            reasons.append("requests \(requests.keys.sorted().map(String.init).joined(separator: ",")) unanswered")
+            reasons.append("requests \(requests.openNumbers.map(String.init).joined(separator: ",")) unanswered")
         }
         if calmSubmitsAcknowledged < options.calmSubmits {
             reasons.append("\(calmSubmitsAcknowledged) of \(options.calmSubmits) calm submits acknowledged")

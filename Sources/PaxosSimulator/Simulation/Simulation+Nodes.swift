@@ -121,7 +121,7 @@ extension Simulation {
         nodes[index].timers.removeAll()
         // The clients' connections break: they hear nothing, so nothing was acknowledged.
         for request in nodes[index].outstanding {
-            if let abandoned = requests.removeValue(forKey: request) { queue.cancel(abandoned.deadline) }
+            if let abandoned = requests.close(request) { queue.cancel(abandoned.deadline) }
             figures.submitsFailed += 1
         }
         nodes[index].outstanding.removeAll()

@@ -35,17 +35,9 @@ final class Simulation {
 
     // Clients.
     @exclusivity(unchecked) var nextRequest: RequestID = 1
-    @exclusivity(unchecked) var requests: [RequestID: ClientRequest] = [:]
+    @exclusivity(unchecked) var requests = ClientRequests()
     @exclusivity(unchecked) var calmSubmitsAcknowledged = 0
     @exclusivity(unchecked) var calmStartedAt: SimulatedTime?
-
-    struct ClientRequest {
-        var node: Int
-        var value: String
-        var isCalm: Bool
-        /// The client's deadline, cancelled when the request is answered.
-        var deadline: EventQueue<SimulationEvent>.Handle
-    }
 
     init(seed: UInt64, options: SimulationOptions, tracing: Bool = false) {
         precondition(SimulationOptions.nodesRange.contains(options.nodes), "a simulated cluster has \(SimulationOptions.nodesRange) nodes")
