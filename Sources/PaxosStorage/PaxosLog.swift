@@ -40,9 +40,6 @@ public final class PaxosLog: @unchecked Sendable {
     /// trusted to be durable: the log refuses all further work, and the node must restart
     /// and recover from what is really on disk.
     private var failure: StorageError?
-    /// Where `append` encodes, kept between calls so that appending allocates nothing once it
-    /// has grown. Only `append` touches it, and appends come from one thread at a time.
-    private var encodingBuffer: [UInt8] = []
 
     private init(directory: String, path: String, fileSystem: any FileSystem, file: any AppendableFile, sizeBytes: Int, recovery: Recovery) {
         self.directory = directory
@@ -128,13 +125,7 @@ public final class PaxosLog: @unchecked Sendable {
     /// An oversized record is refused before anything is written.
     public func append(_ records: [DurableRecord]) throws {
         if records.isEmpty { return }
-        var buffer: [UInt8] = []
-        swap(&buffer, &encodingBuffer)
-        defer {
-            buffer.removeAll(keepingCapacity: true)
-            swap(&buffer, &encodingBuffer)
-        }
-        for record in records { try WALFormat.appendFrame(of: record, to: &buffer) }
+        let buffer = try WALFormat.frames(of: records)
         try lock.withLock {
             let file = try usableFile()
             do {

@@ -20,26 +20,42 @@ public enum WALFormat {
     /// Appends the framed encoding of `record` to `buffer`.
     /// Checked before writing: an oversized record is refused, nothing is written.
     public static func appendFrame(of record: DurableRecord, to buffer: inout [UInt8]) throws(StorageError) {
-        let payloadCount = RecordCodec.payloadCount(of: record)
-        guard payloadCount <= recordPayloadBytesMax else {
-            throw StorageError(
-                kind: .recordTooLarge,
-                description: "record of \(payloadCount) bytes exceeds the limit of \(recordPayloadBytesMax) bytes; nothing written")
+        buffer += try frames(of: CollectionOfOne(record))
+    }
+
+    /// The framed encodings of `records`, one after the other, in one array allocated at its
+    /// final size and written in place (no growth per field or per record). Checked before
+    /// anything is encoded: if any record is oversized, this throws and nothing is produced.
+    public static func frames(of records: some Collection<DurableRecord>) throws(StorageError) -> [UInt8] {
+        var total = 0
+        for record in records {
+            let payloadCount = RecordCodec.payloadCount(of: record)
+            guard payloadCount <= recordPayloadBytesMax else {
+                throw StorageError(
+                    kind: .recordTooLarge,
+                    description: "record of \(payloadCount) bytes exceeds the limit of \(recordPayloadBytesMax) bytes; nothing written")
+            }
+            total += headerBytes + payloadCount
         }
-        // Sized first, then written in place: no intermediate arrays, no growth per field.
-        let start = buffer.count
-        let end = start + headerBytes + payloadCount
-        buffer.append(contentsOf: repeatElement(0, count: end - start))
-        buffer.withUnsafeMutableBytes { bytes in
-            let frame = UnsafeMutableRawBufferPointer(rebasing: bytes[start..<end])
-            var writer = ByteWriter(into: frame, at: headerBytes)
-            RecordCodec.encode(record, into: &writer)
-            precondition(writer.isFull, "record encoding fell short of its computed size")
-            frame.storeBytes(of: UInt32(payloadCount).littleEndian, toByteOffset: 0, as: UInt32.self)
-            let checksum = CRC32C.update(
-                CRC32C.update(0, buffer: UnsafeRawBufferPointer(rebasing: frame[0..<4])),
-                buffer: UnsafeRawBufferPointer(rebasing: frame[headerBytes...]))
-            frame.storeBytes(of: checksum.littleEndian, toByteOffset: 4, as: UInt32.self)
+        return [UInt8](unsafeUninitializedCapacity: total) { buffer, initialized in
+            let bytes = UnsafeMutableRawBufferPointer(buffer)
+            var start = 0
+            for record in records {
+                let end = start + headerBytes + RecordCodec.payloadCount(of: record)
+                let frame = UnsafeMutableRawBufferPointer(rebasing: bytes[start..<end])
+                var writer = ByteWriter(into: frame, at: headerBytes)
+                RecordCodec.encode(record, into: &writer)
+                precondition(writer.isFull, "record encoding fell short of its computed size")
+                let payloadCount = UInt32(end - start - headerBytes)
+                frame.storeBytes(of: payloadCount.littleEndian, toByteOffset: 0, as: UInt32.self)
+                let checksum = CRC32C.update(
+                    CRC32C.update(0, buffer: UnsafeRawBufferPointer(rebasing: frame[0..<4])),
+                    buffer: UnsafeRawBufferPointer(rebasing: frame[headerBytes...]))
+                frame.storeBytes(of: checksum.littleEndian, toByteOffset: 4, as: UInt32.self)
+                start = end
+            }
+            precondition(start == total, "frames fell short of their computed size")
+            initialized = total
         }
     }
 
