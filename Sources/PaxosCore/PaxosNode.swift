@@ -78,6 +78,14 @@ public struct PaxosNode: Sendable {
             case proposing(InstanceNumber)
             case chosen(InstanceNumber)
         }
+
+        /// A queued submit goes into `instance`: its command, or nil if it was not queued.
+        /// (One dictionary access for the check and the change.)
+        mutating func startProposing(in instance: InstanceNumber) -> Command? {
+            guard state == .queued else { return nil }
+            state = .proposing(instance)
+            return command
+        }
     }
 
     private struct Mutations: Hashable, Sendable {
@@ -597,9 +605,7 @@ public struct PaxosNode: Sendable {
             abandonProposer(instance)
             if let submit = proposer.submit, command.id != submit { requeue(submit) }
         }
-        if let commandID = command.id, pendingSubmits[commandID] != nil {
-            pendingSubmits[commandID]?.state = .chosen(instance)
-        }
+        if let commandID = command.id { pendingSubmits[commandID]?.state = .chosen(instance) }
         for waiter in proposeWaiters.removeValue(forKey: instance) ?? [] {
             let ours = waiter.command != nil && command.id == waiter.command
             ready.replies.append(.proposed(waiter.request, instance: instance, chosen: command, ours: ours))
@@ -613,8 +619,7 @@ public struct PaxosNode: Sendable {
     private mutating func applyChosenPrefix() {
         while let command = chosen[appliedThrough + 1] {
             appliedThrough += 1
-            guard case .value(let commandID, let text) = command, !appliedCommands.contains(commandID) else { continue }
-            appliedCommands.insert(commandID)
+            guard case .value(let commandID, let text) = command, appliedCommands.insert(commandID).inserted else { continue }
             let entry = FileEntry(instance: appliedThrough, value: text)
             fileEntries.append(entry)
             ready.applied.append(entry)
@@ -652,12 +657,11 @@ public struct PaxosNode: Sendable {
         }
         var candidate = appliedThrough + 1
         while proposers.count < configuration.proposalsInFlightMax, let commandID = submitQueue.popFirst() {
-            guard let pending = pendingSubmits[commandID], pending.state == .queued else { continue }
             while chosen[candidate] != nil || proposers[candidate] != nil { candidate += 1 }
-            proposers[candidate] = Proposer(instance: candidate, ownCommand: pending.command, submit: commandID, minimumRound: 0)
-            pendingSubmits[commandID]!.state = .proposing(candidate)
+            guard let command = pendingSubmits[commandID]?.startProposing(in: candidate) else { continue }
+            proposers[candidate] = Proposer(instance: candidate, ownCommand: command, submit: commandID, minimumRound: 0)
             if let ballot = leadership?.ballot, leadership?.claim(candidate, applied: appliedThrough) == true {
-                sendAccept(candidate, ballot: ballot, command: pending.command)
+                sendAccept(candidate, ballot: ballot, command: command)
             } else {
                 startPrepare(candidate)
             }
