@@ -62,42 +62,40 @@ public struct RecordDecodingError: Error, CustomStringConvertible, Equatable, Se
 /// Reads what `ByteWriter` wrote, checking every length against what is left, so garbage
 /// produces an error and never a crash or a huge allocation.
 struct ByteReader {
-    private let bytes: ArraySlice<UInt8>
-    private var position: Int
+    // Raw memory, borrowed for the length of one decode: loads without per-byte bounds checks
+    // (`need` checks each field once) and without retaining the log's bytes.
+    private let bytes: UnsafeRawBufferPointer
+    private var position = 0
 
-    init(_ bytes: ArraySlice<UInt8>) {
+    init(_ bytes: UnsafeRawBufferPointer) {
         self.bytes = bytes
-        self.position = bytes.startIndex
     }
 
-    var remaining: Int { bytes.endIndex - position }
+    var remaining: Int { bytes.count - position }
 
-    mutating func readByte(_ field: String) throws(RecordDecodingError) -> UInt8 {
+    mutating func readByte(_ field: StaticString) throws(RecordDecodingError) -> UInt8 {
         try need(1, field)
         defer { position += 1 }
         return bytes[position]
     }
 
-    mutating func readUInt32(_ field: String) throws(RecordDecodingError) -> UInt32 {
+    mutating func readUInt32(_ field: StaticString) throws(RecordDecodingError) -> UInt32 {
         try need(4, field)
-        var value: UInt32 = 0
-        for index in 0..<4 { value |= UInt32(bytes[position + index]) << UInt32(8 * index) }
-        position += 4
-        return value
+        defer { position += 4 }
+        return UInt32(littleEndian: bytes.loadUnaligned(fromByteOffset: position, as: UInt32.self))
     }
 
-    mutating func readUInt64(_ field: String) throws(RecordDecodingError) -> UInt64 {
+    mutating func readUInt64(_ field: StaticString) throws(RecordDecodingError) -> UInt64 {
         try need(8, field)
-        var value: UInt64 = 0
-        for index in 0..<8 { value |= UInt64(bytes[position + index]) << UInt64(8 * index) }
-        position += 8
-        return value
+        defer { position += 8 }
+        return UInt64(littleEndian: bytes.loadUnaligned(fromByteOffset: position, as: UInt64.self))
     }
 
-    mutating func readString(_ field: String) throws(RecordDecodingError) -> String {
-        let count = Int(try readUInt32("length of \(field)"))
+    /// A u32 count, then that many bytes of UTF-8.
+    mutating func readString(_ field: StaticString) throws(RecordDecodingError) -> String {
+        let count = Int(try readUInt32(field))
         try need(count, field)
-        let utf8 = bytes[position..<(position + count)]
+        let utf8 = UnsafeRawBufferPointer(rebasing: bytes[position..<(position + count)])
         position += count
         // Decoding repairs invalid UTF-8 (U+FFFD), so the text is valid exactly when it gives
         // back the same bytes. This takes the standard library's fast path; the validating
@@ -114,7 +112,7 @@ struct ByteReader {
         if remaining != 0 { throw RecordDecodingError("\(remaining) unexpected bytes after the record") }
     }
 
-    private func need(_ count: Int, _ field: String) throws(RecordDecodingError) {
+    private func need(_ count: Int, _ field: StaticString) throws(RecordDecodingError) {
         if count > remaining {
             throw RecordDecodingError("\(field) needs \(count) bytes, only \(remaining) left")
         }

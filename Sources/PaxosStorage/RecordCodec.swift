@@ -91,7 +91,13 @@ public enum RecordCodec {
     }
 
     public static func decode(_ payload: ArraySlice<UInt8>) throws(RecordDecodingError) -> DurableRecord {
-        var reader = ByteReader(payload)
+        // (The slice's `withUnsafeBytes` does not pass a typed error through: a Result carries it.)
+        try payload.withUnsafeBytes { bytes in Result { () throws(RecordDecodingError) in try decode(bytes) } }.get()
+    }
+
+    /// Decodes the payload in `bytes`, which must hold exactly one record.
+    static func decode(_ bytes: UnsafeRawBufferPointer) throws(RecordDecodingError) -> DurableRecord {
+        var reader = ByteReader(bytes)
         let version = try reader.readByte("format version")
         guard version == formatVersion else {
             throw RecordDecodingError("format version \(version) is not supported (this build reads version \(formatVersion))")
