@@ -468,7 +468,7 @@ public struct PaxosNode: Sendable {
         guard var proposer = proposers[instance] else { return }
         proposer.beginAccepting(ballot: ballot, command: command)
         proposers[instance] = proposer
-        if let commandID = command.id { pendingSubmits[commandID]?.sentInAccept = true }
+        if let commandID = command.id { updatePendingSubmit(commandID) { $0.sentInAccept = true } }
         ready.trace.append(.acceptSent(instance: instance, ballot: ballot, command: command))
         ready.timers.append(.set(.proposer(instance), afterMilliseconds: configuration.phaseTimeoutMilliseconds))
         broadcastAccept(instance, ballot: ballot, command: command, includingSelf: true)
@@ -605,7 +605,7 @@ public struct PaxosNode: Sendable {
             abandonProposer(instance)
             if let submit = proposer.submit, command.id != submit { requeue(submit) }
         }
-        if let commandID = command.id { pendingSubmits[commandID]?.state = .chosen(instance) }
+        if let commandID = command.id { updatePendingSubmit(commandID) { $0.state = .chosen(instance) } }
         for waiter in proposeWaiters.removeValue(forKey: instance) ?? [] {
             let ours = waiter.command != nil && command.id == waiter.command
             ready.replies.append(.proposed(waiter.request, instance: instance, chosen: command, ours: ours))
@@ -637,11 +637,23 @@ public struct PaxosNode: Sendable {
         return CommandID(node: id, incarnation: incarnation, sequence: nextSequence)
     }
 
+    /// Changes the pending submit `commandID` in place; nil if there is none. Through
+    /// `values[index]` rather than `pendingSubmits[commandID]?.…`: the dictionary's keyed modify
+    /// accessor is a coroutine that is not inlined, and its frame, too big for the caller's
+    /// buffer, went to the heap: two allocations per access, a third of the simulator's.
+    @discardableResult
+    private mutating func updatePendingSubmit<Result>(_ commandID: CommandID, _ change: (inout PendingSubmit) -> Result) -> Result? {
+        guard let index = pendingSubmits.index(forKey: commandID) else { return nil }
+        return change(&pendingSubmits.values[index])
+    }
+
     private mutating func requeue(_ commandID: CommandID) {
-        guard pendingSubmits[commandID] != nil else { return }
-        if case .chosen = pendingSubmits[commandID]!.state { return }
-        pendingSubmits[commandID]!.state = .queued
-        submitQueue.prepend(commandID)
+        let requeued = updatePendingSubmit(commandID) { pending in
+            if case .chosen = pending.state { return false }
+            pending.state = .queued
+            return true
+        }
+        if requeued == true { submitQueue.prepend(commandID) }
     }
 
     /// `submit(v)` proposes v for the lowest instance not known to be chosen and not already being
@@ -658,7 +670,7 @@ public struct PaxosNode: Sendable {
         var candidate = appliedThrough + 1
         while proposers.count < configuration.proposalsInFlightMax, let commandID = submitQueue.popFirst() {
             while chosen[candidate] != nil || proposers[candidate] != nil { candidate += 1 }
-            guard let command = pendingSubmits[commandID]?.startProposing(in: candidate) else { continue }
+            guard let command = updatePendingSubmit(commandID, { $0.startProposing(in: candidate) }) ?? nil else { continue }
             proposers[candidate] = Proposer(instance: candidate, ownCommand: command, submit: commandID, minimumRound: 0)
             if let ballot = leadership?.ballot, leadership?.claim(candidate, applied: appliedThrough) == true {
                 sendAccept(candidate, ballot: ballot, command: command)
@@ -780,10 +792,14 @@ public struct PaxosNode: Sendable {
             if leader != id && attempts < configuration.forwardAttemptsMax {
                 // A lost forward, or a leader that restarted and forgot it: ask again rather than
                 // run phase 1 here against the leader's own.
-                pendingSubmits[commandID]!.state = .forwarded(to: leader, since: heartbeats, attempts: attempts + 1)
-                send(.forward(command: pendingSubmits[commandID]!.command), to: leader)
+                let since = heartbeats
+                let command = updatePendingSubmit(commandID) { pending in
+                    pending.state = .forwarded(to: leader, since: since, attempts: attempts + 1)
+                    return pending.command
+                }!
+                send(.forward(command: command), to: leader)
             } else {
-                pendingSubmits[commandID]!.state = .queued
+                updatePendingSubmit(commandID) { $0.state = .queued }
                 submitQueue.append(commandID)
             }
         }
