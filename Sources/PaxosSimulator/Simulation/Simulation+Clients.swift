@@ -15,9 +15,18 @@ extension Simulation {
     /// Submits a fresh value at a random live node. Returns false when every node is down.
     @discardableResult
     func submit(isCalm: Bool) -> Bool {
-        let live = nodes.indices.filter { nodes[$0].isUp }
-        guard !live.isEmpty else { return false }
-        let index = live[Int(random.next() % UInt64(live.count))]
+        // The live nodes are counted and walked by index rather than collected into an array:
+        // one allocation fewer per submit, the same pick from the same random number. (A
+        // closure over the elements would copy each whole node.)
+        var liveCount = 0
+        for candidate in nodes.indices where nodes[candidate].isUp { liveCount += 1 }
+        guard liveCount > 0 else { return false }
+        var pick = Int(random.next() % UInt64(liveCount))
+        var index = 0
+        while !nodes[index].isUp || pick > 0 {
+            if nodes[index].isUp { pick -= 1 }
+            index += 1
+        }
         let request = nextRequest
         nextRequest += 1
         let value = "v\(request)"
