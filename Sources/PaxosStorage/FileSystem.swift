@@ -24,14 +24,22 @@ public protocol FileSystem: AnyObject, Sendable {
 /// An open file that only grows (or is cut back by recovery).
 public protocol AppendableFile: AnyObject {
     var path: String { get }
-    /// Writes `bytes` at the end of the file: visible to readers, not yet durable.
-    func write(_ bytes: [UInt8]) throws
+    /// Writes `bytes` at the end of the file: visible to readers, not yet durable. (Raw bytes,
+    /// so that the log can write from a buffer it reuses; `write(_: [UInt8])` wraps this.)
+    func write(_ bytes: UnsafeRawBufferPointer) throws
     /// Makes every byte written so far durable (fdatasync). Safe to call while another thread
     /// writes: the sync covers at least what was written before it started.
     func sync() throws
     /// Cuts the file to `size` bytes (recovery drops a torn tail); durable after `sync()`.
     func truncate(to size: Int) throws
     func close()
+}
+
+extension AppendableFile {
+    /// Writes `bytes` at the end of the file: visible to readers, not yet durable.
+    public func write(_ bytes: [UInt8]) throws {
+        try bytes.withUnsafeBytes { try write($0) }
+    }
 }
 
 extension FileSystem {

@@ -36,7 +36,7 @@ public final class InMemoryFileSystem: FileSystem, @unchecked Sendable {
         var durable: [UInt8] { detachedDurable ?? Array(content[..<durableCount]) }
         var durableByteCount: Int { detachedDurable?.count ?? durableCount }
 
-        func append(_ bytes: [UInt8]) { content.append(contentsOf: bytes) }
+        func append(_ bytes: UnsafeRawBufferPointer) { content.append(contentsOf: bytes) }
 
         /// fsync: everything readers see is on the disk.
         func sync() {
@@ -226,7 +226,7 @@ public final class InMemoryFileSystem: FileSystem, @unchecked Sendable {
 
     // MARK: Handles
 
-    func write(_ bytes: [UInt8], to inode: Inode, path: String, epoch handleEpoch: Int) throws {
+    func write(_ bytes: UnsafeRawBufferPointer, to inode: Inode, path: String, epoch handleEpoch: Int) throws {
         try lock.withLock {
             try checkAlive(handleEpoch, path)
             lastWrite = Write(inode: inode, offset: inode.content.count, count: bytes.count)
@@ -284,7 +284,7 @@ final class InMemoryAppendableFile: AppendableFile {
         self.epoch = epoch
     }
 
-    func write(_ bytes: [UInt8]) throws {
+    func write(_ bytes: UnsafeRawBufferPointer) throws {
         try checkOpen()
         try fileSystem.write(bytes, to: inode, path: path, epoch: epoch)
     }

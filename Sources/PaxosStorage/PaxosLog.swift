@@ -30,7 +30,7 @@ public final class PaxosLog: @unchecked Sendable {
     public let recovery: Recovery
     private let fileSystem: any FileSystem
 
-    // Guards the three below. `sync()` reads `file` under it but syncs outside, so appends go on
+    // Guards the four below. `sync()` reads `file` under it but syncs outside, so appends go on
     // while an fsync runs.
     private let lock = NSLock()
     private var file: (any AppendableFile)?
@@ -40,6 +40,11 @@ public final class PaxosLog: @unchecked Sendable {
     /// trusted to be durable: the log refuses all further work, and the node must restart
     /// and recover from what is really on disk.
     private var failure: StorageError?
+    /// Where appends encode their frames, reused so that an append allocates nothing; its
+    /// start holds the last append's frames. Let go after an append larger than
+    /// `frameBufferBytesKept`, so one big record does not stay resident.
+    private var frameBuffer: [UInt8] = []
+    static let frameBufferBytesKept = 1 << 16
 
     private init(directory: String, path: String, fileSystem: any FileSystem, file: any AppendableFile, sizeBytes: Int, recovery: Recovery) {
         self.directory = directory
@@ -125,17 +130,18 @@ public final class PaxosLog: @unchecked Sendable {
     /// An oversized record is refused before anything is written.
     public func append(_ records: [DurableRecord]) throws {
         if records.isEmpty { return }
-        let buffer = try WALFormat.frames(of: records)
         try lock.withLock {
+            let count = try WALFormat.encodeFrames(of: records, into: &frameBuffer)
+            defer { if frameBuffer.count > Self.frameBufferBytesKept { frameBuffer = [] } }
             let file = try usableFile()
             do {
-                try file.write(buffer)
+                try frameBuffer.withUnsafeBytes { try file.write(UnsafeRawBufferPointer(rebasing: $0[..<count])) }
             } catch {
                 // A partial write leaves garbage that later records would follow: stop here.
                 failure = Self.storageError(error, path: path)
                 throw error
             }
-            sizeBytes += buffer.count
+            sizeBytes += count
         }
     }
 

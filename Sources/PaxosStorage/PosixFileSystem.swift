@@ -88,17 +88,15 @@ final class PosixAppendableFile: AppendableFile {
         self.descriptor = descriptor
     }
 
-    func write(_ bytes: [UInt8]) throws {
-        try bytes.withUnsafeBytes { buffer in
-            guard let base = buffer.baseAddress else { return }  // nothing to write
-            var written = 0
-            // write(2) may accept fewer bytes than asked (signals, quotas): continue until done.
-            while written < buffer.count {
-                let count = try PosixFileSystem.retrying("write", path) {
-                    Glibc.write(descriptor, base + written, buffer.count - written)
-                }
-                written += Int(count)
+    func write(_ buffer: UnsafeRawBufferPointer) throws {
+        guard let base = buffer.baseAddress else { return }  // nothing to write
+        var written = 0
+        // write(2) may accept fewer bytes than asked (signals, quotas): continue until done.
+        while written < buffer.count {
+            let count = try PosixFileSystem.retrying("write", path) {
+                Glibc.write(descriptor, base + written, buffer.count - written)
             }
+            written += Int(count)
         }
     }
 

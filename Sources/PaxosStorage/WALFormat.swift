@@ -27,6 +27,25 @@ public enum WALFormat {
     /// final size and written in place (no growth per field or per record). Checked before
     /// anything is encoded: if any record is oversized, this throws and nothing is produced.
     public static func frames(of records: some Collection<DurableRecord>) throws(StorageError) -> [UInt8] {
+        let total = try framesByteCount(of: records)
+        return [UInt8](unsafeUninitializedCapacity: total) { buffer, initialized in
+            writeFrames(of: records, into: UnsafeMutableRawBufferPointer(UnsafeMutableBufferPointer(rebasing: buffer[..<total])))
+            initialized = total
+        }
+    }
+
+    /// Encodes the frames of `records` at the start of `buffer`, which grows if it is too short,
+    /// and returns their size: a log that appends many times reuses one buffer instead of
+    /// allocating one per append. Checked as `frames(of:)` is: an oversized record throws
+    /// before anything is written.
+    static func encodeFrames(of records: some Collection<DurableRecord>, into buffer: inout [UInt8]) throws(StorageError) -> Int {
+        let total = try framesByteCount(of: records)
+        if buffer.count < total { buffer = [UInt8](repeating: 0, count: max(total, 2 * buffer.count)) }
+        buffer.withUnsafeMutableBytes { writeFrames(of: records, into: UnsafeMutableRawBufferPointer(rebasing: $0[..<total])) }
+        return total
+    }
+
+    private static func framesByteCount(of records: some Collection<DurableRecord>) throws(StorageError) -> Int {
         var total = 0
         for record in records {
             let payloadCount = RecordCodec.payloadCount(of: record)
@@ -37,26 +56,27 @@ public enum WALFormat {
             }
             total += headerBytes + payloadCount
         }
-        return [UInt8](unsafeUninitializedCapacity: total) { buffer, initialized in
-            let bytes = UnsafeMutableRawBufferPointer(buffer)
-            var start = 0
-            for record in records {
-                let end = start + headerBytes + RecordCodec.payloadCount(of: record)
-                let frame = UnsafeMutableRawBufferPointer(rebasing: bytes[start..<end])
-                var writer = ByteWriter(into: frame, at: headerBytes)
-                RecordCodec.encode(record, into: &writer)
-                precondition(writer.isFull, "record encoding fell short of its computed size")
-                let payloadCount = UInt32(end - start - headerBytes)
-                frame.storeBytes(of: payloadCount.littleEndian, toByteOffset: 0, as: UInt32.self)
-                let checksum = CRC32C.update(
-                    CRC32C.update(0, buffer: UnsafeRawBufferPointer(rebasing: frame[0..<4])),
-                    buffer: UnsafeRawBufferPointer(rebasing: frame[headerBytes...]))
-                frame.storeBytes(of: checksum.littleEndian, toByteOffset: 4, as: UInt32.self)
-                start = end
-            }
-            precondition(start == total, "frames fell short of their computed size")
-            initialized = total
+        return total
+    }
+
+    /// Fills `bytes`, exactly `framesByteCount(of: records)` long, with the frames of `records`.
+    private static func writeFrames(of records: some Collection<DurableRecord>, into bytes: UnsafeMutableRawBufferPointer) {
+        var start = 0
+        for record in records {
+            let end = start + headerBytes + RecordCodec.payloadCount(of: record)
+            let frame = UnsafeMutableRawBufferPointer(rebasing: bytes[start..<end])
+            var writer = ByteWriter(into: frame, at: headerBytes)
+            RecordCodec.encode(record, into: &writer)
+            precondition(writer.isFull, "record encoding fell short of its computed size")
+            let payloadCount = UInt32(end - start - headerBytes)
+            frame.storeBytes(of: payloadCount.littleEndian, toByteOffset: 0, as: UInt32.self)
+            let checksum = CRC32C.update(
+                CRC32C.update(0, buffer: UnsafeRawBufferPointer(rebasing: frame[0..<4])),
+                buffer: UnsafeRawBufferPointer(rebasing: frame[headerBytes...]))
+            frame.storeBytes(of: checksum.littleEndian, toByteOffset: 4, as: UInt32.self)
+            start = end
         }
+        precondition(start == bytes.count, "frames fell short of their computed size")
     }
 
     /// What lies at an offset of a log file.

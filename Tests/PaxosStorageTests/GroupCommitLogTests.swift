@@ -163,7 +163,7 @@ final class GatedFileSystem: FileSystem, @unchecked Sendable {
             self.gate = gate
         }
         var path: String { file.path }
-        func write(_ bytes: [UInt8]) throws { try file.write(bytes) }
+        func write(_ bytes: UnsafeRawBufferPointer) throws { try file.write(bytes) }
         func sync() throws {
             gate.pass()
             try file.sync()
