@@ -86,6 +86,29 @@ struct PaxosLogTests {
         }
     }
 
+    /// Appends encode into a buffer the log reuses: a short append after a long one must write
+    /// only its own frames, not the stale tail of the earlier ones; and after an append larger
+    /// than the buffer the log keeps, the next one must still be right.
+    @Test(arguments: DiskKind.allCases)
+    func appendsOfDifferentSizesReadBackExactly(kind: DiskKind) throws {
+        try withDisk(kind) { disk in
+            let batches: [[DurableRecord]] = [
+                (1...5).map { chosenRecord($0, "value \($0) " + String(repeating: "a", count: 40)) },
+                [.round(7)],
+                [chosenRecord(6, String(repeating: "b", count: 70_000))],  // over the 64 KiB the log keeps,
+                [chosenRecord(7, "c"), .incarnation(2)],
+            ]
+            let (log, _) = try PaxosLog.open(directory: disk.directory, fileSystem: disk.fileSystem)
+            for batch in batches { try log.append(batch) }
+            try log.sync()
+            let expectedSize = try WALFormat.frames(of: batches.flatMap { $0 }).count
+            #expect(log.size == expectedSize)
+            log.close()
+            let records = try PaxosLog.readRecords(directory: disk.directory, fileSystem: disk.fileSystem)
+            #expect(records == batches.flatMap { $0 })
+        }
+    }
+
     @Test(arguments: DiskKind.allCases)
     func appendingToAClosedLogThrowsClosed(kind: DiskKind) throws {
         try withDisk(kind) { disk in
