@@ -74,6 +74,26 @@ struct InstanceMap<Value: Sendable>: Sendable {
         }
     }
 
+    /// Whether `instance` holds a value, without copying it out (a proposer is a few hundred
+    /// bytes, and the getter's optional copy of it retained and released its commands).
+    func contains(_ instance: InstanceNumber) -> Bool {
+        if instance >= base && instance < windowEnd { return window[Int(instance - base)] != nil }
+        return !distant.isEmpty && distant.index(forKey: instance) != nil
+    }
+
+    /// Changes the value of `instance` in place and returns what `change` returns; nil (and
+    /// `change` not called) if the instance holds no value. In place: reading the value out
+    /// and setting it back copied it twice.
+    mutating func update<Result>(_ instance: InstanceNumber, _ change: (inout Value) -> Result) -> Result? {
+        if instance >= base && instance < windowEnd {
+            let index = Int(instance - base)
+            guard window[index] != nil else { return nil }
+            return change(&window[index]!)
+        }
+        guard !distant.isEmpty, let index = distant.index(forKey: instance) else { return nil }
+        return change(&distant.values[index])
+    }
+
     @discardableResult
     mutating func removeValue(forKey instance: InstanceNumber) -> Value? {
         let value = self[instance]

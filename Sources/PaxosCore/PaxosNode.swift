@@ -179,7 +179,7 @@ public struct PaxosNode: Sendable {
             ready.replies.append(.proposed(request, instance: instance, chosen: command, ours: false))
             return takeReady()
         }
-        if proposers[instance] != nil {
+        if proposers.contains(instance) {
             proposeWaiters[instance] = (proposeWaiters[instance] ?? []) + [ProposeWaiter(request: request, command: nil)]
             return takeReady()
         }
@@ -304,7 +304,7 @@ public struct PaxosNode: Sendable {
         case .catchUpRequest(let from):
             onCatchUpRequest(from: sender, start: from)
         case .catchUpReply(let entries):
-            for entry in entries where chosen[entry.instance] == nil {
+            for entry in entries where !chosen.contains(entry.instance) {
                 learn(entry.instance, entry.command, trace: .learned(instance: entry.instance, command: entry.command))
             }
             // A reply is bounded in entries and bytes: while answers come, ask for the rest.
@@ -385,7 +385,7 @@ public struct PaxosNode: Sendable {
         noteRound(ballot.round)
         var highest = rangePromise.ballot
         var accepted: [AcceptedEntry] = []
-        for (instance, state) in acceptors.entries(from: start) where chosen[instance] == nil {
+        for (instance, state) in acceptors.entries(from: start) where !chosen.contains(instance) {
             highest = max(highest, state.promised)
             if let proposal = state.accepted { accepted.append(AcceptedEntry(instance: instance, proposal: proposal)) }
         }
@@ -465,9 +465,7 @@ public struct PaxosNode: Sendable {
 
     /// Step 5.
     private mutating func sendAccept(_ instance: InstanceNumber, ballot: Ballot, command: Command) {
-        guard var proposer = proposers[instance] else { return }
-        proposer.beginAccepting(ballot: ballot, command: command)
-        proposers[instance] = proposer
+        guard proposers.update(instance, { $0.beginAccepting(ballot: ballot, command: command) }) != nil else { return }
         if let commandID = command.id { updatePendingSubmit(commandID) { $0.sentInAccept = true } }
         ready.trace.append(.acceptSent(instance: instance, ballot: ballot, command: command))
         ready.timers.append(.set(.proposer(instance), afterMilliseconds: configuration.phaseTimeoutMilliseconds))
@@ -490,11 +488,12 @@ public struct PaxosNode: Sendable {
     }
 
     private mutating func onAccepted(from acceptor: NodeID, instance: InstanceNumber, ballot: Ballot) {
-        guard var proposer = proposers[instance], let acceptorIndex = configuration.members.firstIndex(of: acceptor) else { return }
-        let decided = proposer.onAccepted(from: acceptorIndex, ballot: ballot, quorum: configuration.quorum,
-                                          countAcceptorTwice: mutations.proposerCountsAcceptorTwice)
-        proposers[instance] = proposer
-        guard let command = decided else { return }
+        guard let acceptorIndex = configuration.members.firstIndex(of: acceptor) else { return }
+        let quorum = configuration.quorum, countTwice = mutations.proposerCountsAcceptorTwice
+        let decided = proposers.update(instance) {
+            $0.onAccepted(from: acceptorIndex, ballot: ballot, quorum: quorum, countAcceptorTwice: countTwice)
+        }
+        guard let command = decided ?? nil else { return }
         learn(instance, command, trace: .chosen(instance: instance, ballot: ballot, command: command))
         if let leadership, leadership.isLeading, leadership.ballot == ballot {
             announceChosen(instance, originator: command.id?.node)
@@ -531,7 +530,7 @@ public struct PaxosNode: Sendable {
     /// accepted a value in `ballot`, that value is the chosen one (a ballot carries one value per
     /// instance); elsewhere the news is left to catch-up.
     private mutating func learnChosen(_ instances: [InstanceNumber], in ballot: Ballot) {
-        for instance in instances where chosen[instance] == nil {
+        for instance in instances where !chosen.contains(instance) {
             guard let proposal = acceptors[instance]?.accepted, proposal.ballot == ballot else { continue }
             learn(instance, proposal.command, trace: .learned(instance: instance, command: proposal.command))
         }
@@ -595,7 +594,7 @@ public struct PaxosNode: Sendable {
     /// `command` is chosen in `instance`: make it durable, stop proposing there, answer the
     /// clients that waited on it, and apply every instance that is now contiguous.
     private mutating func learn(_ instance: InstanceNumber, _ command: Command, trace: TraceEvent) {
-        guard chosen[instance] == nil else { return }
+        guard !chosen.contains(instance) else { return }
         chosen[instance] = command
         highestChosen = max(highestChosen, instance)
         ready.persist.append(.chosen(instance: instance, command: command))
@@ -669,7 +668,7 @@ public struct PaxosNode: Sendable {
         }
         var candidate = appliedThrough + 1
         while proposers.count < configuration.proposalsInFlightMax, let commandID = submitQueue.popFirst() {
-            while chosen[candidate] != nil || proposers[candidate] != nil { candidate += 1 }
+            while chosen.contains(candidate) || proposers.contains(candidate) { candidate += 1 }
             guard let command = updatePendingSubmit(commandID, { $0.startProposing(in: candidate) }) ?? nil else { continue }
             proposers[candidate] = Proposer(instance: candidate, ownCommand: command, submit: commandID, minimumRound: 0)
             if let ballot = leadership?.ballot, leadership?.claim(candidate, applied: appliedThrough) == true {
@@ -692,7 +691,7 @@ public struct PaxosNode: Sendable {
 
     private mutating func onPromiseFrom(from acceptor: NodeID, ballot: Ballot, accepted: [AcceptedEntry], chosen chosenEntries: [ChosenEntry]) {
         for entry in accepted { noteRound(entry.proposal.ballot.round) }
-        for entry in chosenEntries where chosen[entry.instance] == nil {
+        for entry in chosenEntries where !chosen.contains(entry.instance) {
             learn(entry.instance, entry.command, trace: .learned(instance: entry.instance, command: entry.command))
         }
         guard var granted = leadership, let acceptorIndex = configuration.members.firstIndex(of: acceptor) else { return }
@@ -710,7 +709,7 @@ public struct PaxosNode: Sendable {
         if !mutations.proposerIgnoresAcceptedValues {
             for instance in reported.keys.sorted() {
                 used.insert(instance)
-                guard chosen[instance] == nil, proposers[instance] == nil, let proposal = reported[instance] else { continue }
+                guard !chosen.contains(instance), !proposers.contains(instance), let proposal = reported[instance] else { continue }
                 proposers[instance] = Proposer(instance: instance, ownCommand: .noop, submit: nil, minimumRound: 0)
                 ready.trace.append(.valueAdopted(instance: instance, ballot: granted.ballot, adopted: proposal))
                 sendAccept(instance, ballot: granted.ballot, command: proposal.command)
@@ -839,7 +838,7 @@ public struct PaxosNode: Sendable {
             var filled = 0
             var instance = appliedThrough + 1
             while instance < gapsBefore && filled < configuration.gapFillInstancesMax {
-                if chosen[instance] == nil && proposers[instance] == nil {
+                if !chosen.contains(instance) && !proposers.contains(instance) {
                     proposers[instance] = Proposer(instance: instance, ownCommand: .noop, submit: nil, minimumRound: 0)
                     startPrepare(instance)
                     filled += 1

@@ -6,7 +6,7 @@ import Testing
 
 @Suite("InstanceMap behaves as a dictionary by instance")
 struct InstanceMapTests {
-    @Test("random sets and removals, near and far, agree with a dictionary", arguments: [1, 2, 3, 4, 5] as [UInt64])
+    @Test("random sets, changes in place and removals, near and far, agree with a dictionary", arguments: [1, 2, 3, 4, 5] as [UInt64])
     func agreesWithADictionary(seed: UInt64) {
         var random = SplitMix64(seed: seed)
         var map = InstanceMap<Int>()
@@ -20,14 +20,24 @@ struct InstanceMapTests {
             case 2: instance = max(1, frontier &- random.next() % 9_000)     // well behind
             default: instance = frontier + random.next() % 8                  // near the end of the log
             }
-            if random.next() % 3 == 0 {
+            switch random.next() % 4 {
+            case 0:
                 #expect(map.removeValue(forKey: instance) == model.removeValue(forKey: instance))
-            } else {
+            case 1:
+                // In place, and only where a value is.
+                let changed = map.update(instance) { value -> Int in
+                    value += 1
+                    return value
+                }
+                if model[instance] != nil { model[instance]! += 1 }
+                #expect(changed == model[instance])
+            default:
                 map[instance] = step
                 model[instance] = step
             }
             if random.next() % 4 == 0 { frontier += 1 }
             #expect(map[instance] == model[instance])
+            #expect(map.contains(instance) == (model[instance] != nil))
             #expect(map.count == model.count)
         }
         #expect(map.instances == model.keys.sorted())
