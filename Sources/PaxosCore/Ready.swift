@@ -23,15 +23,22 @@ public struct Ready: Hashable, Sendable {
     }
 
     /// Empties every list, keeping its storage (when this Ready is its only owner) for reuse.
-    /// Most steps fill two or three of the six lists: emptying an empty one still went through
-    /// the standard library's general range replacement, so those are skipped.
     mutating func removeAll() {
-        if !persist.isEmpty { persist.removeAll(keepingCapacity: true) }
-        if !messages.isEmpty { messages.removeAll(keepingCapacity: true) }
-        if !replies.isEmpty { replies.removeAll(keepingCapacity: true) }
-        if !applied.isEmpty { applied.removeAll(keepingCapacity: true) }
-        if !timers.isEmpty { timers.removeAll(keepingCapacity: true) }
-        if !trace.isEmpty { trace.removeAll(keepingCapacity: true) }
+        persist.empty()
+        messages.empty()
+        replies.empty()
+        applied.empty()
+        timers.empty()
+        trace.empty()
+    }
+}
+
+private extension Array {
+    /// Removes every element and keeps the storage. A step's lists hold a few elements each:
+    /// taking them off the end one by one costs less than the general range replacement that
+    /// `removeAll(keepingCapacity:)` goes through, even for an empty list.
+    mutating func empty() {
+        while !isEmpty { removeLast() }
     }
 }
 
