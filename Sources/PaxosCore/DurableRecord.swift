@@ -18,9 +18,12 @@ public enum DurableRecord: Hashable, Sendable {
 }
 
 /// Everything a node keeps across a crash, rebuilt by replaying the log in order.
+///
+/// Kept in `InstanceMap`s, the form the core works on: a restart replays each record with an
+/// index computation instead of a hash, and the core takes the maps over as they are.
 public struct DurableState: Hashable, Sendable {
-    public var acceptors: [InstanceNumber: AcceptorState] = [:]
-    public var chosen: [InstanceNumber: Command] = [:]
+    public var acceptors = InstanceMap<AcceptorState>()
+    public var chosen = InstanceMap<Command>()
     public var rangePromise = RangePromise.none
     public var highestRound: UInt64 = 0
     public var incarnation: UInt64 = 0
@@ -32,11 +35,15 @@ public struct DurableState: Hashable, Sendable {
         // Each record changes the acceptor's state in place (one lookup): a restart replays
         // the whole log, record by record.
         case .promised(let instance, let ballot):
-            guard chosen[instance] == nil else { return }
-            acceptors[instance, default: AcceptorState()].replayPromise(ballot)
+            guard !chosen.contains(instance) else { return }
+            if acceptors.update(instance, { $0.replayPromise(ballot) }) == nil {
+                acceptors[instance] = AcceptorState(promised: ballot)
+            }
         case .accepted(let instance, let proposal):
-            guard chosen[instance] == nil else { return }
-            acceptors[instance, default: AcceptorState()].replayAccept(proposal)
+            guard !chosen.contains(instance) else { return }
+            if acceptors.update(instance, { $0.replayAccept(proposal) }) == nil {
+                acceptors[instance] = AcceptorState(promised: proposal.ballot, accepted: proposal)
+            }
         case .chosen(let instance, let command):
             // The acceptor state stays (what it promised and accepted is part of the story a
             // scenario prints), but it is never consulted again: any later Prepare or Accept for

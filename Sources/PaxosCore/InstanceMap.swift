@@ -11,29 +11,35 @@
 ///
 /// Equality and hashing are by contents (the instances and their values), whichever part holds
 /// them, so that the model checker sees equal states as equal.
-struct InstanceMap<Value: Sendable>: Sendable {
+///
+/// Public because `DurableState` keeps its acceptors and chosen values in it: a restart replays
+/// the log straight into the form the core works on.
+public struct InstanceMap<Value: Sendable>: Sendable {
     /// How far past the window's end (or before its start) an instance may be and still be
     /// brought into the window.
     static var reach: InstanceNumber { 4_096 }
 
+    // Internal rather than private (`@usableFromInline`) so that the reading methods can be
+    // inlined, and so specialized, in the simulator and the storage module.
+
     /// `window[k]` is the value of instance `base + k`.
-    private var window: [Value?] = []
-    private var base: InstanceNumber = 1
+    @usableFromInline var window: [Value?] = []
+    @usableFromInline var base: InstanceNumber = 1
     /// Instances out of the window's reach when they were set.
-    private var distant: [InstanceNumber: Value] = [:]
-    private(set) var count = 0
+    @usableFromInline var distant: [InstanceNumber: Value] = [:]
+    public private(set) var count = 0
 
-    init() {}
+    public init() {}
 
-    init(_ dictionary: [InstanceNumber: Value]) {
+    public init(_ dictionary: [InstanceNumber: Value]) {
         for instance in dictionary.keys.sorted() { self[instance] = dictionary[instance] }
     }
 
-    var isEmpty: Bool { count == 0 }
+    public var isEmpty: Bool { count == 0 }
 
-    private var windowEnd: InstanceNumber { base + InstanceNumber(window.count) }
+    @inlinable var windowEnd: InstanceNumber { base + InstanceNumber(window.count) }
 
-    subscript(instance: InstanceNumber) -> Value? {
+    public subscript(instance: InstanceNumber) -> Value? {
         get {
             if instance >= base && instance < windowEnd { return window[Int(instance - base)] }
             return distant.isEmpty ? nil : distant[instance]
@@ -76,7 +82,7 @@ struct InstanceMap<Value: Sendable>: Sendable {
 
     /// Whether `instance` holds a value, without copying it out (a proposer is a few hundred
     /// bytes, and the getter's optional copy of it retained and released its commands).
-    func contains(_ instance: InstanceNumber) -> Bool {
+    @inlinable public func contains(_ instance: InstanceNumber) -> Bool {
         if instance >= base && instance < windowEnd { return window[Int(instance - base)] != nil }
         return !distant.isEmpty && distant.index(forKey: instance) != nil
     }
@@ -84,7 +90,7 @@ struct InstanceMap<Value: Sendable>: Sendable {
     /// Changes the value of `instance` in place and returns what `change` returns; nil (and
     /// `change` not called) if the instance holds no value. In place: reading the value out
     /// and setting it back copied it twice.
-    mutating func update<Result>(_ instance: InstanceNumber, _ change: (inout Value) -> Result) -> Result? {
+    public mutating func update<Result>(_ instance: InstanceNumber, _ change: (inout Value) -> Result) -> Result? {
         if instance >= base && instance < windowEnd {
             let index = Int(instance - base)
             guard window[index] != nil else { return nil }
@@ -95,14 +101,14 @@ struct InstanceMap<Value: Sendable>: Sendable {
     }
 
     @discardableResult
-    mutating func removeValue(forKey instance: InstanceNumber) -> Value? {
+    public mutating func removeValue(forKey instance: InstanceNumber) -> Value? {
         let value = self[instance]
         if value != nil { self[instance] = nil }
         return value
     }
 
     /// Every instance holding a value, in increasing order.
-    var instances: [InstanceNumber] {
+    @inlinable public var instances: [InstanceNumber] {
         var result: [InstanceNumber] = []
         result.reserveCapacity(count)
         for (offset, value) in window.enumerated() where value != nil { result.append(base + InstanceNumber(offset)) }
@@ -114,14 +120,29 @@ struct InstanceMap<Value: Sendable>: Sendable {
     }
 
     /// The instances and their values, in increasing order of instance.
-    var entries: [(instance: InstanceNumber, value: Value)] {
-        instances.map { ($0, self[$0]!) }
+    @inlinable public var entries: [(instance: InstanceNumber, value: Value)] {
+        entries(from: 0)
     }
 
-    var highestInstance: InstanceNumber? { instances.last }
+    public var highestInstance: InstanceNumber? {
+        var highest = distant.keys.max()
+        if let last = window.lastIndex(where: { $0 != nil }) { highest = max(highest ?? 0, base + InstanceNumber(last)) }
+        return highest
+    }
+
+    /// Calls `body` with every instance holding a value and its value, in increasing order of
+    /// instance within the window (distant instances, rare, follow in no particular order).
+    @inlinable public func forEach(_ body: (InstanceNumber, Value) -> Void) {
+        var index = 0
+        while index < window.count {
+            if let value = window[index] { body(base + InstanceNumber(index), value) }
+            index += 1
+        }
+        for (instance, value) in distant { body(instance, value) }
+    }
 
     /// The instances from `start` on and their values, in increasing order of instance.
-    func entries(from start: InstanceNumber) -> [(instance: InstanceNumber, value: Value)] {
+    @inlinable public func entries(from start: InstanceNumber) -> [(instance: InstanceNumber, value: Value)] {
         var result: [(instance: InstanceNumber, value: Value)] = []
         if start < windowEnd {
             var index = start > base ? Int(start - base) : 0
@@ -159,7 +180,7 @@ struct InstanceMap<Value: Sendable>: Sendable {
 // compares every state it reaches, and the test suite runs it unoptimized.
 
 extension InstanceMap: Equatable where Value: Equatable {
-    static func == (lhs: InstanceMap, rhs: InstanceMap) -> Bool {
+    public static func == (lhs: InstanceMap, rhs: InstanceMap) -> Bool {
         guard lhs.count == rhs.count else { return false }
         guard lhs.distant.isEmpty && rhs.distant.isEmpty else {
             return lhs.entries.elementsEqual(rhs.entries) { $0.instance == $1.instance && $0.value == $1.value }
@@ -175,7 +196,7 @@ extension InstanceMap: Equatable where Value: Equatable {
 }
 
 extension InstanceMap: Hashable where Value: Hashable {
-    func hash(into hasher: inout Hasher) {
+    public func hash(into hasher: inout Hasher) {
         hasher.combine(count)
         guard distant.isEmpty else {
             // In instance order, as below: equal maps hash alike whichever part holds what.

@@ -112,18 +112,17 @@ public struct PaxosNode: Sendable {
         self.unannounced = Array(repeating: [], count: configuration.members.count)
         self.memberIndicesByID = configuration.members.indices.sorted { configuration.members[$0] < configuration.members[$1] }
         self.mutations = Mutations(configuration.mutations)
-        self.acceptors = InstanceMap(recovered.acceptors)
-        self.chosen = InstanceMap(recovered.chosen)
+        self.acceptors = recovered.acceptors
+        self.chosen = recovered.chosen
         self.rangePromise = recovered.rangePromise
         self.highestRoundUsed = recovered.highestRound
         self.roundsReservedThrough = recovered.highestRound
         self.incarnation = recovered.incarnation + 1
         self.random = SplitMix64(seed: configuration.randomSeed ^ (recovered.incarnation &* 0x2545_F491_4F6C_DD1D))
-        self.highestChosen = recovered.chosen.keys.max() ?? 0
-        for state in recovered.acceptors.values {
-            highestRoundSeen = max(highestRoundSeen, state.promised.round)
-        }
-        highestRoundSeen = max(highestRoundSeen, recovered.rangePromise.ballot.round)
+        self.highestChosen = recovered.chosen.highestInstance ?? 0
+        var highestPromised = recovered.rangePromise.ballot.round
+        recovered.acceptors.forEach { _, state in highestPromised = max(highestPromised, state.promised.round) }
+        highestRoundSeen = highestPromised
         // Sized once: grown one insert at a time, the set rehashed itself ten times on the way.
         appliedCommands.reserveCapacity(max(recovered.chosen.count, 64))
         applyChosenPrefix()

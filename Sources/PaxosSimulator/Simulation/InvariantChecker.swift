@@ -98,7 +98,7 @@ struct InvariantChecker {
 
     /// A node restarted from its log: everything it had learned must still be there, and what it
     /// recovered (including records of a write that never finished) must agree with the cluster.
-    mutating func nodeRecovered(_ node: Int, chosen: [InstanceNumber: Command]) {
+    mutating func nodeRecovered(_ node: Int, chosen: InstanceMap<Command>) {
         for instance in learnedByNode[node].instances {
             let before = learnedByNode[node][instance]!
             guard let after = chosen[instance] else {
@@ -110,10 +110,10 @@ struct InvariantChecker {
                 return
             }
         }
-        for instance in chosen.keys.sorted() {
+        for (instance, command) in chosen.entries {
             guard isInRange(instance) else { return }
-            checkChosen(instance: instance, command: chosen[instance]!, by: node)
-            learnedByNode[node][instance] = chosen[instance]!
+            checkChosen(instance: instance, command: command, by: node)
+            learnedByNode[node][instance] = command
         }
     }
 
