@@ -16,6 +16,7 @@ let package = Package(
         .library(name: "XMLRPC", targets: ["XMLRPC"]),
         .library(name: "PaxosCore", targets: ["PaxosCore"]),
         .executable(name: "XMLRPCFuzz", targets: ["XMLRPCFuzz"]),
+        .executable(name: "PeerFuzz", targets: ["PeerFuzz"]),
         .executable(name: "xmlrpc-bench", targets: ["xmlrpc-bench"]),
     ],
     dependencies: [
@@ -23,6 +24,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        // HMAC-SHA256 and HKDF for authenticated peer and admin calls (never hand-written crypto).
+        .package(url: "https://github.com/apple/swift-crypto.git", "3.12.3"..<"5.0.0"),
     ],
     targets: [
         .target(name: "PaxosCore"),
@@ -46,6 +49,7 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
         .target(name: "PaxosSimulator", dependencies: ["PaxosCore", "PaxosStorage", "SequenceDiagram"]),
@@ -60,7 +64,10 @@ let package = Package(
             ]
         ),
         // libFuzzer target over the XML-RPC decoder (scripts/fuzz-xmlrpc.sh); a replay tool otherwise.
-        .executableTarget(name: "XMLRPCFuzz", dependencies: ["XMLRPC"]),
+        .executableTarget(name: "XMLRPCFuzz", dependencies: ["XMLRPC", "FuzzReplay"]),
+        // libFuzzer target: authenticated paxos.peer calls decoded and fed to a real node core.
+        .executableTarget(name: "PeerFuzz", dependencies: ["PaxosCore", "PaxosStorage", "PaxosServer", "XMLRPC", "FuzzReplay"]),
+        .target(name: "FuzzReplay"),
         // Prints codec and loopback figures; not a test.
         .executableTarget(name: "xmlrpc-bench", dependencies: ["XMLRPC"]),
         .testTarget(name: "PaxosCoreTests", dependencies: ["PaxosCore"]),

@@ -24,17 +24,20 @@ public final class LabCluster: Sendable {
     private let clients: [XMLRPCClient]
     public static let callTimeout: Duration = .seconds(15)
 
-    public init(nodes: [Node]) {
+    /// - Parameter signing: the cluster's secret: the lab drives nodes through admin methods,
+    ///   which take only calls signed with it (as an operator).
+    public init(nodes: [Node], signing: RequestSigning) {
         self.nodes = nodes
+        let configuration = signing.clientConfiguration(as: .operator)
         self.clients = nodes.map { node in
             let host = String(node.address.split(separator: ":").dropLast().joined(separator: ":"))
-            return XMLRPCClient(host: host.isEmpty ? "127.0.0.1" : host, port: node.port)
+            return XMLRPCClient(host: host.isEmpty ? "127.0.0.1" : host, port: node.port, configuration: configuration)
         }
     }
 
     /// The cluster whose node answers at `host:port`, as that node lists its members; nil if nobody answers.
-    public static func discover(host: String = "127.0.0.1", port: Int) async -> LabCluster? {
-        let client = XMLRPCClient(host: host, port: port)
+    public static func discover(host: String = "127.0.0.1", port: Int, signing: RequestSigning) async -> LabCluster? {
+        let client = XMLRPCClient(host: host, port: port, configuration: signing.clientConfiguration(as: .operator))
         defer { Task { await client.shutdown() } }
         guard let status = try? await client.call("paxos.status", [], timeout: .seconds(2)).structValue,
               let members = status["members"]?.arrayValue else { return nil }
@@ -43,7 +46,14 @@ public final class LabCluster: Sendable {
                   let port = Int(address.split(separator: ":").last ?? "") else { return nil }
             return Node(index: index, id: id, address: address, port: port)
         }
-        return nodes.isEmpty ? nil : LabCluster(nodes: nodes)
+        return nodes.isEmpty ? nil : LabCluster(nodes: nodes, signing: signing)
+    }
+
+    /// Whether anything answers `paxos.status` at `host:port` (a client method: no secret needed).
+    public static func answers(host: String = "127.0.0.1", port: Int) async -> Bool {
+        let client = XMLRPCClient(host: host, port: port)
+        defer { Task { await client.shutdown() } }
+        return (try? await client.call("paxos.status", [], timeout: .seconds(2))) != nil
     }
 
     public func shutdown() async {

@@ -16,9 +16,20 @@ public final class LabSession: Sendable {
 
     public var startedItsOwnCluster: Bool { temporary != nil }
 
-    public static func open(basePort: Int, nodes: Int, executable: String,
+    /// - Parameter secret: finds the secret of a cluster already running (the operator's
+    ///   `--data-dir` or `--secret-file`); a temporary cluster makes its own.
+    public static func open(basePort: Int, nodes: Int, executable: String, secret: () throws -> ClusterSecret,
                             print: @Sendable (String) -> Void) async throws -> LabSession {
-        if let cluster = await LabCluster.discover(port: basePort) {
+        if await LabCluster.answers(port: basePort) {
+            let signing: RequestSigning
+            do {
+                signing = RequestSigning(secret: try secret())
+            } catch {
+                throw LabError("a cluster answers at 127.0.0.1:\(basePort), but the lab cannot drive it without its secret: \(error)")
+            }
+            guard let cluster = await LabCluster.discover(port: basePort, signing: signing) else {
+                throw LabError("the node at 127.0.0.1:\(basePort) stopped answering")
+            }
             print("using the cluster of \(cluster.nodes.count) nodes answering at 127.0.0.1:\(basePort)")
             return LabSession(cluster: cluster, temporary: nil, temporaryDirectory: nil)
         }
@@ -28,9 +39,11 @@ public final class LabSession: Sendable {
         let local = LocalCluster(configuration: configuration, configurationPath: directory + "/cluster.json",
                                  executable: executable, nodeArguments: ["--log-level", "info"])
         print("no cluster answers at 127.0.0.1:\(basePort): starting a temporary one of \(nodes) nodes (ports \(basePort)-\(basePort + nodes - 1))")
+        let signing: RequestSigning
         do {
             try local.startAll()
             try await local.waitUntilServing()
+            signing = try local.operatorSigning()
         } catch {
             local.stopAll()
             try? FileManager.default.removeItem(atPath: directory)
@@ -39,7 +52,7 @@ public final class LabSession: Sendable {
         let nodesSeen = configuration.nodes.enumerated().map { index, node in
             LabCluster.Node(index: index, id: Int(node.id), address: node.address, port: node.port)
         }
-        return LabSession(cluster: LabCluster(nodes: nodesSeen), temporary: local, temporaryDirectory: directory)
+        return LabSession(cluster: LabCluster(nodes: nodesSeen, signing: signing), temporary: local, temporaryDirectory: directory)
     }
 
     /// Stops a temporary cluster and removes its files; leaves a found cluster running.

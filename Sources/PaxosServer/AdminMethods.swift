@@ -8,6 +8,8 @@ enum AdminMethods {
     static func register(on registry: XMLRPCMethodRegistry, runtime: NodeRuntime, adminEnabled: Bool,
                          resetCoordinator: ResetCoordinator) {
 
+        let admin = NodeAccessPolicy.Grant.admin
+
         @Sendable func requireAdmin() throws {
             guard adminEnabled else {
                 throw ApplicationFault.adminDisabled.fault("admin methods are disabled on this node (start it with --enable-admin, or use `paxos cluster`)")
@@ -17,7 +19,7 @@ enum AdminMethods {
         registry.register(
             "admin.reset",
             help: "reset(): the seed's restart. Every node back to an empty log and an empty file; the next submit gets instance 1. Returns {era, nodes: [{node, ok, error}]}.",
-            signature: [["struct"]]
+            signature: [["struct"]], requires: admin
         ) { parameters in
             try requireAdmin()
             try parameters.expectCount(0)
@@ -27,12 +29,14 @@ enum AdminMethods {
         registry.register(
             "admin.resetLocal",
             help: "resetLocal(era): empty this node only and move it to `era` (admin.reset calls it on every node).",
-            signature: [["boolean", "int"]]
+            signature: [["boolean", "int"]], requires: admin
         ) { parameters in
             try requireAdmin()
             try parameters.expectCount(1)
             let era = try parameters.int(0)
-            guard era >= 0 else { throw XMLRPCFault(code: XMLRPCFault.invalidParameters, message: "the era must not be negative") }
+            guard era >= 0, UInt64(era) <= WireLimits.eraMax else {
+                throw XMLRPCFault(code: XMLRPCFault.invalidParameters, message: "the era must be 0-\(WireLimits.eraMax)")
+            }
             try await runtime.resetLocal(era: UInt64(era))
             return .bool(true)
         }
@@ -40,7 +44,7 @@ enum AdminMethods {
         registry.register(
             "admin.faultAdd",
             help: "faultAdd(action, filter): drop or hold this node's outgoing messages matching filter {to, type, instance} (all optional). action is 'drop' or 'hold'. Returns the rule id.",
-            signature: [["int", "string", "struct"]]
+            signature: [["int", "string", "struct"]], requires: admin
         ) { parameters in
             try requireAdmin()
             try parameters.expectCount(1...2)
@@ -68,7 +72,7 @@ enum AdminMethods {
         registry.register(
             "admin.faultRelease",
             help: "faultRelease(rule[, remove]): send what rule `rule` held (0 = every rule); with remove=true the rule goes too. Returns how many messages were released.",
-            signature: [["int", "int"], ["int", "int", "boolean"]]
+            signature: [["int", "int"], ["int", "int", "boolean"]], requires: admin
         ) { parameters in
             try requireAdmin()
             try parameters.expectCount(1...2)
@@ -80,7 +84,7 @@ enum AdminMethods {
         registry.register(
             "admin.faultClear",
             help: "faultClear(): remove every fault rule of this node and throw away what they held.",
-            signature: [["boolean"]]
+            signature: [["boolean"]], requires: admin
         ) { parameters in
             try requireAdmin()
             try parameters.expectCount(0)
@@ -91,7 +95,7 @@ enum AdminMethods {
         registry.register(
             "admin.faultStatus",
             help: "faultStatus(): this node's fault rules, [{rule, action, to, type, instance, held}] (0 or '' where a filter member is unset).",
-            signature: [["array"]]
+            signature: [["array"]], requires: admin
         ) { parameters in
             try requireAdmin()
             try parameters.expectCount(0)
@@ -107,7 +111,7 @@ enum AdminMethods {
         registry.register(
             "admin.setTiming",
             help: "setTiming(backoff[, phaseTimeoutMs]): backoff 'randomized' (the default: exponential with jitter) or 'none' (retry at once, as in the lecture's livelock); the proposer's phase timeout (default: the node's).",
-            signature: [["boolean", "string"], ["boolean", "string", "int"]]
+            signature: [["boolean", "string"], ["boolean", "string", "int"]], requires: admin
         ) { parameters in
             try requireAdmin()
             try parameters.expectCount(1...2)
@@ -128,7 +132,7 @@ enum AdminMethods {
         registry.register(
             "admin.events",
             help: "events(after): what this node observed after sequence number `after`: [{sequence, time (ns since 1970, as a string), kind: 'step'|'message', text, from, to, type, instance, label}].",
-            signature: [["array", "int"]]
+            signature: [["array", "int"]], requires: admin
         ) { parameters in
             try requireAdmin()
             try parameters.expectCount(1)
@@ -155,7 +159,7 @@ enum AdminMethods {
         registry.register(
             "admin.acceptorState",
             help: "acceptorState(instance): this node's acceptor for one instance: {promised, accepted, value, chosen}.",
-            signature: [["struct", "int"]]
+            signature: [["struct", "int"]], requires: admin
         ) { parameters in
             try requireAdmin()
             try parameters.expectCount(1)

@@ -17,6 +17,10 @@ public enum ApplicationFault: Int, CaseIterable, Sendable {
     case resetDuringRequest = 6
     /// The request cannot be served in this configuration (e.g. a scenario that needs 5 nodes).
     case notSupported = 7
+    /// The call lacks the credentials its method needs (a signature made with the cluster
+    /// secret for peer and admin methods, a user and password where the node requires them),
+    /// or carries ones that do not check out. Nothing was changed.
+    case notAuthenticated = 8
 
     public func fault(_ message: String) -> XMLRPCFault {
         XMLRPCFault(code: rawValue, message: message)
@@ -31,6 +35,7 @@ public enum ApplicationFault: Int, CaseIterable, Sendable {
         case .adminDisabled: return "admin methods are disabled on this node"
         case .resetDuringRequest: return "the cluster was reset while the request waited"
         case .notSupported: return "not possible in this configuration"
+        case .notAuthenticated: return "not authenticated: credentials missing or wrong; nothing was changed"
         }
     }
 }

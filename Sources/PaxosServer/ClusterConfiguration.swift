@@ -28,15 +28,23 @@ public struct ClusterConfiguration: Codable, Hashable, Sendable {
     public var nodes: [Node]
     /// Admin methods (`admin.reset`, fault injection): on for the local lab cluster, off otherwise.
     public var adminEnabled: Bool
+    /// The cluster secret's file (README, Security), relative to the configuration file's
+    /// folder unless absolute. Every member needs the same secret; `paxos node --secret-file`
+    /// overrides this.
+    public var secretFile: String?
 
-    public init(nodes: [Node], adminEnabled: Bool) {
+    /// The name `paxos cluster` gives the secret beside its cluster.json.
+    public static let localSecretFileName = "cluster.secret"
+
+    public init(nodes: [Node], adminEnabled: Bool, secretFile: String? = nil) {
         self.version = Self.currentVersion
         self.nodes = nodes
         self.adminEnabled = adminEnabled
+        self.secretFile = secretFile
     }
 
     private enum CodingKeys: String, CodingKey {
-        case version, nodes, adminEnabled
+        case version, nodes, adminEnabled, secretFile
     }
 
     /// A configuration written by hand may leave `adminEnabled` out: admin methods are then off
@@ -46,6 +54,15 @@ public struct ClusterConfiguration: Codable, Hashable, Sendable {
         version = try container.decode(Int.self, forKey: .version)
         nodes = try container.decode([Node].self, forKey: .nodes)
         adminEnabled = try container.decodeIfPresent(Bool.self, forKey: .adminEnabled) ?? false
+        secretFile = try container.decodeIfPresent(String.self, forKey: .secretFile)
+    }
+
+    /// Where the secret lives for a configuration read from `configurationPath`, or nil when it names none.
+    public func secretPath(configurationPath: String) -> String? {
+        guard let secretFile, !secretFile.isEmpty else { return nil }
+        if secretFile.hasPrefix("/") { return secretFile }
+        let folder = URL(fileURLWithPath: configurationPath).deletingLastPathComponent().path
+        return folder + "/" + secretFile
     }
 
     /// The embedded default of `paxos cluster`: node i on 127.0.0.1:(basePort + i - 1), its data in `<dataDirectory>/node-i`.
@@ -54,7 +71,7 @@ public struct ClusterConfiguration: Codable, Hashable, Sendable {
         let nodes = (1...count).map { i in
             Node(id: UInt32(i), host: "127.0.0.1", port: basePort + i - 1, dataDirectory: "\(root)/node-\(i)")
         }
-        return ClusterConfiguration(nodes: nodes, adminEnabled: true)
+        return ClusterConfiguration(nodes: nodes, adminEnabled: true, secretFile: localSecretFileName)
     }
 
     public func node(_ id: UInt32) -> Node? { nodes.first { $0.id == id } }

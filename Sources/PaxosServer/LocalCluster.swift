@@ -38,10 +38,23 @@ public final class LocalCluster: @unchecked Sendable {
         (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
     }
 
-    /// Writes the configuration and starts every node.
+    /// Writes the configuration, creates the cluster secret it names if there is none yet (a
+    /// cluster started again on its data directory keeps its secret), and starts every node.
     public func startAll() throws {
         try configuration.write(path: configurationPath)
+        if let secretPath, !FileManager.default.fileExists(atPath: secretPath) {
+            try ClusterSecret.generate(atPath: secretPath)
+        }
         for node in configuration.nodes { try start(node: node.id) }
+    }
+
+    /// The cluster secret's file, as the configuration names it.
+    public var secretPath: String? { configuration.secretPath(configurationPath: configurationPath) }
+
+    /// Signs calls as an operator with the cluster's secret (admin calls, the lab).
+    public func operatorSigning() throws -> RequestSigning {
+        guard let secretPath else { throw ConfigurationError("\(configurationPath) names no cluster secret") }
+        return RequestSigning(secret: try ClusterSecret.load(path: secretPath))
     }
 
     public func start(node id: UInt32) throws {
@@ -120,8 +133,10 @@ public final class LocalCluster: @unchecked Sendable {
     public func waitUntilServing(nodes ids: [UInt32]? = nil, timeoutSeconds: Double = 30) async throws {
         let targets = (ids ?? configuration.nodes.map(\.id)).compactMap { configuration.node($0) }
         let deadline = Date().addingTimeInterval(timeoutSeconds)
+        // Signed, so that a node requiring client passwords answers too.
+        let clientConfiguration = (try? operatorSigning())?.clientConfiguration(as: .operator) ?? XMLRPCClientConfiguration()
         for node in targets {
-            let client = XMLRPCClient(host: node.host, port: node.port)
+            let client = XMLRPCClient(host: node.host, port: node.port, configuration: clientConfiguration)
             defer { Task { await client.shutdown() } }
             while true {
                 if (try? await client.call("paxos.status", [], timeout: .seconds(1))) != nil { break }

@@ -3,12 +3,12 @@ import XMLRPC
 
 /// Peer messages as XML-RPC values: plain structs with readable member names, so that anyone
 /// watching the wire (or a Python client) can read a Prepare as easily as the lecture's slides.
-enum MessageCoding {
-    struct DecodingError: Error, CustomStringConvertible {
-        var description: String
+public enum MessageCoding {
+    public struct DecodingError: Error, CustomStringConvertible {
+        public var description: String
     }
 
-    static func encode(_ message: Message) -> XMLRPCValue {
+    public static func encode(_ message: Message) -> XMLRPCValue {
         var s = XMLRPCStruct()
         switch message {
         case .prepare(let instance, let ballot):
@@ -52,7 +52,7 @@ enum MessageCoding {
         return .struct(s)
     }
 
-    static func decode(_ value: XMLRPCValue) throws -> Message {
+    public static func decode(_ value: XMLRPCValue) throws -> Message {
         guard case .struct(let s) = value, case .string(let type)? = s["type"] else {
             throw DecodingError(description: "a peer message must be a struct with a string member 'type'")
         }

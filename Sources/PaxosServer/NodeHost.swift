@@ -15,7 +15,13 @@ public enum NodeHost {
         guard let member = cluster.node(nodeID) else {
             throw ConfigurationError("node \(nodeID) is not in \(configurationPath) (it lists \(cluster.nodes.map { String($0.id) }.joined(separator: ", ")))")
         }
-        let service = try NodeService(cluster: cluster, member: member, options: options, logger: logger)
+        guard let secretPath = options.secretFile ?? cluster.secretPath(configurationPath: configurationPath) else {
+            throw ConfigurationError("\(configurationPath) names no cluster secret, and only members holding it may change the log; \(ClusterSecret.howToCreate)")
+        }
+        let secret = try ClusterSecret.load(path: secretPath)
+        let clientPasswords = try options.clientPasswordFile.map(ClientPasswords.load)
+        let service = NodeService(cluster: cluster, member: member, options: options, secret: secret,
+                                  clientPasswords: clientPasswords, logger: logger)
         let group = ServiceGroup(services: [service], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
         try await group.run()
     }
@@ -26,12 +32,17 @@ final class NodeService: Service {
     let cluster: ClusterConfiguration
     let member: ClusterConfiguration.Node
     let options: NodeOptions
+    let secret: ClusterSecret
+    let clientPasswords: ClientPasswords?
     let logger: Logger
 
-    init(cluster: ClusterConfiguration, member: ClusterConfiguration.Node, options: NodeOptions, logger: Logger) throws {
+    init(cluster: ClusterConfiguration, member: ClusterConfiguration.Node, options: NodeOptions, secret: ClusterSecret,
+         clientPasswords: ClientPasswords?, logger: Logger) {
         self.cluster = cluster
         self.member = member
         self.options = options
+        self.secret = secret
+        self.clientPasswords = clientPasswords
         self.logger = logger
     }
 
@@ -50,17 +61,23 @@ final class NodeService: Service {
         let era = try eraStore.read()
         let adminEnabled = options.adminEnabled ?? cluster.adminEnabled
 
+        let signing = RequestSigning(secret: secret)
         let runtime = NodeRuntime(cluster: cluster, member: member, options: options, recovered: recovered,
-                                  commitLog: commitLog, file: file, eraStore: eraStore, era: era, logger: logger)
+                                  commitLog: commitLog, file: file, eraStore: eraStore, era: era, signing: signing,
+                                  logger: logger)
         try await runtime.start()
 
-        let registry = XMLRPCMethodRegistry()
+        let access = NodeAccessPolicy(secret: secret, members: cluster.nodes.map(\.id), clientPasswords: clientPasswords,
+                                      logger: logger)
+        let registry = XMLRPCMethodRegistry(accessDenied: { access.accessDenied(method: $0, caller: $1) })
         NodeMethods.register(on: registry, runtime: runtime, cluster: cluster, adminEnabled: adminEnabled,
-                             resetCoordinator: ResetCoordinator(runtime: runtime, cluster: cluster))
+                             resetCoordinator: ResetCoordinator(runtime: runtime, cluster: cluster, signing: signing),
+                             access: access)
         var serverConfiguration = XMLRPCServerConfiguration()
         serverConfiguration.host = member.host
         serverConfiguration.port = member.port
         serverConfiguration.bodyBytesMax = options.requestBodyBytesMax
+        serverConfiguration.authenticator = { access.authenticate($0) }
         let server = XMLRPCServer(configuration: serverConfiguration, registry: registry)
         do {
             try await server.start()
@@ -70,6 +87,7 @@ final class NodeService: Service {
         }
         logger.notice("node \(member.id) serving XML-RPC on http://\(member.address)/RPC2", metadata: [
             "file": "\(directory)/\(NodeHost.replicatedFileName)", "admin": "\(adminEnabled)",
+            "clients": "\(clientPasswords.map { "\($0.users.count) users, HTTP Basic authentication" } ?? "anyone")",
         ])
 
         // Run until SIGTERM/SIGINT (graceful shutdown) or cancellation.

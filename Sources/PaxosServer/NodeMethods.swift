@@ -6,13 +6,14 @@ import XMLRPC
 /// readable member names.
 enum NodeMethods {
     static func register(on registry: XMLRPCMethodRegistry, runtime: NodeRuntime, cluster: ClusterConfiguration,
-                         adminEnabled: Bool, resetCoordinator: ResetCoordinator) {
+                         adminEnabled: Bool, resetCoordinator: ResetCoordinator, access: NodeAccessPolicy) {
+        let client = NodeAccessPolicy.Grant.client
         // MARK: Client methods
 
         registry.register(
             "paxos.submit",
             help: "submit(value): append value to the replicated file in the next free instance. Returns {instance, value, node} once a majority has durably chosen it.",
-            signature: [["struct", "string"]]
+            signature: [["struct", "string"]], requires: client
         ) { parameters in
             try parameters.expectCount(1)
             let submitted = try await runtime.submit(try parameters.string(0))
@@ -25,16 +26,16 @@ enum NodeMethods {
         registry.register(
             "paxos.propose",
             help: "propose(instance, value[, round]): run single-decree Paxos on one instance. Returns {instance, value, ours, noop, node}: the value chosen there, which may be another proposer's.",
-            signature: [["struct", "int", "string"], ["struct", "int", "string", "int"]]
+            signature: [["struct", "int", "string"], ["struct", "int", "string", "int"]], requires: client
         ) { parameters in
             try parameters.expectCount(2...3)
             let instance = try parameters.int(0)
-            guard instance >= 1 else {
-                throw XMLRPCFault(code: XMLRPCFault.invalidParameters, message: "parameter 1 (instance) must be at least 1")
+            guard instance >= 1, UInt64(instance) <= WireLimits.instanceMax else {
+                throw XMLRPCFault(code: XMLRPCFault.invalidParameters, message: "parameter 1 (instance) must be 1-\(WireLimits.instanceMax)")
             }
             let round = try parameters.optionalInt(2) ?? 0
-            guard round >= 0 else {
-                throw XMLRPCFault(code: XMLRPCFault.invalidParameters, message: "parameter 3 (round) must not be negative")
+            guard round >= 0, UInt64(round) <= WireLimits.clientRoundMax else {
+                throw XMLRPCFault(code: XMLRPCFault.invalidParameters, message: "parameter 3 (round) must be 0-\(WireLimits.clientRoundMax)")
             }
             let proposed = try await runtime.propose(instance: InstanceNumber(instance), value: try parameters.string(1),
                                                      minimumRound: UInt64(round))
@@ -48,7 +49,7 @@ enum NodeMethods {
         registry.register(
             "paxos.read",
             help: "read([from]): the applied instances of this node, [{instance, value}], from instance `from` (default 1).",
-            signature: [["array"], ["array", "int"]]
+            signature: [["array"], ["array", "int"]], requires: client
         ) { parameters in
             try parameters.expectCount(0...1)
             let from = try parameters.optionalInt(0) ?? 1
@@ -59,7 +60,7 @@ enum NodeMethods {
         registry.register(
             "paxos.status",
             help: "status(): {node, address, applied, highestChosen, lines, file, dataDirectory, incarnation, era, pendingSubmits, activeProposals, leader, leading, adminEnabled, members}.",
-            signature: [["struct"]]
+            signature: [["struct"]], requires: client
         ) { parameters in
             try parameters.expectCount(0)
             let status = await runtime.status()
@@ -84,21 +85,21 @@ enum NodeMethods {
         registry.register(
             "paxos.peer",
             help: "peer(from, era, messages): protocol messages from another node (prepare, promise, accept, accepted, nack, learn, status, catch-up). Answers true at once; replies travel as messages.",
-            signature: [["boolean", "int", "int", "array"]]
+            signature: [["boolean", "int", "int", "array"]], requires: NodeAccessPolicy.Grant.peer
         ) { parameters in
-            try parameters.expectCount(3)
-            let from = try parameters.int(0)
-            let era = try parameters.int(1)
-            guard cluster.node(UInt32(clamping: from)) != nil, era >= 0 else {
-                throw XMLRPCFault(code: XMLRPCFault.invalidParameters, message: "parameter 1 must be a member's node id and parameter 2 an era")
+            // The signature proved who sent the body; the body must say the same.
+            let claimed = parameters.values.first?.intValue ?? 0
+            guard parameters.caller.principal == ClusterPrincipal.node(UInt32(clamping: max(claimed, 0))).description else {
+                throw access.refuse(parameters.caller.remoteAddress, "paxos.peer says it is from node \(claimed), but it is signed by \(parameters.caller.principal ?? "nobody")")
             }
-            let messages: [Message]
+            let call: PeerCall.Decoded
             do {
-                messages = try parameters.array(2).map(MessageCoding.decode)
-            } catch let error as MessageCoding.DecodingError {
-                throw XMLRPCFault(code: XMLRPCFault.invalidParameters, message: error.description)
+                call = try PeerCall.decode(parameters, members: cluster.members, valueBytesMax: runtime.options.valueBytesMax)
+            } catch let error as XMLRPCFault {
+                access.refusals.note(parameters.caller.remoteAddress, "a malformed or out-of-bounds paxos.peer call from node \(claimed): \(error.message)")
+                throw error
             }
-            await runtime.receive(from: NodeID(UInt32(from)), era: UInt64(era), messages: messages)
+            await runtime.receive(from: call.from, era: call.era, messages: call.messages)
             return .bool(true)
         }
 

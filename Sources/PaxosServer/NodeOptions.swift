@@ -13,6 +13,11 @@ public struct NodeOptions: Sendable {
     /// The largest XML-RPC request body the node reads. A 64 KiB value escaped at worst (five
     /// bytes per byte) fits; peer batches and catch-up replies are sized to fit too.
     public var requestBodyBytesMax = 1 << 20
+    /// The cluster secret's file; nil takes the one the cluster configuration names.
+    public var secretFile: String? = nil
+    /// Where the users allowed to call the client methods are (HTTP Basic authentication);
+    /// nil lets anyone call them.
+    public var clientPasswordFile: String? = nil
 
     public init() {}
 }

@@ -56,7 +56,7 @@ public actor NodeRuntime {
 
     init(cluster: ClusterConfiguration, member: ClusterConfiguration.Node, options: NodeOptions,
          recovered: DurableState, commitLog: GroupCommitLog, file: ReplicatedFile, eraStore: EraStore,
-         era: UInt64, logger: Logger) {
+         era: UInt64, signing: RequestSigning, logger: Logger) {
         self.cluster = cluster
         self.member = member
         self.options = options
@@ -78,7 +78,7 @@ public actor NodeRuntime {
         self.era = era
         var peers: [NodeID: PeerLink] = [:]
         for node in cluster.nodes where node.id != member.id {
-            peers[node.nodeID] = PeerLink(from: member.nodeID, to: node, logger: logger)
+            peers[node.nodeID] = PeerLink(from: member.nodeID, to: node, signing: signing, logger: logger)
         }
         self.peers = peers
     }

@@ -34,11 +34,13 @@ final class PeerLink: Sendable {
         var dropped = 0
     }
 
-    init(from: NodeID, to target: ClusterConfiguration.Node, logger: Logger) {
+    init(from: NodeID, to target: ClusterConfiguration.Node, signing: RequestSigning, logger: Logger) {
         self.from = from
         self.target = target
         self.logger = logger
-        self.client = XMLRPCClient(host: target.host, port: target.port, path: "/RPC2")
+        // Every batch is signed as this node: the peer checks the code before it decodes a byte.
+        self.client = XMLRPCClient(host: target.host, port: target.port, path: "/RPC2",
+                                   configuration: signing.clientConfiguration(as: .node(from.rawValue)))
     }
 
     func setEra(_ era: UInt64) { state.withLockedValue { $0.era = era } }
@@ -96,7 +98,7 @@ final class PeerLink: Sendable {
     }
 
     private func send(_ batch: [Message], era: UInt64) async {
-        let parameters: [XMLRPCValue] = [.int(Int(from.rawValue)), .int(Int(era)), .array(batch.map(MessageCoding.encode))]
+        let parameters = PeerCall.encode(from: from, era: era, messages: batch)
         var failure: String? = nil
         do {
             _ = try await client.call("paxos.peer", parameters, timeout: Self.callTimeout)

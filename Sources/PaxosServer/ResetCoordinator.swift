@@ -8,6 +8,8 @@ import XMLRPC
 struct ResetCoordinator: Sendable {
     let runtime: NodeRuntime
     let cluster: ClusterConfiguration
+    /// The other nodes take `admin.resetLocal` only from a member or an operator.
+    let signing: RequestSigning
     static let callTimeout: Duration = .seconds(5)
 
     func resetCluster() async throws -> XMLRPCValue {
@@ -15,7 +17,8 @@ struct ResetCoordinator: Sendable {
         var highestEra = await runtime.currentEra
         var clients: [UInt32: XMLRPCClient] = [:]
         for node in cluster.nodes where node.id != me.id {
-            clients[node.id] = XMLRPCClient(host: node.host, port: node.port)
+            clients[node.id] = XMLRPCClient(host: node.host, port: node.port,
+                                            configuration: signing.clientConfiguration(as: .node(me.id)))
         }
         defer {
             let all = clients.values
@@ -25,7 +28,7 @@ struct ResetCoordinator: Sendable {
             for client in clients.values {
                 group.addTask {
                     guard case .struct(let status)? = try? await client.call("paxos.status", [], timeout: Self.callTimeout),
-                          case .int(let era)? = status["era"] else { return nil }
+                          case .int(let era)? = status["era"], era >= 0, UInt64(era) < WireLimits.eraMax else { return nil }
                     return UInt64(max(era, 0))
                 }
             }

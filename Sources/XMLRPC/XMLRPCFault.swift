@@ -22,6 +22,9 @@ public struct XMLRPCFault: Error, Sendable, Hashable {
     public static let invalidParameters = -32602
     /// The handler failed with an error that is not itself a fault.
     public static let internalError = -32603
+    /// An error of the application (the interoperability convention's -32500), here the
+    /// registry's default answer to a caller without the grant a method needs.
+    public static let applicationError = -32500
 }
 
 extension XMLRPCFault: CustomStringConvertible {

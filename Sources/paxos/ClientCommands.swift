@@ -11,6 +11,8 @@ struct NodeAddressOptions: ParsableArguments {
     @Option(help: "Seconds to wait for the answer.")
     var timeout: Double = 30
 
+    @OptionGroup var credentials: ClientCredentialOptions
+
     func validate() throws {
         _ = try endpoint()
         guard timeout > 0 else { throw ValidationError("--timeout must be positive") }
@@ -24,10 +26,24 @@ struct NodeAddressOptions: ParsableArguments {
         return (String(address[..<colon]), port)
     }
 
+    /// The client configuration of this command's calls: signed as an operator when `signing`
+    /// is given (admin calls), else with the client credentials, if any.
+    func clientConfiguration(signing: RequestSigning? = nil) throws -> XMLRPCClientConfiguration {
+        if let signing { return signing.clientConfiguration(as: .operator) }
+        var configuration = XMLRPCClientConfiguration()
+        do {
+            configuration.requestHeaders = try credentials.headers()
+        } catch {
+            printError("\(error)")
+            throw ExitCode(64)
+        }
+        return configuration
+    }
+
     /// Calls one method and maps failures to messages and exit codes fit for scripts.
-    func call(_ method: String, _ parameters: [XMLRPCValue]) async throws -> XMLRPCValue {
+    func call(_ method: String, _ parameters: [XMLRPCValue], signing: RequestSigning? = nil) async throws -> XMLRPCValue {
         let (host, port) = try endpoint()
-        let client = XMLRPCClient(host: host, port: port)
+        let client = XMLRPCClient(host: host, port: port, configuration: try clientConfiguration(signing: signing))
         defer { Task { await client.shutdown() } }
         do {
             return try await client.call(method, parameters, timeout: .milliseconds(Int(timeout * 1000)))
@@ -118,9 +134,17 @@ struct ResetCommand: AsyncParsableCommand {
     )
 
     @OptionGroup var node: NodeAddressOptions
+    @OptionGroup var secret: OperatorSecretOptions
 
     func run() async throws {
-        let answer = try await node.call("admin.reset", [])
+        let signing: RequestSigning
+        do {
+            signing = try secret.signing()
+        } catch {
+            printError("\(error)")
+            throw ExitCode(64)
+        }
+        let answer = try await node.call("admin.reset", [], signing: signing)
         let s = answer.structValue ?? XMLRPCStruct()
         var failed = false
         for result in s["nodes"]?.arrayValue ?? [] {
@@ -158,7 +182,7 @@ struct StatusCommand: AsyncParsableCommand {
             options.address = address
             options.timeout = min(node.timeout, 3)
             let (host, port) = try options.endpoint()
-            let client = XMLRPCClient(host: host, port: port)
+            let client = XMLRPCClient(host: host, port: port, configuration: try node.clientConfiguration())
             defer { Task { await client.shutdown() } }
             if let status = try? await client.call("paxos.status", [], timeout: .seconds(3)).structValue {
                 rows.append([String(id), address, "up", "\(status["applied"]?.intValue ?? 0)",

@@ -33,6 +33,9 @@ struct ClusterCommand: AsyncParsableCommand {
     @Option(help: "Log level of the nodes.")
     var logLevel = "info"
 
+    @Option(help: "Require HTTP Basic authentication for the client methods (off for the local lab): a file of `user:password` lines, mode 0600.")
+    var clientPasswordFile: String?
+
     func validate() throws {
         guard (1...9).contains(nodes) else { throw ValidationError("--nodes must be between 1 and 9") }
         guard (1...(65535 - nodes + 1)).contains(basePort) else { throw ValidationError("--base-port leaves no room for \(nodes) ports") }
@@ -54,7 +57,9 @@ struct ClusterCommand: AsyncParsableCommand {
         }
         let cluster = LocalCluster(configuration: configuration, configurationPath: configurationPath,
                                    executable: LocalCluster.currentExecutable,
-                                   nodeArguments: ["--log-level", logLevel], inheritOutput: verbose)
+                                   nodeArguments: ["--log-level", logLevel]
+                                       + (clientPasswordFile.map { ["--client-password-file", URL(fileURLWithPath: $0).standardizedFileURL.path] } ?? []),
+                                   inheritOutput: verbose)
         cluster.onUnexpectedExit = { id, status, bySignal in
             let how = bySignal ? "was killed by signal \(status)" : "exited with status \(status)"
             say("node \(id) \(how); the other nodes keep running. Restart it with:\n  paxos node --id \(id) --config \(configurationPath)")
@@ -73,6 +78,7 @@ struct ClusterCommand: AsyncParsableCommand {
         }
         say("""
             Configuration: \(configurationPath)
+            Secret:        \(cluster.secretPath ?? "-") (members and admin calls; keep it private)
             Try:  paxos submit hello --node 127.0.0.1:\(basePort)
                   paxos status --node 127.0.0.1:\(basePort)
                   python3 -c "import xmlrpc.client as x; print(x.ServerProxy('http://127.0.0.1:\(basePort)/RPC2').paxos.submit('hi'))"

@@ -27,6 +27,12 @@ struct NodeCommand: AsyncParsableCommand {
     @Option(help: "Milliseconds a proposer waits for a majority before it retries with a higher ballot.")
     var phaseTimeoutMs: UInt64 = 300
 
+    @Option(help: "The cluster secret file (default: the one the configuration names as secretFile).")
+    var secretFile: String?
+
+    @Option(help: "Require HTTP Basic authentication for the client methods: a file of `user:password` lines, mode 0600.")
+    var clientPasswordFile: String?
+
     @Option(help: "Stop gracefully when the process with this pid is gone (set by the commands that start nodes).")
     var exitWithParent: Int32?
 
@@ -52,6 +58,8 @@ struct NodeCommand: AsyncParsableCommand {
         options.requestDeadlineMilliseconds = requestTimeoutMs
         options.phaseTimeoutMilliseconds = phaseTimeoutMs
         if enableAdmin { options.adminEnabled = true }
+        options.secretFile = secretFile
+        options.clientPasswordFile = clientPasswordFile
         do {
             try await NodeHost.run(configurationPath: config, nodeID: id, options: options, logger: Logger(label: "paxos.node"))
         } catch {

@@ -11,7 +11,7 @@ struct PaxosCommand: AsyncParsableCommand {
             2 no node could be reached; 64 the command line is wrong.
             """,
         subcommands: [
-            ClusterCommand.self, NodeCommand.self,
+            ClusterCommand.self, NodeCommand.self, SecretCommand.self,
             SubmitCommand.self, ProposeCommand.self, ReadCommand.self, StatusCommand.self, ResetCommand.self,
             BenchCommand.self, ScenarioCommand.self, ConsoleCommand.self, SimulateCommand.self, ModelCheckCommand.self,
         ]

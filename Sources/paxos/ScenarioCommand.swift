@@ -41,6 +41,8 @@ struct ScenarioCommand: AsyncParsableCommand {
     @Option(help: "Rounds of the forced duel in the livelock scenario.")
     var rounds = 3
 
+    @OptionGroup var secret: OperatorSecretOptions
+
     func validate() throws {
         guard Scenario.named(name) != nil else {
             throw ValidationError("unknown scenario '\(name)'; choose one of: \(Scenario.allNames.joined(separator: ", "))")
@@ -54,7 +56,8 @@ struct ScenarioCommand: AsyncParsableCommand {
 
     func run() async throws {
         let scenario = Scenario.named(name)!
-        let session = try await LabSession.open(basePort: basePort, nodes: nodes, executable: LocalCluster.currentExecutable, print: say)
+        let session = try await LabSession.open(basePort: basePort, nodes: nodes, executable: LocalCluster.currentExecutable,
+                                                secret: secret.secret, print: say)
         do {
             if !keep && !session.startedItsOwnCluster {
                 say("resetting the cluster (the lab's restart) so the ballots are the lecture's; --keep avoids this")
@@ -93,12 +96,15 @@ struct ConsoleCommand: AsyncParsableCommand {
     @Option(help: "Nodes of a temporary cluster, started if none answers at the base port.")
     var nodes = 5
 
+    @OptionGroup var secret: OperatorSecretOptions
+
     func validate() throws {
         guard (1...9).contains(nodes) else { throw ValidationError("--nodes must be 1-9") }
     }
 
     func run() async throws {
-        let session = try await LabSession.open(basePort: basePort, nodes: nodes, executable: LocalCluster.currentExecutable, print: say)
+        let session = try await LabSession.open(basePort: basePort, nodes: nodes, executable: LocalCluster.currentExecutable,
+                                                secret: secret.secret, print: say)
         let console = Console(cluster: session.cluster, print: say)
         let interactive = isatty(0) == 1
         if interactive { say("Type help for the commands, exit to leave.") }

@@ -41,7 +41,7 @@ extension LabAcceptanceTests {
                     "exit",
                     "set value 99 on \(p)",  // after exit: never run
                 ]
-                let run = try await runPaxos(["console", "--base-port", String(p)], input: commands.joined(separator: "\n") + "\n", timeoutSeconds: 90)
+                let run = try await runPaxos(["console", "--base-port", String(p), "--data-dir", cluster.root], input: commands.joined(separator: "\n") + "\n", timeoutSeconds: 90)
                 let transcript = "\(run.output)\n\(run.errors)"
                 #expect(run.status == 0 && !run.timedOut, "\(transcript)")
                 #expect(run.output.contains("using the cluster of 5 nodes answering at 127.0.0.1:\(p)"), "\(transcript)")
@@ -71,7 +71,7 @@ extension LabAcceptanceTests {
             try await withFreshCluster(nodes: 5) { cluster in
                 let p = cluster.basePort
                 let command = "A_wins \(p) \(p + 4) 123 456"
-                let run = try await runPaxos(["console", "--base-port", String(p)], input: command + "\n", timeoutSeconds: 60)
+                let run = try await runPaxos(["console", "--base-port", String(p), "--data-dir", cluster.root], input: command + "\n", timeoutSeconds: 60)
                 #expect(run.status == 0 && !run.timedOut, "\(run.output)\n\(run.errors)")
                 #expect(answers(to: command, in: run.output) == [committed(p, "123"), committed(p + 4, "123")], "\(run.output)")
                 try await eventually("every file holds 1 123", within: 15) {

@@ -121,7 +121,7 @@ extension LabAcceptanceTests.FiveNodes {
         defer { try? FileManager.default.removeItem(atPath: directory) }
 
         let svgPath = directory + "/seen-not-chosen.svg"
-        let svgRun = try await runPaxos(["scenario", "b-wins", "--base-port", String(cluster.basePort), "--diagram", svgPath], timeoutSeconds: 60)
+        let svgRun = try await runPaxos(["scenario", "b-wins", "--base-port", String(cluster.basePort), "--data-dir", cluster.root, "--diagram", svgPath], timeoutSeconds: 60)
         #expect(svgRun.status == 0 && !svgRun.timedOut, "\(svgRun.output)\n\(svgRun.errors)")
         #expect(svgRun.output.contains("using the cluster of 5 nodes answering at 127.0.0.1:\(cluster.basePort)"))
         #expect(svgRun.output.contains("outcome: X, as in the lecture"))
@@ -132,7 +132,7 @@ extension LabAcceptanceTests.FiveNodes {
         #expect(svgRun.output.contains("diagram: \(svgPath) (\(diagram.arrows.count) messages)"))
 
         let mdPath = directory + "/unseen-not-chosen.md"
-        let mdRun = try await runPaxos(["scenario", "unseen-not-chosen", "--base-port", String(cluster.basePort), "--diagram", mdPath], timeoutSeconds: 60)
+        let mdRun = try await runPaxos(["scenario", "unseen-not-chosen", "--base-port", String(cluster.basePort), "--data-dir", cluster.root, "--diagram", mdPath], timeoutSeconds: 60)
         #expect(mdRun.status == 0 && !mdRun.timedOut, "\(mdRun.output)\n\(mdRun.errors)")
         let markdown = try String(contentsOfFile: mdPath, encoding: .utf8)
         let lines = markdown.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)

@@ -43,7 +43,7 @@ final class LabTestCluster: Sendable {
             }
             let lab = LabCluster(nodes: configuration.nodes.enumerated().map { index, node in
                 LabCluster.Node(index: index, id: Int(node.id), address: node.address, port: node.port)
-            })
+            }, signing: try local.operatorSigning())
             return LabTestCluster(local: local, lab: lab, root: root)
         } catch {
             try? FileManager.default.removeItem(atPath: root)

@@ -59,13 +59,18 @@ final class TestCluster: @unchecked Sendable {
 
     func node(_ id: UInt32) -> ClusterConfiguration.Node { configuration.node(id)! }
 
-    func client(_ id: UInt32) -> XMLRPCClient {
+    /// A client of node `id`, signing its calls as `principal` with the cluster's secret (the
+    /// tests act as the operator unless they say otherwise), or anonymous when nil.
+    func client(_ id: UInt32, as principal: ClusterPrincipal? = .operator) -> XMLRPCClient {
         let node = node(id)
-        return XMLRPCClient(host: node.host, port: node.port)
+        guard let principal else { return XMLRPCClient(host: node.host, port: node.port) }
+        return XMLRPCClient(host: node.host, port: node.port,
+                            configuration: try! cluster.operatorSigning().clientConfiguration(as: principal))
     }
 
-    func call(_ id: UInt32, _ method: String, _ parameters: [XMLRPCValue] = [], timeoutSeconds: Int = 20) async throws -> XMLRPCValue {
-        let client = client(id)
+    func call(_ id: UInt32, _ method: String, _ parameters: [XMLRPCValue] = [], timeoutSeconds: Int = 20,
+              as principal: ClusterPrincipal? = .operator) async throws -> XMLRPCValue {
+        let client = client(id, as: principal)
         defer { Task { await client.shutdown() } }
         do {
             return try await client.call(method, parameters, timeout: .seconds(timeoutSeconds))

@@ -126,6 +126,9 @@ public final class XMLRPCClient: Sendable {
         headers.add(name: "Content-Type", value: "text/xml")
         headers.add(name: "Content-Length", value: String(document.count))
         headers.add(name: "User-Agent", value: "swift-xmlrpc")
+        if let extra = configuration.requestHeaders {
+            for header in extra(document) { headers.add(name: header.name, value: header.value) }
+        }
         var body = channel.allocator.buffer(capacity: document.count)
         body.writeBytes(document)
         let promise = channel.eventLoop.makePromise(of: XMLRPCClientResponse.self)

@@ -14,13 +14,17 @@ public struct XMLRPCClientConfiguration: Sendable {
     /// Larger response bodies fail the call with `XMLRPCTransportError.responseTooLarge`.
     public var bodyBytesMax: Int
     public var decodingLimits: XMLRPCDecodingLimits
+    /// Extra HTTP headers for each request, computed from its exact body (a signature, or
+    /// credentials that do not depend on it).
+    public var requestHeaders: (@Sendable (_ body: [UInt8]) -> [(name: String, value: String)])?
 
     public init(
         connectionsPerEndpointMax: Int = Self.connectionsPerEndpointMaxDefault,
         connectTimeout: Duration = Self.connectTimeoutDefault,
         defaultCallTimeout: Duration = Self.defaultCallTimeoutDefault,
         bodyBytesMax: Int = Self.bodyBytesMaxDefault,
-        decodingLimits: XMLRPCDecodingLimits = .default
+        decodingLimits: XMLRPCDecodingLimits = .default,
+        requestHeaders: (@Sendable (_ body: [UInt8]) -> [(name: String, value: String)])? = nil
     ) {
         precondition(connectionsPerEndpointMax > 0, "a client needs at least one connection")
         self.connectionsPerEndpointMax = connectionsPerEndpointMax
@@ -28,5 +32,13 @@ public struct XMLRPCClientConfiguration: Sendable {
         self.defaultCallTimeout = defaultCallTimeout
         self.bodyBytesMax = bodyBytesMax
         self.decodingLimits = decodingLimits
+        self.requestHeaders = requestHeaders
+    }
+
+    /// HTTP Basic authentication (RFC 7617), what Python's `ServerProxy("http://user:pass@host/")` sends.
+    public static func basicAuthorization(user: String, password: String) -> (name: String, value: String) {
+        var encoded: [UInt8] = []
+        Base64.append(Array("\(user):\(password)".utf8), to: &encoded)
+        return ("Authorization", "Basic " + String(decoding: encoded, as: UTF8.self))
     }
 }

@@ -3,10 +3,13 @@
 public struct XMLRPCParameters: Sendable, Hashable {
     public let values: [XMLRPCValue]
     public let methodName: String
+    /// Who made the call (anonymous unless the server's authenticator said otherwise).
+    public let caller: XMLRPCCaller
 
-    public init(_ values: [XMLRPCValue], methodName: String = "") {
+    public init(_ values: [XMLRPCValue], methodName: String = "", caller: XMLRPCCaller = .anonymous) {
         self.values = values
         self.methodName = methodName
+        self.caller = caller
     }
 
     public var count: Int { values.count }

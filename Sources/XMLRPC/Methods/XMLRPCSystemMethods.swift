@@ -40,13 +40,13 @@ extension XMLRPCMethodRegistry {
             try parameters.expectCount(1)
             var results: [XMLRPCValue] = []
             for entry in try parameters.array(0) {
-                results.append(await multicallResult(of: entry))
+                results.append(await multicallResult(of: entry, caller: parameters.caller))
             }
             return .array(results)
         }
     }
 
-    private func multicallResult(of entry: XMLRPCValue) async -> XMLRPCValue {
+    private func multicallResult(of entry: XMLRPCValue, caller: XMLRPCCaller) async -> XMLRPCValue {
         guard let members = entry.structValue,
               let methodName = members["methodName"]?.stringValue,
               let callParameters = members["params"]?.arrayValue
@@ -55,7 +55,7 @@ extension XMLRPCMethodRegistry {
                 code: XMLRPCFault.invalidParameters,
                 message: "system.multicall: each call must be a struct of methodName (string) and params (array)"))
         }
-        switch await dispatch(XMLRPCMethodCall(methodName: methodName, parameters: callParameters)) {
+        switch await dispatch(XMLRPCMethodCall(methodName: methodName, parameters: callParameters), caller: caller) {
         case .success(let value): return [value]
         case .fault(let fault): return Self.faultStruct(fault)
         }

@@ -19,6 +19,9 @@ public struct XMLRPCServerConfiguration: Sendable {
     public var paths: Set<String>
     public var decodingLimits: XMLRPCDecodingLimits
     public var backlog: Int
+    /// Runs on every request before its body is decoded and decides who the caller is (or
+    /// refuses the request with a fault). Without one, every caller is anonymous.
+    public var authenticator: XMLRPCAuthenticator?
 
     public init(
         host: String = "127.0.0.1",
@@ -28,7 +31,8 @@ public struct XMLRPCServerConfiguration: Sendable {
         readTimeout: Duration = Self.readTimeoutDefault,
         paths: Set<String> = ["/RPC2", "/"],
         decodingLimits: XMLRPCDecodingLimits = .default,
-        backlog: Int = Self.backlogDefault
+        backlog: Int = Self.backlogDefault,
+        authenticator: XMLRPCAuthenticator? = nil
     ) {
         self.host = host
         self.port = port
@@ -38,5 +42,6 @@ public struct XMLRPCServerConfiguration: Sendable {
         self.paths = paths
         self.decodingLimits = decodingLimits
         self.backlog = backlog
+        self.authenticator = authenticator
     }
 }

@@ -113,6 +113,24 @@ final class XMLRPCServerConnectionHandler: ChannelInboundHandler, RemovableChann
     }
 
     private func respondToCall(head: HTTPRequestHead, body: ByteBuffer, context: ChannelHandlerContext) {
+        // Who is calling is settled on the exact bytes received, before any of them is decoded.
+        let caller: XMLRPCCaller
+        let remoteAddress = context.channel.remoteAddress?.ipAddress
+        if let authenticate = configuration.authenticator {
+            let headers = head.headers
+            let decision = body.withUnsafeReadableBytes { bytes in
+                authenticate(XMLRPCRequestCredentials(headerLookup: { headers.first(name: $0) }, body: bytes,
+                                                      remoteAddress: remoteAddress))
+            }
+            switch decision {
+            case .success(let authenticated): caller = authenticated
+            case .failure(let fault):
+                writeXML(XMLRPCCodec.encodeResponse(.fault(fault)), head: head, context: context)
+                return
+            }
+        } else {
+            caller = XMLRPCCaller(remoteAddress: remoteAddress)
+        }
         let call: XMLRPCMethodCall
         do {
             call = try body.withUnsafeReadableBytes { buffer throws(XMLRPCFault) in
@@ -124,7 +142,7 @@ final class XMLRPCServerConnectionHandler: ChannelInboundHandler, RemovableChann
         }
         let registry = self.registry
         context.eventLoop.makeFutureWithTask {
-            XMLRPCCodec.encodeResponse(await registry.dispatch(call))
+            XMLRPCCodec.encodeResponse(await registry.dispatch(call, caller: caller))
         }.assumeIsolated().whenSuccess { [self] document in
             writeXML(document, head: head, context: context)
         }
