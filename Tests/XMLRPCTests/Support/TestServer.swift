@@ -23,6 +23,9 @@ func withTestServer<Result>(
         throw XMLRPCFault(code: try parameters.int(0), message: try parameters.string(1))
     }
     registry.register("crash") { _ in throw TestError(description: "handler broke") }
+    registry.register("whoami", help: "The caller's principal; needs the grant 'trusted'.", requires: "trusted") { parameters in
+        .string(parameters.caller.principal ?? "")
+    }
     registry.register("sleep") { parameters in
         try await Task.sleep(for: .milliseconds(try parameters.int(0)))
         return .int(try parameters.int(0))

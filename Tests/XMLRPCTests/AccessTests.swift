@@ -1,0 +1,64 @@
+import Testing
+@testable import XMLRPC
+
+/// The library's access hooks: an authenticator sees the exact body and headers before anything
+/// is decoded, methods name the grant they need, and a multicall cannot carry a call past it.
+@Suite struct AccessTests {
+    /// Trusts a request whose `X-Token` header is the body's length, names the caller after it,
+    /// and refuses one whose token is wrong.
+    static let authenticator: XMLRPCAuthenticator = { request in
+        guard let token = request.header("x-token") else { return .success(XMLRPCCaller(remoteAddress: request.remoteAddress)) }
+        guard token == String(request.body.count) else { return .failure(XMLRPCFault(code: 99, message: "bad token")) }
+        return .success(XMLRPCCaller(principal: "holder of \(token)", grants: ["trusted"], remoteAddress: request.remoteAddress))
+    }
+
+    static func tokenHeaders(wrong: Bool = false) -> @Sendable ([UInt8]) -> [(name: String, value: String)] {
+        { body in [("X-Token", String(body.count + (wrong ? 1 : 0)))] }
+    }
+
+    @Test func grantsDecideWhoIsServed() async throws {
+        var configuration = XMLRPCServerConfiguration()
+        configuration.authenticator = Self.authenticator
+        try await withTestServer(configuration) { _, port async throws in
+            let anonymous = XMLRPCClient(host: "127.0.0.1", port: port)
+            let trusted = XMLRPCClient(host: "127.0.0.1", port: port,
+                                       configuration: XMLRPCClientConfiguration(requestHeaders: Self.tokenHeaders()))
+            let forger = XMLRPCClient(host: "127.0.0.1", port: port,
+                                      configuration: XMLRPCClientConfiguration(requestHeaders: Self.tokenHeaders(wrong: true)))
+            defer { Task { await anonymous.shutdown(); await trusted.shutdown(); await forger.shutdown() } }
+
+            #expect(try await anonymous.call("add", [1, 2]) == 3, "methods without a grant stay open")
+            await #expect(throws: XMLRPCFault.self) { try await anonymous.call("whoami") }
+            let answer = try await trusted.call("whoami")
+            #expect(answer.stringValue?.hasPrefix("holder of ") == true)
+            // A refused request is refused whole, even for an open method.
+            await #expect(throws: XMLRPCFault(code: 99, message: "bad token")) { try await forger.call("add", [1, 2]) }
+            // Inside a multicall each call is checked as the caller that made the multicall.
+            let results = try await anonymous.call("system.multicall", [[["methodName": "whoami", "params": []],
+                                                                         ["methodName": "add", "params": [2, 2]]]])
+            #expect(results.arrayValue?.first?.structValue?["faultCode"]?.intValue == XMLRPCFault.applicationError)
+            #expect(results.arrayValue?.last == [4])
+            let trustedResults = try await trusted.call("system.multicall", [[["methodName": "whoami", "params": []]]])
+            #expect(trustedResults.arrayValue?.first?.arrayValue?.first?.stringValue?.hasPrefix("holder of ") == true)
+        }
+    }
+
+    @Test func withoutAnAuthenticatorEveryCallerIsAnonymous() async throws {
+        try await withTestServer { _, port async throws in
+            let client = XMLRPCClient(host: "127.0.0.1", port: port,
+                                      configuration: XMLRPCClientConfiguration(requestHeaders: Self.tokenHeaders()))
+            defer { Task { await client.shutdown() } }
+            do {
+                _ = try await client.call("whoami")
+                Issue.record("a grant was given without an authenticator")
+            } catch let fault as XMLRPCFault {
+                #expect(fault.code == XMLRPCFault.applicationError)
+            }
+        }
+    }
+
+    @Test func basicAuthorizationIsRFC7617() {
+        let header = XMLRPCClientConfiguration.basicAuthorization(user: "Aladdin", password: "open sesame")
+        #expect(header.name == "Authorization" && header.value == "Basic QWxhZGRpbjpvcGVuIHNlc2FtZQ==")
+    }
+}
