@@ -12,6 +12,7 @@ public actor NodeRuntime {
     public let member: ClusterConfiguration.Node
     public let options: NodeOptions
     let logger: Logger
+    let metrics: NodeMetrics
 
     private var core: PaxosNode
     private let coreConfiguration: PaxosConfiguration
@@ -56,11 +57,12 @@ public actor NodeRuntime {
 
     init(cluster: ClusterConfiguration, member: ClusterConfiguration.Node, options: NodeOptions,
          recovered: DurableState, commitLog: GroupCommitLog, file: ReplicatedFile, eraStore: EraStore,
-         era: UInt64, signing: RequestSigning, logger: Logger) {
+         era: UInt64, signing: RequestSigning, metrics: NodeMetrics, logger: Logger) {
         self.cluster = cluster
         self.member = member
         self.options = options
         self.logger = logger
+        self.metrics = metrics
         var configuration = PaxosConfiguration(node: member.nodeID, members: cluster.members)
         configuration.randomSeed = UInt64.random(in: 1...UInt64.max)
         configuration.phaseTimeoutMilliseconds = options.phaseTimeoutMilliseconds
@@ -78,7 +80,7 @@ public actor NodeRuntime {
         self.era = era
         var peers: [NodeID: PeerLink] = [:]
         for node in cluster.nodes where node.id != member.id {
-            peers[node.nodeID] = PeerLink(from: member.nodeID, to: node, signing: signing, logger: logger)
+            peers[node.nodeID] = PeerLink(from: member.nodeID, to: node, signing: signing, metrics: metrics, logger: logger)
         }
         self.peers = peers
     }
@@ -231,6 +233,7 @@ public actor NodeRuntime {
         guard !stopping, senderEra == era, sender != member.nodeID else { return }
         for message in messages {
             if message.isProtocolStep { observe(.delivered(from: sender, message)) }
+            if case .catchUpReply(let entries) = message { metrics.received(catchUpEntries: entries.count) }
             step { $0.onMessage(from: sender, message) }
         }
     }
@@ -314,7 +317,9 @@ public actor NodeRuntime {
     /// Messages pass the fault filter, then go to their peer; messages to this node come back
     /// as events (after the drain that sent them, never inside it).
     private func send(_ envelopes: [Envelope]) {
-        deliver(envelopes.filter { faults.admit($0) })
+        let admitted = envelopes.filter { faults.admit($0) }
+        metrics.filtered(envelopes.count - admitted.count)
+        deliver(admitted)
     }
 
     private func deliver(_ envelopes: [Envelope]) {
@@ -336,6 +341,7 @@ public actor NodeRuntime {
     private func step(_ event: (inout PaxosNode) -> Ready) {
         let ready = event(&core)
         record(ready.trace)
+        metrics.appended(records: ready.persist.count)
         let ticket: UInt64
         do {
             ticket = try commitLog.append(ready.persist)
@@ -425,6 +431,7 @@ public actor NodeRuntime {
         guard !stopping, timers[id]?.generation == generation else { return }
         timers[id] = nil
         step { $0.onTimer(id) }
+        if id == .heartbeat { metrics.refresh(core: core) }
     }
 
     /// Registers a waiting client, runs the event, and arms the deadline.
@@ -451,6 +458,7 @@ public actor NodeRuntime {
     }
 
     private func record(_ events: [TraceEvent]) {
+        metrics.traced(events)
         for event in events {
             observe(.step(event))
             // Debug, not info: a line per protocol step cost a formatted write (and glibc's
