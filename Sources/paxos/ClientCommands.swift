@@ -1,6 +1,5 @@
 import ArgumentParser
 import Foundation
-import PaxosClient
 import PaxosServer
 import XMLRPC
 

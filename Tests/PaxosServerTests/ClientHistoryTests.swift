@@ -50,7 +50,7 @@ struct ClientHistoryTests {
         try await test.cluster.waitUntilServing(nodes: [victim])
         try await progress(10, history: history, while: "node \(victim) is back")
 
-        FileManager.default.createFile(atPath: stopFile, contents: nil)
+        _ = FileManager.default.createFile(atPath: stopFile, contents: nil)
         let finished = try await workload.exit(within: 30)
         #expect(finished.status == 0, "\(finished.output)")
 

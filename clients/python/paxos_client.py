@@ -40,6 +40,7 @@ import sys
 import threading
 import time
 import uuid
+import xml.parsers.expat
 import xmlrpc.client
 from collections import namedtuple
 
@@ -236,7 +237,7 @@ class PaxosClient:
                 # Nothing was sent: the node is down.
                 last_error = "connection refused: %s" % error
             except (OSError, http.client.HTTPException, xmlrpc.client.ProtocolError,
-                    xmlrpc.client.ResponseError) as error:
+                    xmlrpc.client.ResponseError, xml.parsers.expat.ExpatError) as error:
                 # A timeout, a reset, a malformed or cut answer: the node may have acted on it.
                 maybe_applied = True
                 last_error = "%s: %s" % (type(error).__name__, error)
