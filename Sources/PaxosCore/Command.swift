@@ -21,6 +21,18 @@ public struct CommandID: Hashable, Comparable, Sendable, CustomStringConvertible
 
     public var description: String { "\(node)/\(incarnation)/\(sequence)" }
 
+    /// The identity of a command whose client named it (`paxos.submit(value, requestId)`):
+    /// node 0, which is no member, and 124 bits that the shell derives from the request id (a
+    /// hash, so every node that receives a retry of the request derives the same identity).
+    /// Both halves stay within `WireLimits.commandCounterMax`.
+    public static func clientNamed(_ high: UInt64, _ low: UInt64) -> CommandID {
+        CommandID(node: NodeID(0), incarnation: high & (WireLimits.commandCounterMax - 1),
+                  sequence: low & (WireLimits.commandCounterMax - 1))
+    }
+
+    /// Named by a client (see `clientNamed`) rather than made by a node for one submit.
+    public var isClientNamed: Bool { node.rawValue == 0 }
+
     /// One word for the hasher instead of three fields (20 bytes): a node looks identifiers up
     /// several times per decision. The three fields are folded so that identifiers of one node
     /// and life (consecutive sequences) never collide; equality still compares every field.

@@ -38,6 +38,9 @@ public struct PaxosConfiguration: Hashable, Sendable {
     /// even when every character must be escaped by the wire encoding.
     public var catchUpValueBytesMax = 128 * 1024
     public var gapFillInstancesMax = 64
+    /// How many applied instances back a client's retry of a named request is still recognised
+    /// (`ClientRequestWindow`); about 120 bytes of memory per named request in the window.
+    public var clientRequestWindowInstances: UInt64 = 100_000
 
     /// Messages to itself go out in `Ready.messages` like any other, instead of being handled
     /// inside the step, so that a shell can filter, hold or draw them (the lab's scenarios

@@ -33,6 +33,9 @@ struct FIFO<Element: Sendable>: Sendable {
         return element
     }
 
+    /// The element `popFirst` would return, left in place.
+    var first: Element? { count > 0 ? storage[head] : nil }
+
     /// The elements, first to last.
     private var elements: some Sequence<Element> {
         (0..<count).lazy.map { [storage, head] in storage[(head + $0) & (storage.count - 1)]! }

@@ -21,6 +21,8 @@ public struct PaxosNode: Sendable {
     public private(set) var highestChosen: InstanceNumber = 0
     public private(set) var fileEntries: [FileEntry] = []
     private var appliedCommands: Set<CommandID> = []
+    /// Client-named commands of the recent log and where they were applied (retries answered).
+    private var clientRequests: ClientRequestWindow
 
     // Proposers and the clients waiting on them (volatile: lost in a crash, as the clients' calls are).
     private var proposers = InstanceMap<Proposer>()
@@ -112,6 +114,7 @@ public struct PaxosNode: Sendable {
         self.unannounced = Array(repeating: [], count: configuration.members.count)
         self.memberIndicesByID = configuration.members.indices.sorted { configuration.members[$0] < configuration.members[$1] }
         self.mutations = Mutations(configuration.mutations)
+        self.clientRequests = ClientRequestWindow(instancesMax: configuration.clientRequestWindowInstances)
         self.acceptors = recovered.acceptors
         self.chosen = recovered.chosen
         self.rangePromise = recovered.rangePromise
@@ -143,12 +146,35 @@ public struct PaxosNode: Sendable {
 
     /// A client asks for `value` to be appended to the replicated file, in whatever instance is free.
     /// The shell has checked the value against `ValueRules`.
-    public mutating func onSubmit(request: RequestID, value: String) -> Ready {
+    ///
+    /// `clientCommand` is the identity the client gave the request (`CommandID.clientNamed`), the
+    /// same at every node it tries: a request already applied is answered with its first
+    /// outcome, one still waiting here is taken over by this call, and otherwise it goes into
+    /// the log under that identity, so that whichever copy is chosen first is the one applied.
+    public mutating func onSubmit(request: RequestID, value: String, clientCommand: CommandID? = nil) -> Ready {
+        if let clientCommand {
+            if let instance = clientRequests.instance(of: clientCommand), let command = chosen[instance] {
+                ready.replies.append(.submitted(request, instance: instance, value: command.text ?? ""))
+                return takeReady()
+            }
+            if let index = pendingSubmits.index(forKey: clientCommand) {
+                // The client gave up on its first call and asked again here: the retry waits in
+                // its place (a forwarded copy waiting here gets a client to answer).
+                let earlier = pendingSubmits.values[index].request
+                pendingSubmits.values[index].request = request
+                submitByRequest[request] = clientCommand
+                if let earlier {
+                    submitByRequest[earlier] = nil
+                    ready.replies.append(.failed(earlier, .outcomeUnknown))
+                }
+                return takeReady()
+            }
+        }
         guard pendingSubmits.count < configuration.pendingSubmitsMax else {
             ready.replies.append(.failed(request, .overloaded(limit: configuration.pendingSubmitsMax)))
             return takeReady()
         }
-        let commandID = makeCommandID()
+        let commandID = clientCommand ?? makeCommandID()
         let command = Command.value(commandID, value)
         submitByRequest[request] = commandID
         let leader = distinguishedProposer
@@ -618,6 +644,10 @@ public struct PaxosNode: Sendable {
         while let command = chosen[appliedThrough + 1] {
             appliedThrough += 1
             guard case .value(let commandID, let text) = command, appliedCommands.insert(commandID).inserted else { continue }
+            if commandID.isClientNamed {
+                clientRequests.record(commandID, at: appliedThrough)
+                clientRequests.expire(appliedThrough: appliedThrough) { appliedCommands.remove($0) }
+            }
             let entry = FileEntry(instance: appliedThrough, value: text)
             fileEntries.append(entry)
             ready.applied.append(entry)

@@ -30,7 +30,8 @@ public enum WireLimits {
     }
 
     /// Why `message` from `sender` is outside the limits, or nil when it is fine. Node ids must
-    /// be members (a ballot of round 0 may name node 0: that is `Ballot.zero`); values must
+    /// be members (a ballot of round 0 may name node 0: that is `Ballot.zero`; a command id of
+    /// node 0 is one a client named, see `CommandID.clientNamed`); values must
     /// follow `ValueRules`, so nothing from the wire can break the replicated file's lines.
     public static func violation(of message: Message, members: [NodeID], valueBytesMax: Int = ValueRules.valueBytesMaxDefault)
         -> Violation?
@@ -104,7 +105,7 @@ public enum WireLimits {
 
         mutating func check(_ command: Command) {
             guard case .value(let id, let text) = command else { return }
-            if !members.contains(id.node) { fail("command \(id) names node \(id.node), which is not a member") }
+            if !id.isClientNamed && !members.contains(id.node) { fail("command \(id) names node \(id.node), which is not a member") }
             if id.incarnation > WireLimits.commandCounterMax || id.sequence > WireLimits.commandCounterMax {
                 fail("command \(id) has a counter above the limit \(WireLimits.commandCounterMax)")
             }

@@ -12,11 +12,14 @@ enum NodeMethods {
 
         registry.register(
             "paxos.submit",
-            help: "submit(value): append value to the replicated file in the next free instance. Returns {instance, value, node} once a majority has durably chosen it.",
-            signature: [["struct", "string"]], requires: client
+            help: "submit(value[, requestId]): append value to the replicated file in the next free instance. Returns {instance, value, node} once a majority has durably chosen it. With a requestId (1-64 printable ASCII characters, a UUID in practice), a retry of the same request at any node returns the first outcome instead of appending the value again.",
+            signature: [["struct", "string"], ["struct", "string", "string"]], requires: client
         ) { parameters in
-            try parameters.expectCount(1)
-            let submitted = try await runtime.submit(try parameters.string(0))
+            try parameters.expectCount(1...2)
+            let clientCommand = try parameters.optionalString(1).map { requestID throws(XMLRPCFault) in
+                try ClientRequestID.commandID(for: requestID)
+            }
+            let submitted = try await runtime.submit(try parameters.string(0), clientCommand: clientCommand)
             return .struct(XMLRPCStruct([
                 ("instance", .int(Int(submitted.instance))), ("value", .string(submitted.value)),
                 ("node", .int(Int(runtime.member.id))),

@@ -121,10 +121,11 @@ public actor NodeRuntime {
         public var value: String
     }
 
-    public func submit(_ value: String) async throws -> Submitted {
+    /// - Parameter clientCommand: the identity of a client-named request (`ClientRequestID`).
+    public func submit(_ value: String, clientCommand: CommandID? = nil) async throws -> Submitted {
         try checkServing()
         try checkValue(value)
-        switch try await request({ core, request in core.onSubmit(request: request, value: value) }) {
+        switch try await request({ core, request in core.onSubmit(request: request, value: value, clientCommand: clientCommand) }) {
         case .submitted(_, let instance, let value):
             return Submitted(instance: instance, value: value)
         case .failed(_, let failure):

@@ -232,11 +232,12 @@ struct Cluster {
     }
 
     @discardableResult
-    mutating func submit(_ value: String, at raw: UInt32, request: RequestID? = nil,
+    mutating func submit(_ value: String, at raw: UInt32, request: RequestID? = nil, clientCommand: CommandID? = nil,
                          sourceLocation: SourceLocation = #_sourceLocation) -> Ready {
         let id = NodeID(raw)
         let request = request ?? newRequest()
-        return perform(nodes[id]!.onSubmit(request: request, value: value), at: id, sourceLocation: sourceLocation)
+        return perform(nodes[id]!.onSubmit(request: request, value: value, clientCommand: clientCommand), at: id,
+                       sourceLocation: sourceLocation)
     }
 
     @discardableResult
