@@ -33,8 +33,8 @@ struct SubmitCommand: AsyncParsableCommand {
     func validate() throws {
         guard timeout > 0, timeout <= 86_400 else { throw ValidationError("--timeout must be between 0 and 86400 seconds") }
         if let requestId {
-            guard (1...64).contains(requestId.utf8.count), requestId.utf8.allSatisfy({ (0x21...0x7E).contains($0) }) else {
-                throw ValidationError("--request-id must be 1-64 printable ASCII characters without spaces")
+            guard (1...64).contains(requestId.utf8.count), requestId.utf8.allSatisfy({ (0x20...0x7E).contains($0) }) else {
+                throw ValidationError("--request-id must be 1-64 printable ASCII characters")
             }
         }
     }
