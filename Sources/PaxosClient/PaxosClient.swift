@@ -60,12 +60,12 @@ public final class PaxosClient: Sendable {
     public func submit(_ value: String, requestID: String? = nil,
                        deadline: ContinuousClock.Instant? = nil) async throws(PaxosClientError) -> PaxosSubmitted {
         let id = requestID ?? UUID().uuidString.lowercased()
-        let answer = try await withFailover(deadline: deadline, requestID: id) { connection, timeout in
+        let (answer, attempts) = try await withFailover(deadline: deadline, requestID: id) { connection, timeout in
             try await connection.call("paxos.submit", [.string(value), .string(id)], timeout: timeout)
         }
         let fields = answer.structValue ?? XMLRPCStruct()
         return PaxosSubmitted(instance: fields["instance"]?.intValue ?? 0, value: fields["value"]?.stringValue ?? value,
-                              node: fields["node"]?.intValue ?? 0, requestID: id)
+                              node: fields["node"]?.intValue ?? 0, requestID: id, attempts: attempts)
     }
 
     /// The applied instances from `from` on. `.local` is one node's file as it stands;
@@ -75,7 +75,7 @@ public final class PaxosClient: Sendable {
         let parameters: [XMLRPCValue] = consistency == .local
             ? [.int(from)]
             : [.int(from), .struct(XMLRPCStruct([("consistency", .string(consistency.rawValue))]))]
-        let answer = try await withFailover(deadline: deadline, requestID: nil) { connection, timeout in
+        let (answer, _) = try await withFailover(deadline: deadline, requestID: nil) { connection, timeout in
             try await connection.call("paxos.read", parameters, timeout: timeout)
         }
         return (answer.arrayValue ?? []).compactMap { entry in
@@ -86,7 +86,7 @@ public final class PaxosClient: Sendable {
 
     /// The status of whichever node answers first (the members it lists are the cluster's).
     public func status(deadline: ContinuousClock.Instant? = nil) async throws(PaxosClientError) -> PaxosNodeStatus {
-        let answer = try await withFailover(deadline: deadline, requestID: nil) { connection, timeout in
+        let (answer, _) = try await withFailover(deadline: deadline, requestID: nil) { connection, timeout in
             try await connection.call("paxos.status", [], timeout: timeout)
         }
         let fields = answer.structValue ?? XMLRPCStruct()
@@ -101,11 +101,11 @@ public final class PaxosClient: Sendable {
     // MARK: Failover
 
     /// Runs `attempt` at one node after another until one answers, a fault says no node will
-    /// answer otherwise, or the deadline passes.
+    /// answer otherwise, or the deadline passes. Returns the answer and the attempts made.
     private func withFailover(
         deadline: ContinuousClock.Instant?, requestID: String?,
         _ attempt: (XMLRPCClient, Duration) async throws -> XMLRPCValue
-    ) async throws(PaxosClientError) -> XMLRPCValue {
+    ) async throws(PaxosClientError) -> (XMLRPCValue, attempts: Int) {
         let clock = ContinuousClock()
         let deadline = deadline ?? clock.now + configuration.operationTimeout
         var index = preferred.withLockedValue { $0 }
@@ -125,7 +125,7 @@ public final class PaxosClient: Sendable {
                 let answer = try await attempt(connections[index], min(configuration.attemptTimeout, remaining))
                 let winner = index
                 preferred.withLockedValue { $0 = winner }
-                return answer
+                return (answer, attempts)
             } catch {
                 let failure = AttemptFailure(error)
                 lastError = failure.text

@@ -8,6 +8,8 @@ public struct PaxosSubmitted: Sendable, Hashable {
     public var node: Int
     /// The id the submit travelled with (the caller's, or the one the client made up).
     public var requestID: String
+    /// Attempts made, this one included (more than one: the client failed over).
+    public var attempts: Int
 }
 
 /// One applied instance: a line of the replicated file.

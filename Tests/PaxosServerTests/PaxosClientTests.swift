@@ -38,6 +38,7 @@ struct PaxosClientTests {
         let first = try await client.submit("failover-one", deadline: .now + .seconds(30))
         #expect(first.value == "failover-one")
         #expect(first.node == 2 || first.node == 3)
+        #expect(first.attempts == 2, "node 1 refused the connection, node 2 answered")
         #expect(first.requestID.count == 36)  // a UUID
 
         let again = try await client.submit("failover-one", requestID: first.requestID, deadline: .now + .seconds(30))

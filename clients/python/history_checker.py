@@ -189,6 +189,7 @@ def check(operations, files):
         "linearizable_reads_ok": read_figures[("linearizable", "ok")],
         "local_reads_ok": read_figures[("local", "ok")],
         "files": len(files), "instances": len(chosen), "timed": timed,
+        "ok_after_retries": sum(1 for op in acknowledged if op.get("attempts", 1) > 1),
     }
     for name in Report.CHECKS:
         figures[name.replace(" ", "_").replace("-", "_")] = report.counts[name]
@@ -197,7 +198,7 @@ def check(operations, files):
 
 def summary(report, figures):
     """One line of figures and a verdict, then examples of each violation."""
-    lines = ["history: %(submits)d submits (%(ok)d ok, %(fault)d fault, %(unknown)d unknown of which "
+    lines = ["history: %(submits)d submits (%(ok)d ok, %(ok_after_retries)d of them after retries, %(fault)d fault, %(unknown)d unknown of which "
              "%(unknown_present)d chosen), %(reads)d reads (%(linearizable_reads_ok)d linearizable ok, "
              "%(local_reads_ok)d local ok); files: %(files)d, %(instances)d instances" % figures]
     lines.append("checks: " + ", ".join("%s %d" % (name, report.counts[name]) for name in Report.CHECKS)

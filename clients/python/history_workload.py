@@ -50,11 +50,11 @@ def submit(client, history, number, value):
     operation = {"client": number, "op": "submit", "value": value, "request_id": request_id, "invoke": time.time()}
     try:
         done = client.submit(value, request_id=request_id)
-        operation.update(outcome="ok", instance=done.instance, node=done.node)
+        operation.update(outcome="ok", instance=done.instance, node=done.node, attempts=done.attempts)
     except paxos_client.OutcomeUnknown as error:
-        operation.update(outcome="unknown", fault_code=error.fault_code, error=str(error))
+        operation.update(outcome="unknown", fault_code=error.fault_code, error=str(error), attempts=error.attempts)
     except (paxos_client.NotChosen, paxos_client.Rejected) as error:
-        operation.update(outcome="fault", fault_code=error.fault_code, error=str(error))
+        operation.update(outcome="fault", fault_code=error.fault_code, error=str(error), attempts=error.attempts)
     operation["complete"] = time.time()
     history.record(operation)
 

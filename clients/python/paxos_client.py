@@ -11,7 +11,7 @@ was chosen after all is reported, never appended twice.
 
     from paxos_client import PaxosClient
     client = PaxosClient(["127.0.0.1:8000", "127.0.0.1:8001", "127.0.0.1:8002"])
-    done = client.submit("hello")            # Submitted(instance=1, value='hello', node=1, request_id='…')
+    done = client.submit("hello")            # Submitted(instance=1, value='hello', node=1, request_id='…', attempts=1)
     client.read(consistency="linearizable")  # [(1, 'hello')]
 
 How a submit can end (the README's fault table):
@@ -49,8 +49,8 @@ __all__ = [
     "parse_address",
 ]
 
-Submitted = namedtuple("Submitted", "instance value node request_id")
-Submitted.__doc__ = "A chosen submit: its instance, the value, the node that answered and the request id."
+Submitted = namedtuple("Submitted", "instance value node request_id attempts")
+Submitted.__doc__ = "A chosen submit: its instance, the value, the node that answered, the request id, the attempts made."
 
 # Fault codes of the README's table, as they bear on a retry at another node.
 FAULT_NO_QUORUM = 1         # no majority: this attempt did not choose the value
@@ -171,8 +171,8 @@ class PaxosClient:
         UUID when None). Raises ``Rejected``, ``NotChosen`` or ``OutcomeUnknown``.
         """
         request_id = request_id or str(uuid.uuid4())
-        answer, node = self._with_failover(lambda proxy: proxy.paxos.submit(value, request_id), timeout, request_id)
-        return Submitted(answer.get("instance"), answer.get("value", value), answer.get("node", node), request_id)
+        answer, node, attempts = self._with_failover(lambda proxy: proxy.paxos.submit(value, request_id), timeout, request_id)
+        return Submitted(answer.get("instance"), answer.get("value", value), answer.get("node", node), request_id, attempts)
 
     def read(self, start=1, consistency="local", timeout=None):
         """The applied instances from ``start`` on, as ``[(instance, value)]``.
@@ -186,12 +186,12 @@ class PaxosClient:
             call = lambda proxy: proxy.paxos.read(start)
         else:
             call = lambda proxy: proxy.paxos.read(start, {"consistency": consistency})
-        answer, _ = self._with_failover(call, timeout, None)
+        answer, _, _ = self._with_failover(call, timeout, None)
         return [(entry["instance"], entry["value"]) for entry in answer]
 
     def status(self, timeout=None):
         """``paxos.status()`` of whichever node answers first, as a dict."""
-        answer, _ = self._with_failover(lambda proxy: proxy.paxos.status(), timeout, None)
+        answer, _, _ = self._with_failover(lambda proxy: proxy.paxos.status(), timeout, None)
         return answer
 
     # Failover
@@ -201,7 +201,10 @@ class PaxosClient:
         return xmlrpc.client.ServerProxy("http://%s:%d/RPC2" % node, transport=transport, allow_none=False)
 
     def _with_failover(self, call, timeout, request_id):
-        """Runs ``call(proxy)`` at one node after another until an answer, a final fault or the deadline."""
+        """Runs ``call(proxy)`` at one node after another until an answer, a final fault or the deadline.
+
+        Returns ``(answer, node, attempts)``.
+        """
         deadline = time.monotonic() + (self.timeout if timeout is None else timeout)
         with self._lock:
             index = self._preferred
@@ -223,7 +226,7 @@ class PaxosClient:
                 answer = call(proxy)
                 with self._lock:
                     self._preferred = index
-                return answer, node
+                return answer, node, attempts
             except xmlrpc.client.Fault as fault:
                 answered = True
                 fault_code = fault.faultCode
