@@ -32,6 +32,11 @@ public enum Message: Hashable, Sendable {
     case catchUpRequest(from: InstanceNumber)
     /// The answer: chosen entries in instance order (bounded in count and bytes).
     case catchUpReply(entries: [ChosenEntry])
+    /// A linearizable read's question (`ReadQuorums`): "what is the highest instance in which
+    /// you accepted a value or know one chosen?" `read` names the read at its node.
+    case readIndexRequest(read: UInt64)
+    /// The answer to `readIndexRequest`.
+    case readIndexReply(read: UInt64, highest: InstanceNumber)
 
     public var instance: InstanceNumber? {
         switch self {
@@ -40,7 +45,7 @@ public enum Message: Hashable, Sendable {
             return instance
         case .prepareFrom(let from, _), .promiseFrom(let from, _, _, _), .nackFrom(let from, _, _):
             return from
-        case .status, .catchUpRequest, .catchUpReply, .forward:
+        case .status, .catchUpRequest, .catchUpReply, .forward, .readIndexRequest, .readIndexReply:
             return nil
         }
     }

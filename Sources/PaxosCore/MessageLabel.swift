@@ -29,6 +29,10 @@ extension Message {
             return "catch-up from \(from)"
         case .catchUpReply(let entries):
             return "catch-up \(entries.count) entries"
+        case .readIndexRequest:
+            return "read index?"
+        case .readIndexReply(_, let highest):
+            return "read index \(highest)"
         }
     }
 
@@ -48,13 +52,15 @@ extension Message {
         case .status: return "status"
         case .catchUpRequest: return "catchUpRequest"
         case .catchUpReply: return "catchUpReply"
+        case .readIndexRequest: return "readIndexRequest"
+        case .readIndexReply: return "readIndexReply"
         }
     }
 
     /// Whether the message belongs to the protocol's seven steps (not anti-entropy).
     public var isProtocolStep: Bool {
         switch self {
-        case .status, .catchUpRequest, .catchUpReply: return false
+        case .status, .catchUpRequest, .catchUpReply, .readIndexRequest, .readIndexReply: return false
         default: return true
         }
     }

@@ -23,6 +23,10 @@ public struct PaxosNode: Sendable {
     private var appliedCommands: Set<CommandID> = []
     /// Client-named commands of the recent log and where they were applied (retries answered).
     private var clientRequests: ClientRequestWindow
+    /// Linearizable reads waiting for a majority's answers or for this node to catch up.
+    private var reads = ReadQuorums()
+    /// The highest instance where this acceptor accepted a value (what a read quorum asks).
+    private var highestAccepted: InstanceNumber = 0
 
     // Proposers and the clients waiting on them (volatile: lost in a crash, as the clients' calls are).
     private var proposers = InstanceMap<Proposer>()
@@ -56,7 +60,8 @@ public struct PaxosNode: Sendable {
     private let memberIndicesByID: [Int]
     /// `configuration.mutations` as plain switches, asked for on every message.
     private let mutations: Mutations
-    private var highestChosenAtLastHeartbeat: InstanceNumber = 0
+    /// `max(highestChosen, reads.horizon)` at the previous heartbeat (see `onHeartbeat`).
+    private var wantedAtLastHeartbeat: InstanceNumber = 0
     private var random: SplitMix64
 
     // Effects of the step in progress, and messages this node sends to itself.
@@ -126,6 +131,9 @@ public struct PaxosNode: Sendable {
         var highestPromised = recovered.rangePromise.ballot.round
         recovered.acceptors.forEach { _, state in highestPromised = max(highestPromised, state.promised.round) }
         highestRoundSeen = highestPromised
+        recovered.acceptors.forEach { instance, state in
+            if state.accepted != nil { highestAccepted = max(highestAccepted, instance) }
+        }
         // Sized once: grown one insert at a time, the set rehashed itself ten times on the way.
         appliedCommands.reserveCapacity(max(recovered.chosen.count, 64))
         applyChosenPrefix()
@@ -217,8 +225,25 @@ public struct PaxosNode: Sendable {
         return takeReady()
     }
 
+    /// A client asks for a linearizable read (`ReadQuorums`): answered with `.readable` once
+    /// this node has applied everything a majority may have accepted when the read began.
+    public mutating func onRead(request: RequestID) -> Ready {
+        guard !reads.isFull else {
+            ready.replies.append(.failed(request, .overloaded(limit: ReadQuorums.readsMax)))
+            return takeReady()
+        }
+        reads.start(request)
+        broadcastToAll(.readIndexRequest(read: request))
+        drainLocalInbox()
+        return takeReady()
+    }
+
     /// The shell's deadline for a client request passed: answer it now and stop working for it.
     public mutating func onDeadline(request: RequestID) -> Ready {
+        if reads.cancel(request) {
+            ready.replies.append(.failed(request, .noQuorum))
+            return takeReady()
+        }
         if let commandID = submitByRequest.removeValue(forKey: request), let pending = pendingSubmits.removeValue(forKey: commandID) {
             switch pending.state {
             case .chosen(let instance):
@@ -345,6 +370,27 @@ public struct PaxosNode: Sendable {
         case .nackFrom(_, let ballot, let promised):
             noteRound(promised.round)
             if leadership?.ballot == ballot { endLeadership(preemptedBy: promised) }
+        case .readIndexRequest(let read):
+            send(.readIndexReply(read: read, highest: max(highestAccepted, highestChosen)), to: sender)
+        case .readIndexReply(let read, let highest):
+            onReadIndexReply(from: sender, read: read, highest: highest)
+        }
+    }
+
+    private mutating func onReadIndexReply(from sender: NodeID, read: RequestID, highest: InstanceNumber) {
+        guard let index = configuration.members.firstIndex(of: sender),
+              let through = reads.onReply(read, from: index, highest: highest, quorum: configuration.quorum) else { return }
+        if through > appliedThrough {
+            // Behind: ask the peers now rather than at the next heartbeat.
+            broadcastToPeers(.catchUpRequest(from: appliedThrough + 1))
+        } else {
+            answerSatisfiedReads()
+        }
+    }
+
+    private mutating func answerSatisfiedReads() {
+        for request in reads.takeSatisfied(appliedThrough: appliedThrough) {
+            ready.replies.append(.readable(request, through: appliedThrough))
         }
     }
 
@@ -385,6 +431,7 @@ public struct PaxosNode: Sendable {
         switch answer {
         case .accepted:
             acceptors[instance] = state
+            highestAccepted = max(highestAccepted, instance)
             if state != before && !mutations.acceptorRepliesBeforePersisting {
                 ready.persist.append(.accepted(instance: instance, proposal: AcceptedProposal(ballot: ballot, command: command)))
             }
@@ -635,6 +682,7 @@ public struct PaxosNode: Sendable {
             ready.replies.append(.proposed(waiter.request, instance: instance, chosen: command, ours: ours))
         }
         applyChosenPrefix()
+        answerSatisfiedReads()
         startQueuedSubmits()
     }
 
@@ -846,11 +894,16 @@ public struct PaxosNode: Sendable {
         forgetAnnouncements()     // this status tells the peers instead
         ready.timers.append(.set(.heartbeat, afterMilliseconds: configuration.heartbeatMilliseconds))
         broadcastToPeers(.status(appliedThrough: appliedThrough))
-        // Only instances that were gaps at the previous heartbeat already (below what was chosen
+        // A read whose question or answers were lost asks again.
+        for read in reads.gathering { broadcastToAll(.readIndexRequest(read: read)) }
+        // Instances to decide: up to the highest chosen one, and up to what a linearizable read
+        // waits for (an instance someone accepted that nobody may ever finish deciding).
+        let wanted = max(highestChosen, reads.horizon)
+        // Only instances that were gaps at the previous heartbeat already (up to what was wanted
         // then, and nothing applied since) have outlived a whole heartbeat.
-        let gapsBefore = min(highestChosen, highestChosenAtLastHeartbeat)
-        highestChosenAtLastHeartbeat = highestChosen
-        guard highestChosen > appliedThrough else {
+        let gapsThrough = min(wanted, wantedAtLastHeartbeat)
+        wantedAtLastHeartbeat = wanted
+        guard wanted > appliedThrough else {
             appliedAtLastHeartbeat = appliedThrough
             stalledHeartbeats = 0
             return
@@ -866,7 +919,7 @@ public struct PaxosNode: Sendable {
         if stalledHeartbeats >= patience {
             var filled = 0
             var instance = appliedThrough + 1
-            while instance < gapsBefore && filled < configuration.gapFillInstancesMax {
+            while instance <= gapsThrough && filled < configuration.gapFillInstancesMax {
                 if !chosen.contains(instance) && !proposers.contains(instance) {
                     proposers[instance] = Proposer(instance: instance, ownCommand: .noop, submit: nil, minimumRound: 0)
                     startPrepare(instance)

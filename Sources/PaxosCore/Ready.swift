@@ -85,11 +85,14 @@ public enum ClientReply: Hashable, Sendable {
     case submitted(RequestID, instance: InstanceNumber, value: String)
     /// `propose`: `chosen` is the value of `instance`; `ours` tells whether it was this request's.
     case proposed(RequestID, instance: InstanceNumber, chosen: Command, ours: Bool)
+    /// A linearizable read may be answered: this node has applied every instance up to
+    /// `through`, which holds every value acknowledged before the read began.
+    case readable(RequestID, through: InstanceNumber)
     case failed(RequestID, SubmitFailure)
 
     public var request: RequestID {
         switch self {
-        case .submitted(let request, _, _), .proposed(let request, _, _, _), .failed(let request, _):
+        case .submitted(let request, _, _), .proposed(let request, _, _, _), .readable(let request, _), .failed(let request, _):
             return request
         }
     }

@@ -79,6 +79,10 @@ public enum WireLimits {
             case .catchUpReply(let entries):
                 check(count: entries.count, "entries")
                 for entry in entries { check(entry) }
+            case .readIndexRequest:
+                break
+            case .readIndexReply(_, let highest):
+                check(instance: highest, allowZero: true)
             }
         }
 

@@ -48,6 +48,10 @@ public enum MessageCoding {
             s["chosen"] = encode(chosen)
         case .nackFrom(let from, let ballot, let promised):
             s["type"] = "nackFrom"; s["from"] = .int(Int(from)); s["ballot"] = encode(ballot); s["promised"] = encode(promised)
+        case .readIndexRequest(let read):
+            s["type"] = "readIndexRequest"; s["read"] = .int(Int(truncatingIfNeeded: read))
+        case .readIndexReply(let read, let highest):
+            s["type"] = "readIndexReply"; s["read"] = .int(Int(truncatingIfNeeded: read)); s["highest"] = .int(Int(highest))
         }
         return .struct(s)
     }
@@ -95,6 +99,10 @@ public enum MessageCoding {
                                 chosen: try chosenEntries(s, "chosen"))
         case "nackFrom":
             return .nackFrom(from: try instance(s, "from"), ballot: try ballot(s["ballot"]), promised: try ballot(s["promised"]))
+        case "readIndexRequest":
+            return .readIndexRequest(read: try readID(s))
+        case "readIndexReply":
+            return .readIndexReply(read: try readID(s), highest: try instance(s, "highest"))
         default:
             throw DecodingError(description: "unknown peer message type '\(type)'")
         }
@@ -156,6 +164,12 @@ public enum MessageCoding {
         let id = CommandID(node: NodeID(UInt32(try unsigned(s, "node", max: UInt64(UInt32.max)))),
                            incarnation: try unsigned(s, "incarnation"), sequence: try unsigned(s, "sequence"))
         return .value(id, text)
+    }
+
+    /// A read's number at the node that asks: opaque to everyone else, any 64-bit pattern.
+    private static func readID(_ s: XMLRPCStruct) throws -> UInt64 {
+        guard case .int(let n)? = s["read"] else { throw DecodingError(description: "member 'read' must be an int") }
+        return UInt64(bitPattern: Int64(n))
     }
 
     private static func instance(_ s: XMLRPCStruct, _ name: String) throws -> InstanceNumber {

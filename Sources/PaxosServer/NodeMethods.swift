@@ -51,12 +51,19 @@ enum NodeMethods {
 
         registry.register(
             "paxos.read",
-            help: "read([from]): the applied instances of this node, [{instance, value}], from instance `from` (default 1).",
-            signature: [["array"], ["array", "int"]], requires: client
+            help: "read([from[, {consistency}]]): the applied instances, [{instance, value}], from instance `from` (default 1). consistency 'local' (the default) answers from this node at once and may miss what was chosen elsewhere; 'linearizable' first confirms with a majority, and waits until this node holds every value acknowledged before the read began.",
+            signature: [["array"], ["array", "int"], ["array", "int", "struct"]], requires: client
         ) { parameters in
-            try parameters.expectCount(0...1)
+            try parameters.expectCount(0...2)
             let from = try parameters.optionalInt(0) ?? 1
-            let entries = await runtime.read(from: InstanceNumber(max(from, 0)))
+            let consistency = try parameters.optionalStruct(1)?["consistency"].map { value throws(XMLRPCFault) -> String in
+                guard case .string(let text) = value, ["local", "linearizable"].contains(text) else {
+                    throw XMLRPCFault(code: XMLRPCFault.invalidParameters, message: "consistency must be 'local' or 'linearizable'")
+                }
+                return text
+            } ?? "local"
+            let start = InstanceNumber(max(from, 0))
+            let entries = consistency == "linearizable" ? try await runtime.linearizableRead(from: start) : await runtime.read(from: start)
             return .array(entries.map { .struct(XMLRPCStruct([("instance", .int(Int($0.instance))), ("value", .string($0.value))])) })
         }
 

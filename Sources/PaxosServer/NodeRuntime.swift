@@ -130,7 +130,7 @@ public actor NodeRuntime {
             return Submitted(instance: instance, value: value)
         case .failed(_, let failure):
             throw Self.fault(for: failure)
-        case .proposed:
+        case .proposed, .readable:
             preconditionFailure("a submit is answered as a submit")
         }
     }
@@ -153,13 +153,40 @@ public actor NodeRuntime {
             return Proposed(instance: instance, chosen: chosen, ours: ours)
         case .failed(_, let failure):
             throw Self.fault(for: failure)
-        case .submitted:
+        case .submitted, .readable:
             preconditionFailure("a propose is answered as a propose")
         }
     }
 
+    /// The applied instances from `start` on, as this node has them (a local read: it may miss
+    /// what was chosen elsewhere and not yet learned here).
     public func read(from start: InstanceNumber) -> [FileEntry] {
-        core.fileEntries.filter { $0.instance >= start }
+        entries(from: start)
+    }
+
+    /// A linearizable read: the applied instances from `start` on, once this node has applied
+    /// every value that was acknowledged anywhere before the call began (`ReadQuorums`).
+    public func linearizableRead(from start: InstanceNumber) async throws -> [FileEntry] {
+        try checkServing()
+        switch try await request({ core, request in core.onRead(request: request) }) {
+        case .readable:
+            return entries(from: start)
+        case .failed(_, let failure):
+            throw Self.fault(for: failure)
+        case .submitted, .proposed:
+            preconditionFailure("a read is answered as a read")
+        }
+    }
+
+    private func entries(from start: InstanceNumber) -> [FileEntry] {
+        // The file is in instance order: skip to `start` by binary search, not a scan.
+        let entries = core.fileEntries
+        var low = 0, high = entries.count
+        while low < high {
+            let middle = (low + high) / 2
+            if entries[middle].instance < start { low = middle + 1 } else { high = middle }
+        }
+        return Array(entries[low...])
     }
 
     public struct Status: Sendable {

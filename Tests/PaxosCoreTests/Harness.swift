@@ -30,6 +30,7 @@ func command(_ text: String, node: UInt32 = 9, incarnation: UInt64 = 1, sequence
 enum MessageKind: Hashable, Sendable {
     case prepare, promise, accept, accepted, nack, learn, forward, status, catchUpRequest, catchUpReply
     case prepareFrom, promiseFrom, nackFrom
+    case readIndexRequest, readIndexReply
 }
 
 extension Message {
@@ -48,6 +49,8 @@ extension Message {
         case .prepareFrom: return .prepareFrom
         case .promiseFrom: return .promiseFrom
         case .nackFrom: return .nackFrom
+        case .readIndexRequest: return .readIndexRequest
+        case .readIndexReply: return .readIndexReply
         }
     }
 }
@@ -247,6 +250,12 @@ struct Cluster {
         let request = request ?? newRequest()
         return perform(nodes[id]!.onPropose(request: request, instance: instance, value: value, minimumRound: minimumRound),
                        at: id, sourceLocation: sourceLocation)
+    }
+
+    @discardableResult
+    mutating func read(at raw: UInt32, request: RequestID, sourceLocation: SourceLocation = #_sourceLocation) -> Ready {
+        let id = NodeID(raw)
+        return perform(nodes[id]!.onRead(request: request), at: id, sourceLocation: sourceLocation)
     }
 
     @discardableResult

@@ -195,3 +195,67 @@ struct ClusterSemanticsTests {
         try await eventually("every file holds only the fresh value") { [1, 2, 3].allSatisfy { test.fileContents($0) == "1 fresh\n" } }
     }
 }
+
+@Suite("Live cluster: reads", .serialized)
+struct ReadConsistencyTests {
+    @Test("a node cut off from decisions: its local read misses an acknowledged value, its linearizable read waits and then holds it (Python)")
+    func linearizableReadHoldsAcknowledgedValues() async throws {
+        let test = try TestCluster()
+        defer { test.tearDown() }
+        try await test.start()
+        // Nodes 1 and 2 hold back everything that would tell node 3 a decision.
+        var rules: [(UInt32, Int)] = []
+        for from in [UInt32(1), 2] {
+            for type in ["accept", "learn", "status", "catchUpReply"] {
+                let rule = try await test.call(from, "admin.faultAdd", ["hold", ["to": 3, "type": .string(type)]])
+                rules.append((from, rule.intValue ?? 0))
+            }
+        }
+        _ = try await test.call(1, "paxos.submit", [.string("acknowledged")])
+        let script = """
+            import sys, threading, xmlrpc.client
+            port = int(sys.argv[1])
+            node3 = xmlrpc.client.ServerProxy("http://127.0.0.1:%d/RPC2" % port)
+            print("local:", node3.paxos.read())
+            result = {}
+            def read():
+                result["linearizable"] = xmlrpc.client.ServerProxy("http://127.0.0.1:%d/RPC2" % port).paxos.read(1, {"consistency": "linearizable"})
+            reader = threading.Thread(target=read)
+            reader.start()
+            reader.join(1.0)
+            print("answered while cut off:", "linearizable" in result)
+            sys.stdout.flush()
+            sys.stdin.readline()          # the test releases the held messages
+            reader.join(20)
+            print("linearizable:", result.get("linearizable"))
+            try:
+                node3.paxos.read(1, {"consistency": "eventual"})
+            except xmlrpc.client.Fault as f:
+                print("bad consistency:", f.faultCode)
+            """
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["python3", "-c", script, String(test.ports[2])]
+        let input = Pipe(), output = Pipe()
+        process.standardInput = input
+        process.standardOutput = output
+        process.standardError = output
+        try process.run()
+        defer { if process.isRunning { process.terminate() } }
+        var transcript = ""
+        try await eventually("the read at node 3 started and was not answered while cut off") {
+            transcript += String(decoding: output.fileHandleForReading.availableData, as: UTF8.self)
+            return transcript.contains("answered while cut off: False\n") || transcript.contains("answered while cut off: True\n")
+        }
+        #expect(transcript.contains("local: []"), "\(transcript)")
+        #expect(transcript.contains("answered while cut off: False"), "\(transcript)")
+        for (node, rule) in rules { _ = try await test.call(node, "admin.faultRelease", [.int(rule), true]) }
+        input.fileHandleForWriting.write(Data("go\n".utf8))
+        try await eventually("the linearizable read answered", within: 30) {
+            transcript += String(decoding: output.fileHandleForReading.availableData, as: UTF8.self)
+            return transcript.contains("bad consistency: ") && transcript.hasSuffix("\n")
+        }
+        #expect(transcript.contains("linearizable: [{'instance': 1, 'value': 'acknowledged'}]"), "\(transcript)")
+        #expect(transcript.contains("bad consistency: -32602"), "\(transcript)")
+    }
+}

@@ -94,6 +94,10 @@ struct ModelState: Hashable {
             return "catchup? \(from)"
         case .catchUpReply(let entries):
             return "catchup! " + entries.map { "\($0.instance)=\(exact($0.command))" }.joined(separator: ",")
+        case .readIndexRequest(let read):
+            return "read? \(read)"
+        case .readIndexReply(let read, let highest):
+            return "read! \(read) \(highest)"
         }
     }
 

@@ -31,6 +31,10 @@ enum MessageDescription {
             return "catch-up from \(from)"
         case .catchUpReply(let entries):
             return "catch-up reply \(entries.map { "\($0.instance)=\($0.command)" }.joined(separator: " "))"
+        case .readIndexRequest(let read):
+            return "read index? (read \(read))"
+        case .readIndexReply(let read, let highest):
+            return "read index \(highest) (read \(read))"
         }
     }
 }

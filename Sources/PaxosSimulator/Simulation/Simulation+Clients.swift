@@ -67,7 +67,7 @@ extension Simulation {
             if request.isCalm {
                 checker.fail(.liveness, "a submit made after the faults stopped failed: \(failure)")
             }
-        case .proposed:
+        case .proposed, .readable:
             break
         }
     }
