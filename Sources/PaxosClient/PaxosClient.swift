@@ -101,7 +101,7 @@ public final class PaxosClient: Sendable {
     // MARK: Failover
 
     /// Runs `attempt` at one node after another until one answers, a fault says no node will
-    /// answer otherwise, or the deadline passes. Returns the answer and the attempts made.
+    /// answer otherwise, the deadline passes or the attempts run out. Returns the answer and the attempts made.
     private func withFailover(
         deadline: ContinuousClock.Instant?, requestID: String?,
         _ attempt: (XMLRPCClient, Duration) async throws -> XMLRPCValue
@@ -143,6 +143,7 @@ public final class PaxosClient: Sendable {
                     break
                 }
             }
+            if let attemptsMax = configuration.attemptsMax, attempts >= attemptsMax { break }
             index = (index + 1) % nodes.count
             let pause = Self.jittered(backoff)
             backoff = min(backoff * 2, configuration.backoffMax)

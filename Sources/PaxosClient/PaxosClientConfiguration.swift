@@ -11,6 +11,10 @@ public struct PaxosClientConfiguration: Sendable {
     /// that failed together do not retry together.
     public var backoffInitial: Duration = .milliseconds(50)
     public var backoffMax: Duration = .seconds(1)
+    /// Give up after this many attempts even before the deadline (nil: only the deadline ends
+    /// the retries). A deadline cuts the attempt in flight, which leaves the outcome unknown;
+    /// a limit ends after an answer, so a submit every node refused ends `.notChosen`.
+    public var attemptsMax: Int?
     /// Time to open a TCP connection; a node that is down refuses at once, a host that is
     /// unreachable is given up after this.
     public var connectTimeout: Duration = .seconds(2)

@@ -10,13 +10,13 @@ public struct PaxosClientError: Error, Sendable, CustomStringConvertible {
         /// A node refused the call in a way no retry fixes (invalid parameters -32602, not
         /// authenticated 8, …): the value was not chosen.
         case rejected
-        /// The deadline passed, and every attempt is known not to have chosen the value
-        /// (refused connections, fault 1, fault 3).
+        /// The deadline passed (or the attempts ran out), and every attempt is known not to
+        /// have chosen the value (refused connections, fault 1, fault 3).
         case notChosen
-        /// The deadline passed after an attempt that may have chosen the value (no answer,
-        /// fault 2, a node shutting down with the value in flight).
+        /// The deadline passed (or the attempts ran out) after an attempt that may have chosen
+        /// the value (no answer, fault 2, a node shutting down with the value in flight).
         case outcomeUnknown
-        /// The deadline passed without an answer to a read or status call.
+        /// No node answered a read or status call in time.
         case unavailable
     }
 
@@ -38,9 +38,9 @@ public struct PaxosClientError: Error, Sendable, CustomStringConvertible {
         let what: String
         switch kind {
         case .rejected: what = "refused"
-        case .notChosen: what = "not chosen before the deadline"
-        case .outcomeUnknown: what = "outcome unknown at the deadline (it may still be chosen; retry with request id \(requestID ?? "?"))"
-        case .unavailable: what = "no node answered before the deadline"
+        case .notChosen: what = "not chosen"
+        case .outcomeUnknown: what = "outcome unknown (it may still be chosen; retry with request id \(requestID ?? "?"))"
+        case .unavailable: what = "no node answered"
         }
         let node = lastNode.map { " by \($0)" } ?? ""
         return "\(what)\(node) after \(attempts) attempt\(attempts == 1 ? "" : "s"): \(lastError)"

@@ -11,6 +11,12 @@ struct ClientHistoryTests {
         return text.split(separator: "\n").filter { $0.contains(#""op": "submit""#) && $0.contains(#""outcome": "ok""#) }.count
     }
 
+    /// Submits in the history that ended known not chosen (outcome fault).
+    private func refused(_ path: String) -> Int {
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { return 0 }
+        return text.split(separator: "\n").filter { $0.contains(#""op": "submit""#) && $0.contains(#""outcome": "fault""#) }.count
+    }
+
     /// Waits until `more` further submits are acknowledged (the cluster makes progress) and, if
     /// given, `holding` seconds have passed: a fault must outlast the clients' attempt timeout
     /// and the nodes' request deadline, so that clients give up on the node and fail over, and
@@ -24,7 +30,7 @@ struct ClientHistoryTests {
         }
     }
 
-    @Test("8 failover clients while the leader is paused (SIGSTOP, SIGCONT) and another node is killed -9 and restarted: 0 duplicates, 0 lost, every check passes")
+    @Test("8 failover clients while the leader is paused (SIGSTOP, SIGCONT), another node is killed -9 and restarted, then both others: 0 duplicates, 0 lost, every check passes")
     func historyUnderPauseAndKill() async throws {
         // Short request deadlines, so that nodes answer faults (and clients retry) within the run.
         let test = try TestCluster(nodeArguments: ["--request-timeout-ms", "1500"])
@@ -39,7 +45,7 @@ struct ClientHistoryTests {
         let workload = try ChildProcess.python("history_workload.py", [
             "--nodes", test.addresses.joined(separator: ","), "--clients", "8", "--out", history,
             "--seconds", "40", "--stop-file", stopFile, "--read-every", "8",
-            "--attempt-timeout", "2", "--operation-timeout", "6",
+            "--attempt-timeout", "2", "--operation-timeout", "8", "--max-attempts", "6",
         ])
         defer { workload.stop() }
 
@@ -57,6 +63,20 @@ struct ClientHistoryTests {
         try test.cluster.start(node: victim)
         try await test.cluster.waitUntilServing(nodes: [victim])
         try await progress(30, history: history, while: "node \(victim) is back")
+
+        // No majority: the two others killed. Submits in flight end unknown; those begun once
+        // the leader knows it is alone get fault 1 from it and refusals from the others until
+        // their attempts run out: not chosen. The checker then proves that none of those is
+        // anywhere and that the unknown ones are there at most once.
+        let others = [UInt32(1), 2, 3].filter { $0 != leader }
+        let notChosen = refused(history)
+        for id in others { test.cluster.kill(node: id) }
+        try await eventually("a submit ends not chosen while only node \(leader) runs", within: 20) {
+            refused(history) > notChosen
+        }
+        for id in others { try test.cluster.start(node: id) }
+        try await test.cluster.waitUntilServing(nodes: others)
+        try await progress(30, history: history, while: "the majority is back")
 
         _ = FileManager.default.createFile(atPath: stopFile, contents: nil)
         let finished = try await workload.exit(within: 30)
@@ -80,5 +100,6 @@ struct ClientHistoryTests {
         #expect((figures["ok"] ?? 0) >= 210, "\(verdict.output)")
         #expect((figures["ok_after_retries"] ?? 0) > 0, "some submits failed over, with their ids: \(verdict.output)")
         #expect((figures["linearizable_reads_ok"] ?? 0) > 0, "\(verdict.output)")
+        #expect((figures["fault"] ?? 0) > 0, "\(verdict.output)")
     }
 }

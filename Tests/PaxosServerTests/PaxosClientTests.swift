@@ -89,7 +89,7 @@ struct PaxosClientTests {
         #expect([1, 2, 3].allSatisfy { test.fileContents($0).isEmpty })
     }
 
-    @Test("no node up: the submit ends at its deadline as not chosen, no node answered, after several attempts")
+    @Test("no node up: the submit ends at its deadline as not chosen, no node answered, after several attempts; with a limit, after that many")
     func everyNodeDownEndsNotChosen() async throws {
         let ports = try TestCluster.freePortRange(count: 3)
         let client = PaxosClient(nodes: (0..<3).map { PaxosNodeAddress(host: "127.0.0.1", port: ports + $0) },
@@ -106,6 +106,17 @@ struct PaxosClientTests {
             #expect(error.requestID != nil)
         }
         #expect(ContinuousClock.now - started < .seconds(10), "the deadline bounds the retries")
+
+        var limited = configuration()
+        limited.attemptsMax = 2
+        let twice = PaxosClient(nodes: [PaxosNodeAddress(host: "127.0.0.1", port: ports)], configuration: limited)
+        defer { Task { await twice.shutdown() } }
+        do {
+            _ = try await twice.submit("nobody", deadline: .now + .seconds(60))
+            Issue.record("a submit succeeded with every node down")
+        } catch {
+            #expect(error.kind == .notChosen && error.attempts == 2, "\(error)")
+        }
     }
 
     @Test("a linearizable read made after a submit was acknowledged contains it, at any node; a local read answers too")

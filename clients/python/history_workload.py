@@ -77,7 +77,7 @@ def should_stop(arguments, stop_at):
 def client_thread(arguments, history, number, stop_at):
     client = paxos_client.PaxosClient(
         arguments.nodes, attempt_timeout=arguments.attempt_timeout, timeout=arguments.operation_timeout,
-        backoff_initial=0.02, backoff_max=0.5)
+        backoff_initial=0.02, backoff_max=0.5, max_attempts=arguments.max_attempts)
     count = 0
     while not should_stop(arguments, stop_at):
         count += 1
@@ -98,6 +98,7 @@ def main(argv=None):
     parser.add_argument("--read-every", type=int, default=10, help="every Nth operation is a linearizable read (0: none)")
     parser.add_argument("--attempt-timeout", type=float, default=3.0, help="seconds per attempt at one node")
     parser.add_argument("--operation-timeout", type=float, default=8.0, help="seconds per operation, retries included")
+    parser.add_argument("--max-attempts", type=int, default=None, help="attempts per operation at most (default: until its deadline)")
     arguments = parser.parse_args(argv)
     if arguments.clients < 1 or arguments.seconds <= 0:
         parser.error("--clients and --seconds must be positive")

@@ -138,12 +138,15 @@ class PaxosClient:
     the second; each pause is drawn from its upper half so clients that failed together do not
     retry together. ``user`` / ``password``: HTTP Basic credentials for nodes that require them.
     ``start_with_first``: try ``nodes`` in order from the first, instead of from a random one.
+    ``max_attempts``: give up after this many attempts even before the deadline (None: only the
+    deadline ends the retries). A deadline cuts the attempt in flight, which makes the outcome
+    unknown; a limit ends after an answer, so a submit that every node refused ends ``NotChosen``.
 
     One client may be shared by threads: every call makes its own connection.
     """
 
     def __init__(self, nodes, attempt_timeout=6.0, timeout=30.0, backoff_initial=0.05, backoff_max=1.0,
-                 user=None, password=None, start_with_first=False):
+                 user=None, password=None, start_with_first=False, max_attempts=None):
         if isinstance(nodes, str):
             nodes = nodes.split(",")
         self.nodes = [parse_address(n) if isinstance(n, str) else (str(n[0]), int(n[1])) for n in nodes]
@@ -151,6 +154,9 @@ class PaxosClient:
             raise ValueError("a PaxosClient needs at least one node")
         if attempt_timeout <= 0 or timeout <= 0 or backoff_initial < 0 or backoff_max < backoff_initial:
             raise ValueError("timeouts must be positive and backoff_initial <= backoff_max")
+        if max_attempts is not None and max_attempts < 1:
+            raise ValueError("max_attempts must be at least 1 (or None)")
+        self.max_attempts = max_attempts
         self.attempt_timeout = attempt_timeout
         self.timeout = timeout
         self.backoff_initial = backoff_initial
@@ -246,6 +252,8 @@ class PaxosClient:
                 last_error = "%s: %s" % (type(error).__name__, error)
             finally:
                 proxy("close")()
+            if self.max_attempts is not None and attempts >= self.max_attempts:
+                break
             index = (index + 1) % len(self.nodes)
             pause = backoff * random.uniform(0.5, 1.0)
             backoff = min(backoff * 2, self.backoff_max)
@@ -255,12 +263,12 @@ class PaxosClient:
             time.sleep(min(pause, left))
         where = "%s:%d" % node if node else "no node"
         if request_id is None:
-            error_type, what = Unavailable, "no node answered before the deadline"
+            error_type, what = Unavailable, "no node answered"
         elif maybe_applied:
             error_type = OutcomeUnknown
-            what = "outcome unknown at the deadline (retry with request id %s)" % request_id
+            what = "outcome unknown (retry with request id %s)" % request_id
         else:
-            error_type, what = NotChosen, "not chosen before the deadline"
+            error_type, what = NotChosen, "not chosen"
         raise error_type("%s; last tried %s after %d attempts: %s" % (what, where, attempts, last_error),
                          fault_code, last_error, node, attempts, request_id, not answered)
 
