@@ -69,7 +69,7 @@ struct FailoverCommandTests {
         #expect(badAddress.status == 64, "\(badAddress.output)")
     }
 
-    @Test("paxos_client.py: the first node is dead, submit fails over; the same --request-id answers the same instance; reads and status answer")
+    @Test("paxos_client.py: the first node is dead, submit fails over; the same --request-id answers the same instance; reads and status answer; a bad address is a usage error")
     func pythonClientFailsOver() async throws {
         let test = try TestCluster()
         defer { test.tearDown() }
@@ -90,6 +90,9 @@ struct FailoverCommandTests {
         let status = try await ChildProcess.python("paxos_client.py", ["--nodes", nodes, "status"]).exit(within: 60)
         #expect(status.status == 0 && status.output.contains("members:"), "\(status.output)")
         try await eventually("nodes 2 and 3 hold the value once") { [2, 3].allSatisfy { test.fileContents($0) == "1 py-one\n" } }
+
+        let badAddress = try await ChildProcess.python("paxos_client.py", ["--nodes", "nowhere", "submit", "x"]).exit(within: 30)
+        #expect(badAddress.status == 64 && badAddress.output.contains("HOST:PORT"), "\(badAddress.output)")
     }
 
     @Test("paxos_client.py as a library: a fault that no retry fixes raises Rejected with its code; every node down raises NotChosen before the deadline")

@@ -273,9 +273,22 @@ class PaxosClient:
                          fault_code, last_error, node, attempts, request_id, not answered)
 
 
+class _ArgumentParser(argparse.ArgumentParser):
+    """argparse, with the exit status of ``paxos`` for a wrong command line (64, not 2, which
+    here means that no node answered)."""
+
+    def error(self, message):
+        self.print_usage(sys.stderr)
+        self.exit(64, "%s: error: %s\n" % (self.prog, message))
+
+
 def _main(argv=None):
-    """The command line: ``--nodes A,B,C submit VALUE | read [--from N] [--linearizable] | status``."""
-    parser = argparse.ArgumentParser(description="A failover client of a Swift Paxos cluster.")
+    """The command line: ``--nodes A,B,C submit VALUE | read [--from N] [--linearizable] | status``.
+
+    Exit status as ``paxos``: 0 done, 1 a fault or an unknown outcome, 2 no node answered,
+    64 the command line is wrong.
+    """
+    parser = _ArgumentParser(description="A failover client of a Swift Paxos cluster.")
     parser.add_argument("--nodes", default="127.0.0.1:8000,127.0.0.1:8001,127.0.0.1:8002",
                         help="comma-separated HOST:PORT list (default: the local 3-node cluster)")
     parser.add_argument("--timeout", type=float, default=30.0, help="seconds until the operation gives up")
