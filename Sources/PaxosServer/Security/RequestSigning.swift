@@ -26,11 +26,10 @@ public struct RequestSigning: Sendable {
 
     /// The request headers `principal` sends, for an `XMLRPCClientConfiguration`.
     public func headers(as principal: ClusterPrincipal) -> @Sendable ([UInt8]) -> [(name: String, value: String)] {
-        let key = key(for: principal)
+        let authenticator = PreparedHMAC(key: key(for: principal))
         let sender = principal.description
         return { body in
-            let code = HMAC<SHA256>.authenticationCode(for: body, using: key)
-            return [(Self.senderHeader, sender), (Self.signatureHeader, code.hexadecimal)]
+            [(Self.senderHeader, sender), (Self.signatureHeader, authenticator.code(for: body).hexadecimal)]
         }
     }
 
@@ -44,24 +43,40 @@ public struct RequestSigning: Sendable {
 
     /// Keys of the principals a node accepts, derived once.
     public struct Verifier: Sendable {
-        private let keys: [ClusterPrincipal: SymmetricKey]
+        private let authenticators: [ClusterPrincipal: PreparedHMAC]
 
         init(signing: RequestSigning, principals: [ClusterPrincipal]) {
-            keys = Dictionary(uniqueKeysWithValues: principals.map { ($0, signing.key(for: $0)) })
+            authenticators = Dictionary(uniqueKeysWithValues: principals.map { ($0, PreparedHMAC(key: signing.key(for: $0))) })
         }
 
         /// Whether `signature` (hex) is the code of `body` for `principal`; the comparison is
         /// swift-crypto's constant-time one. Unknown principals and malformed codes are false.
         public func isValid(signature: String, body: UnsafeRawBufferPointer, principal: ClusterPrincipal) -> Bool {
-            guard let key = keys[principal], signature.utf8.count == 2 * SHA256.byteCount,
+            guard let authenticator = authenticators[principal], signature.utf8.count == 2 * SHA256.byteCount,
                   let code = Hexadecimal.decode(signature)
             else { return false }
-            return HMAC<SHA256>.isValidAuthenticationCode(code, authenticating: body, using: key)
+            return authenticator.code(for: body) == code
         }
     }
 
     public func verifier(for principals: [ClusterPrincipal]) -> Verifier {
         Verifier(signing: self, principals: principals)
+    }
+}
+
+/// An HMAC-SHA256 whose key is already absorbed: swift-crypto's `HMAC(key:)` pads the key and
+/// hashes both pads on every call, and a node computes a code for every peer call it sends or
+/// receives. A copy of the prepared state (copy-on-write inside swift-crypto) picks up from there.
+/// Never mutated after `init`, so sharing it between threads is safe.
+struct PreparedHMAC: @unchecked Sendable {
+    private let prepared: HMAC<SHA256>
+
+    init(key: SymmetricKey) { prepared = HMAC<SHA256>(key: key) }
+
+    func code<Bytes: DataProtocol>(for bytes: Bytes) -> HashedAuthenticationCode<SHA256> {
+        var authenticator = prepared
+        authenticator.update(data: bytes)
+        return authenticator.finalize()
     }
 }
 
