@@ -83,7 +83,7 @@ enum NodeMethods {
 
         registry.register(
             "paxos.status",
-            help: "status(): {node, address, applied, highestChosen, lines, file, dataDirectory, incarnation, era, pendingSubmits, activeProposals, leader, leading, adminEnabled, members}.",
+            help: "status(): {node, address, applied, highestChosen, lines, file, dataDirectory, incarnation, era, pendingSubmits, activeProposals, leader, leading, ballotRound, fsyncP99Seconds, uptimeSeconds, adminEnabled, members}.",
             signature: [["struct"]], requires: client
         ) { parameters in
             try parameters.expectCount(0)
@@ -99,6 +99,9 @@ enum NodeMethods {
                 ("era", .int(Int(status.era))), ("pendingSubmits", .int(status.pendingSubmits)),
                 ("activeProposals", .int(status.activeProposals)),
                 ("leader", .int(Int(status.leader.rawValue))), ("leading", .bool(status.leading)),
+                ("ballotRound", .int(Int(clamping: status.ballotRound))),
+                ("fsyncP99Seconds", .double(status.fsyncP99Seconds ?? 0)),
+                ("uptimeSeconds", .double(status.uptimeSeconds)),
                 ("adminEnabled", .bool(adminEnabled)),
                 ("members", .array(members)),
             ]))

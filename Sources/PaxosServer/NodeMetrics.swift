@@ -36,6 +36,8 @@ final class NodeMetrics: Sendable {
     private let leading, leader, ballotRound, appliedInstance, chosenInstance, pendingSubmits: Gauge
     private let openConnections: Gauge
     private let lastLeader = Mutex<NodeID?>(nil)
+    /// The latest fsync durations, for the p99 that `paxos.status` reports.
+    private let recentFsyncs = Mutex(RecentDurations())
 
     /// Submit outcomes by name: "ok" and the fault codes a submit can end with.
     static let submitOutcomeNames = ["ok", "fault_1", "fault_2", "fault_3", "fault_4", "fault_6", "fault_8", "invalid", "other"]
@@ -121,7 +123,13 @@ final class NodeMetrics: Sendable {
     }
 
     func appended(records: Int) { if records > 0 { walRecords.increment(by: Int64(records)) } }
-    func synced(_ duration: Duration) { fsyncSeconds.recordNanoseconds(duration.nanoseconds) }
+    func synced(_ duration: Duration) {
+        fsyncSeconds.recordNanoseconds(duration.nanoseconds)
+        recentFsyncs.withLock { $0.add(duration) }
+    }
+
+    /// The 99th percentile of the latest fsyncs (up to `RecentDurations.capacity`), or nil.
+    var recentFsyncP99: Duration? { recentFsyncs.withLock { $0.percentile(0.99) } }
     func received(catchUpEntries count: Int) { catchUpEntries.increment(by: Int64(count)) }
     func filtered(_ count: Int) { if count > 0 { filteredMessages.increment(by: Int64(count)) } }
 
@@ -145,6 +153,24 @@ final class NodeMetrics: Sendable {
         appliedInstance.record(Int(clamping: core.appliedThrough))
         chosenInstance.record(Int(clamping: core.highestChosen))
         pendingSubmits.record(core.pendingSubmitCount)
+    }
+}
+
+/// The last `capacity` durations, in a ring.
+struct RecentDurations {
+    static let capacity = 1_024
+    private var values: [Duration] = []
+    private var next = 0
+
+    mutating func add(_ duration: Duration) {
+        if values.count < Self.capacity { values.append(duration) } else { values[next] = duration }
+        next = (next + 1) % Self.capacity
+    }
+
+    func percentile(_ fraction: Double) -> Duration? {
+        guard !values.isEmpty else { return nil }
+        let sorted = values.sorted()
+        return sorted[min(sorted.count - 1, Int((Double(sorted.count) * fraction).rounded(.up)) - 1)]
     }
 }
 

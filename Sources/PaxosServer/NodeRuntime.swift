@@ -13,6 +13,7 @@ public actor NodeRuntime {
     public let options: NodeOptions
     let logger: Logger
     let metrics: NodeMetrics
+    private let startedAt = ContinuousClock.now
 
     private var core: PaxosNode
     private let coreConfiguration: PaxosConfiguration
@@ -207,6 +208,11 @@ public actor NodeRuntime {
         public var leader: NodeID
         /// Whether this node leads (Multi-Paxos: its submits skip phase 1).
         public var leading: Bool
+        /// The highest ballot round this node used or saw.
+        public var ballotRound: UInt64
+        /// The 99th percentile of the latest fsyncs, in seconds (nil before the first).
+        public var fsyncP99Seconds: Double?
+        public var uptimeSeconds: Double
     }
 
     public func status() -> Status {
@@ -214,7 +220,9 @@ public actor NodeRuntime {
                highestChosen: core.highestChosen, lines: core.fileEntries.count, file: file.path,
                dataDirectory: member.dataDirectory, incarnation: core.incarnation, era: era,
                pendingSubmits: core.pendingSubmitCount, activeProposals: core.activeProposals,
-               leader: core.distinguishedProposer, leading: core.isLeading)
+               leader: core.distinguishedProposer, leading: core.isLeading, ballotRound: core.highestRound,
+               fsyncP99Seconds: metrics.recentFsyncP99.map { Double($0.nanoseconds) / 1e9 },
+               uptimeSeconds: Double((ContinuousClock.now - startedAt).nanoseconds) / 1e9)
     }
 
     public func acceptorState(_ instance: InstanceNumber) -> AcceptorState? { core.acceptorState(instance) }

@@ -71,3 +71,43 @@ struct MetricsTests {
         #expect(result.status == 0, "\(result.output)")
     }
 }
+
+@Suite("Live node: logs and status for operators", .serialized)
+struct OperatorViewTests {
+    @Test("--log-format json writes one JSON object per line; protocol steps stay out at info; paxos status --json has every node's figures")
+    func jsonLogsAndStatus() async throws {
+        let test = try TestCluster(nodeArguments: ["--log-format", "json"])
+        defer { test.tearDown() }
+        try await test.start()
+        _ = try await test.call(1, "paxos.submit", [.string("logged")])
+        try await eventually("every file holds the value") { [1, 2, 3].allSatisfy { test.fileContents($0) == "1 logged\n" } }
+
+        let lines = test.logContents(1).split(separator: "\n")
+        #expect(!lines.isEmpty)
+        for line in lines {
+            let object = try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any]
+            #expect(object?["level"] is String && object?["message"] is String && object?["time"] is String, "\(line)")
+            #expect(object?["level"] as? String != "debug", "protocol steps are at debug: \(line)")
+        }
+        #expect(lines.contains { $0.contains("\"message\":\"node started\"") })
+
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: TestCluster.executable)
+        process.arguments = ["status", "--node", test.node(2).address, "--json"]
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        try process.run()
+        let output = pipe.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0)
+        let nodes = try JSONSerialization.jsonObject(with: output) as? [[String: Any]] ?? []
+        #expect(nodes.map { $0["node"] as? Int } == [1, 2, 3])
+        for node in nodes {
+            #expect(node["state"] as? String == "up")
+            for field in ["leader", "leading", "ballotRound", "lag", "pendingSubmits", "fsyncP99Seconds", "uptimeSeconds", "applied"] {
+                #expect(node[field] != nil, "\(field) in \(node)")
+            }
+        }
+        #expect(nodes.first?["leading"] as? Bool == true)
+    }
+}
