@@ -5,6 +5,9 @@ import PaxosCore
 enum SimulationEvent {
     /// A message arrives (unless the link is cut or the addressee is down).
     case deliver(Envelope)
+    /// A message a node sent itself comes back through its shell, as in the live node: after
+    /// the Ready that sent it was performed, never over the network, lost if the node crashes.
+    case deliverLocal(node: Int, life: UInt32, Message)
     case timer(node: Int, life: UInt32, TimerID)
     /// An fsync finishes: the node's held effects may now leave.
     case syncDone(node: Int, life: UInt32)
@@ -17,4 +20,6 @@ enum SimulationEvent {
     /// Time to cut links, or to heal the cut numbered `partition`.
     case partitionStart
     case partitionHeal(partition: Int)
+    /// Time for several nodes to propose on one instance at once (the `contend` fault).
+    case contend
 }
