@@ -8,7 +8,7 @@ extension Simulation {
             // The live shell keeps these in a local queue, delivered once the Ready that sent
             // them is performed: no latency, no network fault, gone with a crash.
             let index = Int(envelope.from.rawValue) - 1
-            queue.schedule(.deliverLocal(node: index, life: nodes[index].life, envelope.message), at: now)
+            localDeliveries.append((index, nodes[index].life, envelope.message))
             return
         }
         figures.messagesSent += 1
@@ -84,7 +84,18 @@ extension Simulation {
         }
     }
 
-    func deliverLocal(_ message: Message, node index: Int, life: UInt32) {
+    /// Delivers every message nodes sent themselves, and those that these send in turn.
+    func deliverLocalMessages() {
+        while localHead < localDeliveries.count {
+            let (index, life, message) = localDeliveries[localHead]
+            localHead += 1
+            deliverLocal(message, node: index, life: life)
+        }
+        localDeliveries.removeAll(keepingCapacity: true)
+        localHead = 0
+    }
+
+    private func deliverLocal(_ message: Message, node index: Int, life: UInt32) {
         guard nodes[index].isUp, nodes[index].life == life else { return }
         figures.coverage.count(.selfMessageDelivered)
         trace?.beginStep(at: now, "S\(index + 1) <- itself \(describe(message))")

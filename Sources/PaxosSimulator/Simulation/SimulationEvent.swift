@@ -5,9 +5,6 @@ import PaxosCore
 enum SimulationEvent {
     /// A message arrives (unless the link is cut or the addressee is down).
     case deliver(Envelope)
-    /// A message a node sent itself comes back through its shell, as in the live node: after
-    /// the Ready that sent it was performed, never over the network, lost if the node crashes.
-    case deliverLocal(node: Int, life: UInt32, Message)
     case timer(node: Int, life: UInt32, TimerID)
     /// An fsync finishes: the node's held effects may now leave.
     case syncDone(node: Int, life: UInt32)

@@ -25,7 +25,7 @@ public struct SimulationOptions: Hashable, Sendable {
     /// n while it is up (a follower that forwards everything, or the leader itself).
     public var submitTarget = 0
     /// With the `contend` fault: how often several nodes propose on one instance at once.
-    public var contendIntervalMaximumMicroseconds: UInt64 = 60_000
+    public var contendIntervalMaximumMicroseconds: UInt64 = 150_000
 
     // Network (microseconds).
     public var latencyMinimumMicroseconds: UInt64 = 100
@@ -38,7 +38,7 @@ public struct SimulationOptions: Hashable, Sendable {
     public var duplicatePerMille: UInt64 = 30
     public var delayPerMille: UInt64 = 20
     /// With the `stale` fault: a sent message also comes back, much later, from the run's recent past.
-    public var stalePerMille: UInt64 = 10
+    public var stalePerMille: UInt64 = 5
 
     // Disk.
     public var disk = Disk.writeAheadLog
