@@ -39,8 +39,10 @@ struct InvariantChecker {
     }
 
     private(set) var violation: (property: Property, detail: String)?
+    private var contract: AcceptorContract
 
     init(nodes: Int) {
+        contract = AcceptorContract(nodes: nodes)
         learnedByNode = Array(repeating: InstanceTable(), count: nodes)
         quorum = nodes / 2 + 1
         // A default run offers about a hundred values: no rehashing while it grows.
@@ -50,6 +52,9 @@ struct InvariantChecker {
     /// Acceptor `node` accepted `command` in `ballot` and is about to say so.
     mutating func nodeAccepted(_ node: Int, instance: InstanceNumber, ballot: Ballot, command: Command) {
         guard isInRange(instance) else { return }
+        if let broken = contract.answered(node, instance: instance, ballot: ballot, accepting: true) {
+            fail(.acceptorContract, broken)
+        }
         // In place: a copy taken out and written back made every vote copy the instance's list.
         let (acceptors, carried) = votes.update(instance, default: []) { ballots in
             let index = ballots.firstIndex { $0.ballot == ballot } ?? {
@@ -73,6 +78,18 @@ struct InvariantChecker {
     }
 
     mutating func offered(_ value: String) { offeredValues.insert(value) }
+
+    /// Acceptor `node` promised `ballot` in `instance` and is about to say so.
+    mutating func nodePromised(_ node: Int, instance: InstanceNumber, ballot: Ballot) {
+        if let broken = contract.answered(node, instance: instance, ballot: ballot, accepting: false) {
+            fail(.acceptorContract, broken)
+        }
+    }
+
+    /// Acceptor `node` promised `ballot` for every instance from `start` on.
+    mutating func nodePromisedRange(_ node: Int, from start: InstanceNumber, ballot: Ballot) {
+        contract.promisedRange(node, from: start, ballot: ballot)
+    }
 
     /// Node `node` made `command` durable as chosen for `instance` and is about to act on it.
     mutating func nodeLearned(_ node: Int, instance: InstanceNumber, command: Command) {

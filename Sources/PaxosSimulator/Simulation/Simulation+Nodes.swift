@@ -62,6 +62,10 @@ extension Simulation {
             switch ready.trace[position] {
             case .acceptedValue(let instance, let ballot, _, let command):
                 checker.nodeAccepted(index, instance: instance, ballot: ballot, command: command)
+            case .promised(let instance, let ballot, _, _):
+                checker.nodePromised(index, instance: instance, ballot: ballot)
+            case .rangePromised(let start, let ballot, _, _):
+                checker.nodePromisedRange(index, from: start, ballot: ballot)
             case .prepareSent(_, let ballot), .acceptSent(_, let ballot, _), .rangePrepareSent(_, let ballot):
                 if ballot > nodes[index].latestBallot { nodes[index].latestBallot = ballot }
             case .valueAdopted:
