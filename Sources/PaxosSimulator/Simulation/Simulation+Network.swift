@@ -34,20 +34,27 @@ extension Simulation {
         }
     }
 
-    /// The `stale` fault: remembers the last messages sent and, now and then, delivers one of
-    /// them again, long after it was sent (an old ballot's Promise, Accept or Accepted).
+    /// The `stale` fault: remembers some of the last messages sent and, now and then, delivers
+    /// one of them again, long after it was sent (an old ballot's Promise, Accept or Accepted).
     private func keepForReplay(_ envelope: Envelope) {
+        // One message in eight is kept: the list then reaches further back, and copying every
+        // message into it cost more than the replays themselves.
+        recentCounter &+= 1
+        if recentCounter & 7 == 0 { remember(envelope) }
+        guard !recentEnvelopes.isEmpty, happens(perMille: options.stalePerMille) else { return }
+        let old = recentEnvelopes[Int(random.next() % UInt64(recentEnvelopes.count))]
+        figures.coverage.count(.staleMessageReplayed)
+        trace?.note("network will replay \(describe(old)) late")
+        queue.schedule(.deliver(old), at: now + latency() + randomValue(in: 1...options.longDelayMaximumMicroseconds))
+    }
+
+    private func remember(_ envelope: Envelope) {
         if recentEnvelopes.count < Self.recentEnvelopesMax {
             recentEnvelopes.append(envelope)
         } else {
             recentEnvelopes[recentNext] = envelope
             recentNext = (recentNext + 1) % Self.recentEnvelopesMax
         }
-        guard happens(perMille: options.stalePerMille) else { return }
-        let old = recentEnvelopes[Int(random.next() % UInt64(recentEnvelopes.count))]
-        figures.coverage.count(.staleMessageReplayed)
-        trace?.note("network will replay \(describe(old)) late")
-        queue.schedule(.deliver(old), at: now + latency() + randomValue(in: 1...options.longDelayMaximumMicroseconds))
     }
 
     /// Links are FIFO unless reordering is a fault of this run: then every message draws its own latency.

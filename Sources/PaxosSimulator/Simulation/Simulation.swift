@@ -40,6 +40,7 @@ final class Simulation {
     /// The last messages sent, from which the `stale` fault replays one long after.
     @exclusivity(unchecked) var recentEnvelopes: [Envelope] = []
     @exclusivity(unchecked) var recentNext = 0
+    @exclusivity(unchecked) var recentCounter = 0
     static let recentEnvelopesMax = 64
     /// Whether the mix has any fault at all.
     let anyFaults: Bool

@@ -25,7 +25,7 @@ public struct SimulationOptions: Hashable, Sendable {
     /// n while it is up (a follower that forwards everything, or the leader itself).
     public var submitTarget = 0
     /// With the `contend` fault: how often several nodes propose on one instance at once.
-    public var contendIntervalMaximumMicroseconds: UInt64 = 150_000
+    public var contendIntervalMaximumMicroseconds: UInt64 = 400_000
 
     // Network (microseconds).
     public var latencyMinimumMicroseconds: UInt64 = 100
