@@ -27,6 +27,7 @@ extension Simulation {
             if nodes[index].isUp { pick -= 1 }
             index += 1
         }
+        if !isCalm, options.submitTarget > 0, nodes[options.submitTarget - 1].isUp { index = options.submitTarget - 1 }
         let request = nextRequest
         nextRequest += 1
         let value = "v\(request)"
@@ -45,6 +46,7 @@ extension Simulation {
     func expire(_ request: RequestID, node index: Int, life: UInt32) {
         guard nodes[index].isUp, nodes[index].life == life, requests[request] != nil else { return }
         trace?.beginStep(at: now, "deadline of request \(request) at S\(index + 1)")
+        figures.coverage.count(.deadlinePassed)
         absorb(nodes[index].core.onDeadline(request: request), node: index)
     }
 
@@ -67,8 +69,44 @@ extension Simulation {
             if request.isCalm {
                 checker.fail(.liveness, "a submit made after the faults stopped failed: \(failure)")
             }
-        case .proposed, .readable:
+        case .proposed(_, let instance, let chosen, _):
+            trace?.note("client told \(chosen) is instance \(instance)")
+            checker.proposeAnswered(instance: instance, command: chosen)
+        case .readable:
             break
+        }
+    }
+
+    // MARK: - Contention (the `contend` fault)
+
+    func scheduleContention() {
+        queue.schedule(.contend, at: now + randomValue(in: 1...options.contendIntervalMaximumMicroseconds))
+    }
+
+    /// Two or more live nodes run single-decree `propose` on one instance at once, just above
+    /// what was learned: their ballots duel with each other and with the leader's range, whose
+    /// Accepts there get refused (a leader preempted in the middle of its range).
+    func proposeContended() {
+        guard faultsActive else { return }
+        scheduleContention()
+        let live = nodes.indices.filter { nodes[$0].isUp }
+        guard live.count >= 2 else { return }
+        let instance = checker.highestLearned + 1 + random.next() % 3
+        let count = 2 + Int(random.next() % UInt64(live.count - 1))
+        let start = Int(random.next() % UInt64(live.count))
+        figures.coverage.count(.contestedInstance)
+        for offset in 0..<count {
+            let index = live[(start + offset) % live.count]
+            let request = nextRequest
+            nextRequest += 1
+            let value = "c\(request)"
+            checker.offered(value)
+            let deadlineEvent = queue.schedule(.deadline(node: index, life: nodes[index].life, request: request),
+                                               at: now + .milliseconds(options.submitDeadlineMilliseconds))
+            requests.open(request, ClientRequests.Request(node: index, value: value, isCalm: false, deadline: deadlineEvent))
+            nodes[index].outstanding.append(request)
+            trace?.beginStep(at: now, "client proposes \(value) for instance \(instance) at S\(index + 1) (request \(request))")
+            absorb(nodes[index].core.onPropose(request: request, instance: instance, value: value), node: index)
         }
     }
 }

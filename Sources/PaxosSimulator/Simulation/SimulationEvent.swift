@@ -17,4 +17,6 @@ enum SimulationEvent {
     /// Time to cut links, or to heal the cut numbered `partition`.
     case partitionStart
     case partitionHeal(partition: Int)
+    /// Time for several nodes to propose on one instance at once (the `contend` fault).
+    case contend
 }
