@@ -29,12 +29,17 @@ public actor NodeRuntime {
     private var outboxHead = 0
     private var highestTicketAwaited: UInt64 = 0
 
-    private var timers: [TimerID: (generation: UInt64, task: Task<Void, Never>)] = [:]
-    private var timerGeneration: UInt64 = 0
+    /// What the shell must do at a due time: fire a core timer, or end a client's wait.
+    enum Alarm: Hashable, Sendable {
+        case timer(TimerID)
+        case deadline(RequestID)
+    }
+    private var alarms = TimerQueue<Alarm>()
+    /// The one task that sleeps until the earliest alarm, and when it wakes.
+    private var sleeper: (due: ContinuousClock.Instant, task: Task<Void, Never>)?
 
     /// A waiting client gets the core's reply, or a fault when the shell gives up on it (stop, reset).
     private var waiters: [RequestID: CheckedContinuation<Result<ClientReply, XMLRPCFault>, Never>] = [:]
-    private var deadlines: [RequestID: Task<Void, Never>] = [:]
     private var nextRequest: RequestID = 1
     private var stopping = false
     /// Messages this node sent itself, delivered by the drain loop (never from inside `perform`).
@@ -108,10 +113,7 @@ public actor NodeRuntime {
             continuation.resume(returning: .failure(ApplicationFault.shuttingDown.fault("node \(member.id) is shutting down")))
         }
         waiters.removeAll()
-        for deadline in deadlines.values { deadline.cancel() }
-        deadlines.removeAll()
-        for timer in timers.values { timer.task.cancel() }
-        timers.removeAll()
+        clearAlarms()
         for peer in peers.values { await peer.shutdown() }
         commitLog.close()
         logger.notice("node stopped")
@@ -252,14 +254,11 @@ public actor NodeRuntime {
     /// state; every waiting client is told. Afterwards the node lives in `newEra`.
     public func resetLocal(era newEra: UInt64) async throws {
         try checkServing()
-        for timer in timers.values { timer.task.cancel() }
-        timers.removeAll()
+        clearAlarms()
         for continuation in waiters.values {
             continuation.resume(returning: .failure(ApplicationFault.resetDuringRequest.fault("the cluster was reset while this request waited")))
         }
         waiters.removeAll()
-        for deadline in deadlines.values { deadline.cancel() }
-        deadlines.removeAll()
         outbox.removeAll()
         outboxHead = 0
         for peer in peers.values { peer.clear() }
@@ -411,35 +410,59 @@ public actor NodeRuntime {
             send(ready.messages)
         }
         for reply in ready.replies {
-            deadlines.removeValue(forKey: reply.request)?.cancel()
+            alarms.cancel(.deadline(reply.request))
             waiters.removeValue(forKey: reply.request)?.resume(returning: .success(reply))
         }
         for timer in ready.timers {
             switch timer {
-            case .set(let id, let milliseconds): setTimer(id, afterMilliseconds: milliseconds)
-            case .cancel(let id): timers.removeValue(forKey: id)?.task.cancel()
+            case .set(let id, let milliseconds): arm(.timer(id), afterMilliseconds: milliseconds)
+            case .cancel(let id): alarms.cancel(.timer(id))
             }
         }
     }
 
-    private func setTimer(_ id: TimerID, afterMilliseconds milliseconds: UInt64) {
-        timers[id]?.task.cancel()
-        timerGeneration += 1
-        let generation = timerGeneration
-        let task = Task {
-            try? await Task.sleep(nanoseconds: milliseconds * 1_000_000)
-            guard !Task.isCancelled else { return }
-            self.fire(id, generation: generation)
-        }
-        timers[id] = (generation, task)
+    // MARK: - Alarms
+
+    private func arm(_ alarm: Alarm, afterMilliseconds milliseconds: UInt64) {
+        let due = ContinuousClock.now + .milliseconds(Int64(clamping: milliseconds))
+        alarms.schedule(alarm, at: due)
+        wakeSleeper()
     }
 
-    private func fire(_ id: TimerID, generation: UInt64) {
-        // A timer replaced or cancelled after its sleep ended must not fire.
-        guard !stopping, timers[id]?.generation == generation else { return }
-        timers[id] = nil
-        step { $0.onTimer(id) }
-        if id == .heartbeat { metrics.refresh(core: core) }
+    /// Makes the sleeper wake by the earliest alarm: a new task only when that is sooner than
+    /// it sleeps now (a client's deadline, seconds ahead, never is while the heartbeat runs).
+    private func wakeSleeper() {
+        guard let earliest = alarms.earliest else { return }
+        if let sleeper, sleeper.due <= earliest { return }
+        sleeper?.task.cancel()
+        let task = Task {
+            try? await Task.sleep(until: earliest, clock: .continuous)
+            guard !Task.isCancelled else { return }
+            self.ring(sleeperDue: earliest)
+        }
+        sleeper = (earliest, task)
+    }
+
+    private func ring(sleeperDue: ContinuousClock.Instant) {
+        guard sleeper?.due == sleeperDue else { return }  // replaced by a sooner one
+        sleeper = nil
+        for alarm in alarms.popDue(now: .now) {
+            guard !stopping else { break }
+            switch alarm {
+            case .timer(let id):
+                step { $0.onTimer(id) }
+                if id == .heartbeat { metrics.refresh(core: core) }
+            case .deadline(let request):
+                if waiters[request] != nil { step { $0.onDeadline(request: request) } }
+            }
+        }
+        wakeSleeper()
+    }
+
+    private func clearAlarms() {
+        alarms.removeAll()
+        sleeper?.task.cancel()
+        sleeper = nil
     }
 
     /// Registers a waiting client, runs the event, and arms the deadline.
@@ -449,20 +472,10 @@ public actor NodeRuntime {
         let deadline = options.requestDeadlineMilliseconds
         let outcome = await withCheckedContinuation { (continuation: CheckedContinuation<Result<ClientReply, XMLRPCFault>, Never>) in
             waiters[request] = continuation
-            deadlines[request] = Task {
-                try? await Task.sleep(nanoseconds: deadline * 1_000_000)
-                guard !Task.isCancelled else { return }
-                self.expire(request)
-            }
+            arm(.deadline(request), afterMilliseconds: deadline)
             step { event(&$0, request) }
         }
         return try outcome.get()
-    }
-
-    private func expire(_ request: RequestID) {
-        guard waiters[request] != nil else { return }
-        deadlines[request] = nil
-        step { $0.onDeadline(request: request) }
     }
 
     private func record(_ events: [TraceEvent]) {
