@@ -70,7 +70,7 @@ simulate() {
     if [ $status -eq 1 ]; then
         local line
         line=$(grep -m1 -E '^seed [0-9]+ violates' <<<"$out" || echo "seed ? violates ?")
-        echo "$label $(awk '{print $2}' <<<"$line") ($(awk '{print $4, $5}' <<<"$line")), $(elapsed "$start" "$(now)")"
+        echo "$label seed $(awk '{print $2}' <<<"$line") ($(sed 's/^seed [0-9]* violates //' <<<"$line")), $(elapsed "$start" "$(now)")"
     elif [ $status -ne 0 ]; then
         echo "$label crashed (exit $status), $(elapsed "$start" "$(now)")"
     fi
