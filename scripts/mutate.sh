@@ -126,7 +126,7 @@ while IFS=$'\t' read -r name rule file old new; do
     mc=$(model_check "basic, no crash:" --crashes 0)
     [ -z "$mc" ] && mc=$(model_check "basic, 1 crash:")
     if "$SCRATCH/release/paxos" model-check --help 2>/dev/null | grep -q -- --multi-paxos; then
-        [ -z "$mc" ] && mc=$(model_check "multi-paxos:" --multi-paxos)
+        [ -z "$mc" ] && mc=$(model_check "multi-paxos, 11 moves:" --multi-paxos --proposers 1 --crashes 1 --depth-max 11)
     fi
     [ -z "$mc" ] && mc="not caught"
 
