@@ -70,7 +70,7 @@ simulate() {
     if [ $status -eq 1 ]; then
         local line
         line=$(grep -m1 -E '^seed [0-9]+ violates' <<<"$out" || echo "seed ? violates ?")
-        echo "$label $(awk '{print $2}' <<<"$line") ($(awk '{print $4, $5}' <<<"$line")), $(elapsed "$start" "$(now)")"
+        echo "$label seed $(awk '{print $2}' <<<"$line") ($(sed 's/^seed [0-9]* violates //' <<<"$line")), $(elapsed "$start" "$(now)")"
     elif [ $status -ne 0 ]; then
         echo "$label crashed (exit $status), $(elapsed "$start" "$(now)")"
     fi
@@ -126,7 +126,7 @@ while IFS=$'\t' read -r name rule file old new; do
     mc=$(model_check "basic, no crash:" --crashes 0)
     [ -z "$mc" ] && mc=$(model_check "basic, 1 crash:")
     if "$SCRATCH/release/paxos" model-check --help 2>/dev/null | grep -q -- --multi-paxos; then
-        [ -z "$mc" ] && mc=$(model_check "multi-paxos:" --multi-paxos)
+        [ -z "$mc" ] && mc=$(model_check "multi-paxos, 11 moves:" --multi-paxos --proposers 1 --crashes 1 --depth-max 11)
     fi
     [ -z "$mc" ] && mc="not caught"
 

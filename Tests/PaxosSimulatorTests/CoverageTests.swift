@@ -16,9 +16,10 @@ import Testing
         #expect(totals.coverage.missing.isEmpty, "never happened in 40 swarm seeds: \(totals.coverage.missing.map(\.name))")
     }
 
-    /// The default mix (`paxos simulate` without options) too, except client deadlines: its
-    /// 2 s deadline outlasts the fault phase, so only the swarm's short deadlines drop proposers.
-    @Test func defaultMixProducesEveryInterestingEventButDeadlines() async {
+    /// The default mix (`paxos simulate` without options) too, except two events that only the
+    /// swarm makes common: client deadlines (the default 2 s deadline outlasts the fault phase)
+    /// and no-ops filling gaps (about one seed in 40 of the default mix).
+    @Test func defaultMixProducesEveryInterestingEventButDeadlinesAndNoops() async {
         let totals = await onOwnThread { () -> RunFigures in
             var totals = RunFigures()
             for seed in UInt64(1)...100 {
@@ -26,7 +27,7 @@ import Testing
             }
             return totals
         }
-        #expect(totals.coverage.missing.filter { $0 != .deadlinePassed }.isEmpty,
+        #expect(totals.coverage.missing.filter { $0 != .deadlinePassed && $0 != .noopChosen }.isEmpty,
                 "never happened in 100 seeds of the default mix: \(totals.coverage.missing.map(\.name))")
     }
 
