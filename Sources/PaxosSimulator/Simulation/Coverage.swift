@@ -29,6 +29,11 @@ public enum CoverageEvent: Int, CaseIterable, Hashable, Sendable {
     case crashWithUnsyncedWrites
     case tornWriteRecovered
     case selfMessageDelivered
+    /// A failed submit retried at another node under its request id.
+    case namedSubmitRetried
+    /// A linearizable read answered, and one that had to wait for its node to catch up.
+    case linearizableReadAnswered
+    case linearizableReadWaited
 }
 
 extension CoverageEvent {
@@ -53,6 +58,9 @@ extension CoverageEvent {
         case .crashWithUnsyncedWrites: return "crashes losing unsynced writes"
         case .tornWriteRecovered: return "torn writes recovered"
         case .selfMessageDelivered: return "messages to itself through the shell"
+        case .namedSubmitRetried: return "failed named submits retried elsewhere"
+        case .linearizableReadAnswered: return "linearizable reads answered"
+        case .linearizableReadWaited: return "linearizable reads that waited for their node"
         }
     }
 }

@@ -23,6 +23,8 @@ struct InvariantChecker {
     private var fileValues: Set<String> = []
     /// Acknowledged submits: the value must be chosen at the instance the client was told.
     private var acknowledged: [(instance: InstanceNumber, value: String)] = []
+    /// The highest instance any client was told (a linearizable read must reach it).
+    private(set) var highestAcknowledged: InstanceNumber = 0
 
     /// Who accepted what, per instance and ballot: the definition of "chosen" (a majority of
     /// acceptors accepted one ballot), independent of what any proposer believes.
@@ -208,6 +210,7 @@ struct InvariantChecker {
     mutating func acknowledged(instance: InstanceNumber, value: String) {
         guard isInRange(instance) else { return }
         acknowledged.append((instance, value))
+        highestAcknowledged = max(highestAcknowledged, instance)
         guard case .value(_, let text)? = learned[instance], text == value else {
             fail(.durability, "a client was told '\(value)' is instance \(instance), but the cluster learned \(learned[instance].map(\.description) ?? "nothing") there")
             return

@@ -143,12 +143,17 @@ extension Simulation {
         nodes[index].syncInFlight = false
         for armed in nodes[index].timers { queue.cancel(armed.event) }
         nodes[index].timers.removeAll()
-        // The clients' connections break: they hear nothing, so nothing was acknowledged.
+        // The clients' connections break: they hear nothing, so nothing was acknowledged. A
+        // client that named its submit asks another node.
+        var abandoned: [ClientRequests.Request] = []
         for request in nodes[index].outstanding {
-            if let abandoned = requests.close(request) { queue.cancel(abandoned.deadline) }
-            figures.submitsFailed += 1
+            guard let open = requests.close(request) else { continue }
+            queue.cancel(open.deadline)
+            if open.readFloor == nil { figures.submitsFailed += 1 }
+            abandoned.append(open)
         }
         nodes[index].outstanding.removeAll()
+        for request in abandoned { retryIfNamed(request) }
     }
 
     func restart(_ index: Int) {

@@ -96,6 +96,7 @@ final class Simulation {
         if partitionFaults { schedulePartition() }
         if crashFaults { scheduleCrash() }
         if contendFaults { scheduleContention() }
+        if options.readIntervalMicroseconds > 0 { scheduleNextRead() }
 
         while checker.violation == nil, let time = queue.firstTime {
             now = time
@@ -153,6 +154,8 @@ final class Simulation {
             healPartition(partition)
         case .contend:
             proposeContended()
+        case .read:
+            readAtRandomNode()
         }
     }
 

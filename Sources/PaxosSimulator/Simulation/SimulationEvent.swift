@@ -19,4 +19,6 @@ enum SimulationEvent {
     case partitionHeal(partition: Int)
     /// Time for several nodes to propose on one instance at once (the `contend` fault).
     case contend
+    /// A client asks a random live node for a linearizable read.
+    case read
 }

@@ -26,6 +26,13 @@ public struct SimulationOptions: Hashable, Sendable {
     public var submitTarget = 0
     /// With the `contend` fault: how often several nodes propose on one instance at once.
     public var contendIntervalMaximumMicroseconds: UInt64 = 400_000
+    /// Linearizable reads at random live nodes, one per this interval on average while the
+    /// faults last (0: none). Each must contain every value acknowledged before it began.
+    public var readIntervalMicroseconds: UInt64 = 6_000
+    /// Per mille of submits that carry a client's request id; a named submit that fails (not
+    /// chosen, or outcome unknown) is retried once at another live node with the same id, and
+    /// the file check holds it to one line.
+    public var namedSubmitsPerMille: UInt64 = 500
 
     // Network (microseconds).
     public var latencyMinimumMicroseconds: UInt64 = 100

@@ -66,6 +66,8 @@ public enum Property: String, Hashable, Sendable, CaseIterable {
     case fileContent = "file content"
     /// After the faults stop, every pending request completes and the nodes converge in bounded time.
     case liveness
+    /// A linearizable read was answered without a value acknowledged before it began.
+    case linearizableRead = "linearizable read"
     /// An acceptor promised or accepted below a ballot it had promised or accepted (steps 3, 6).
     case acceptorContract = "acceptor contract"
     /// A node's log could not be read back after a crash.

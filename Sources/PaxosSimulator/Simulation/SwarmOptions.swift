@@ -28,6 +28,8 @@ public enum SwarmOptions {
         options.submitDeadlineMilliseconds = pick([8, 15, 40, 200, 2_000])
         options.submitTarget = chance(400) ? Int(random.next() % UInt64(options.nodes)) + 1 : 0
         options.contendIntervalMaximumMicroseconds = pick([3_000, 15_000, 60_000, 300_000])
+        options.readIntervalMicroseconds = pick([0, 500, 3_000, 20_000])
+        options.namedSubmitsPerMille = pick([0, 500, 1_000])
 
         // Network.
         options.latencyMinimumMicroseconds = pick([20, 100, 300])
