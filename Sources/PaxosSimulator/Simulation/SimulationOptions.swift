@@ -28,7 +28,7 @@ public struct SimulationOptions: Hashable, Sendable {
     public var contendIntervalMaximumMicroseconds: UInt64 = 400_000
     /// Linearizable reads at random live nodes, one per this interval on average while the
     /// faults last (0: none). Each must contain every value acknowledged before it began.
-    public var readIntervalMicroseconds: UInt64 = 6_000
+    public var readIntervalMicroseconds: UInt64 = 20_000
     /// Per mille of submits that carry a client's request id; a named submit that fails (not
     /// chosen, or outcome unknown) is retried once at another live node with the same id, and
     /// the file check holds it to one line.
