@@ -33,7 +33,7 @@ final class NodeMetrics: Sendable {
     private let peerBatchMessages: Recorder
     private let filteredMessages: Counter
     // State, refreshed at each heartbeat.
-    private let leading, leader, ballotRound, appliedInstance, chosenInstance, pendingSubmits: Gauge
+    private let leading, leader, ballotRound, appliedInstance, chosenInstance, pendingSubmits, walSize: Gauge
     private let openConnections: Gauge
     private let lastLeader = Mutex<NodeID?>(nil)
     /// The latest fsync durations, for the p99 that `paxos.status` reports.
@@ -85,6 +85,7 @@ final class NodeMetrics: Sendable {
         appliedInstance = gauge("paxos_applied_instance")
         chosenInstance = gauge("paxos_chosen_instance")
         pendingSubmits = gauge("paxos_pending_submits")
+        walSize = gauge("paxos_wal_size_bytes")
         openConnections = gauge("paxos_open_connections")
     }
 
@@ -140,7 +141,8 @@ final class NodeMetrics: Sendable {
     }
 
     /// The node's state, at a heartbeat.
-    func refresh(core: PaxosNode) {
+    func refresh(core: PaxosNode, walBytes: Int) {
+        walSize.record(walBytes)
         leading.record(core.isLeading ? 1 : 0)
         let current = core.distinguishedProposer
         leader.record(Int(current.rawValue))

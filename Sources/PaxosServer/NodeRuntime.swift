@@ -451,7 +451,7 @@ public actor NodeRuntime {
             switch alarm {
             case .timer(let id):
                 step { $0.onTimer(id) }
-                if id == .heartbeat { metrics.refresh(core: core) }
+                if id == .heartbeat { metrics.refresh(core: core, walBytes: commitLog.logSizeBytes) }
             case .deadline(let request):
                 if waiters[request] != nil { step { $0.onDeadline(request: request) } }
             }

@@ -41,6 +41,9 @@ public final class GroupCommitLog: @unchecked Sendable {
         thread.start()
     }
 
+    /// The log file's size in bytes (what has been appended, durable or not).
+    public var logSizeBytes: Int { log.size }
+
     /// Writes `records` and returns their ticket (1, 2, 3...); durable once `durableTicket`
     /// reaches it. Empty `records` return the last ticket issued, so waiting for it still
     /// orders a reply after every earlier append.
