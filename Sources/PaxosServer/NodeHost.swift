@@ -56,6 +56,10 @@ final class NodeService: Service {
         }
         let fileSystem = PosixFileSystem()
         let (log, recovered) = try PaxosLog.open(directory: directory, fileSystem: fileSystem)
+        logger.info("log recovered", metadata: [
+            "file": "\(log.path)", "records": "\(log.recovery.records)", "bytes": "\(log.recovery.validBytes)",
+            "droppedTailBytes": "\(log.recovery.droppedTailBytes)", "chosen": "\(recovered.chosen.count)",
+        ])
         let metrics = NodeMetrics(peers: cluster.nodes.map(\.id).filter { $0 != member.id })
         let commitLog = GroupCommitLog(log: log, syncObserver: { metrics.synced($0) })
         let file = try ReplicatedFile(path: directory + "/" + NodeHost.replicatedFileName, fileSystem: fileSystem)

@@ -37,6 +37,8 @@ public actor NodeRuntime {
     private var alarms = TimerQueue<Alarm>()
     /// The one task that sleeps until the earliest alarm, and when it wakes.
     private var sleeper: (due: ContinuousClock.Instant, task: Task<Void, Never>)?
+    /// The leader as the last heartbeat saw it, for the log line when it changes.
+    private var leaderSeen: (leader: NodeID, leading: Bool)?
 
     /// A waiting client gets the core's reply, or a fault when the shell gives up on it (stop, reset).
     private var waiters: [RequestID: CheckedContinuation<Result<ClientReply, XMLRPCFault>, Never>] = [:]
@@ -451,12 +453,24 @@ public actor NodeRuntime {
             switch alarm {
             case .timer(let id):
                 step { $0.onTimer(id) }
-                if id == .heartbeat { metrics.refresh(core: core, walBytes: commitLog.logSizeBytes) }
+                if id == .heartbeat { onHeartbeatDone() }
             case .deadline(let request):
                 if waiters[request] != nil { step { $0.onDeadline(request: request) } }
             }
         }
         wakeSleeper()
+    }
+
+    /// After a heartbeat: the metrics' view of the node, and a log line when the leader changed.
+    private func onHeartbeatDone() {
+        metrics.refresh(core: core, walBytes: commitLog.logSizeBytes)
+        let leader = core.distinguishedProposer, leading = core.isLeading
+        if let seen = leaderSeen, seen.leader != leader || seen.leading != leading {
+            logger.info(leading ? "this node leads" : "the leader is node \(leader)", metadata: [
+                "leader": "\(leader)", "previousLeader": "\(seen.leader)", "applied": "\(core.appliedThrough)",
+            ])
+        }
+        leaderSeen = (leader, leading)
     }
 
     private func clearAlarms() {
