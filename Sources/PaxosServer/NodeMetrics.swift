@@ -57,12 +57,11 @@ final class NodeMetrics: Sendable {
             Counter(label: name, dimensions: dimensions, factory: factory)
         }
         func gauge(_ name: String) -> Gauge { Gauge(label: name, dimensions: [], factory: factory) }
-        submitOutcomes = Dictionary(uniqueKeysWithValues: Self.submitOutcomeNames.map {
-            ($0, counter("paxos_submits_total", [("outcome", $0)]))
-        })
-        readOutcomes = Dictionary(uniqueKeysWithValues: Self.readOutcomeNames.map {
-            ($0, counter("paxos_reads_total", [("outcome", $0)]))
-        })
+        func byOutcome(_ name: String, _ outcomes: [String]) -> [String: Counter] {
+            Dictionary(uniqueKeysWithValues: outcomes.map { ($0, counter(name, [("outcome", $0)])) })
+        }
+        submitOutcomes = byOutcome("paxos_submits_total", Self.submitOutcomeNames)
+        readOutcomes = byOutcome("paxos_reads_total", Self.readOutcomeNames)
         decisions = counter("paxos_decisions_total")
         proposalsStarted = counter("paxos_proposals_started_total")
         proposalsPreempted = counter("paxos_proposals_preempted_total")
