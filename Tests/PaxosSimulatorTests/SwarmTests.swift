@@ -35,7 +35,7 @@ import Testing
 
     @Test func fixedSwarmSeedsRunClean() async {
         let failure = await onOwnThread { () -> SimulationResult? in
-            for seed in UInt64(1)...60 {
+            for seed in UInt64(1)...30 {
                 let result = Simulator.run(seed: seed, options: SwarmOptions.draw(seed: seed))
                 if result.violation != nil { return result }
             }
