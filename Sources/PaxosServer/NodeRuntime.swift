@@ -71,15 +71,11 @@ public actor NodeRuntime {
         self.options = options
         self.logger = logger
         self.metrics = metrics
-        var configuration = PaxosConfiguration(node: member.nodeID, members: cluster.members)
-        configuration.randomSeed = UInt64.random(in: 1...UInt64.max)
-        configuration.phaseTimeoutMilliseconds = options.phaseTimeoutMilliseconds
-        configuration.heartbeatMilliseconds = options.heartbeatMilliseconds
-        configuration.backoff = options.backoff
-        // Messages to itself leave the core like any other: the node's own promise and
-        // acceptance are then made durable in parallel with the peers' instead of before the
-        // Prepare or Accept leaves, and the fault filter and the diagrams see them.
-        configuration.selfDeliveryThroughShell = true
+        // The same function builds the simulator's nodes: what the checkers test is what runs.
+        let configuration = PaxosConfiguration.live(
+            node: member.nodeID, members: cluster.members, phaseTimeoutMilliseconds: options.phaseTimeoutMilliseconds,
+            heartbeatMilliseconds: options.heartbeatMilliseconds, backoff: options.backoff,
+            randomSeed: UInt64.random(in: 1...UInt64.max))
         self.coreConfiguration = configuration
         self.core = PaxosNode(configuration: configuration, recovered: recovered)
         self.commitLog = commitLog

@@ -16,8 +16,8 @@ public func fuzzOneInput(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
                                              members: members, valueBytesMax: ValueRules.valueBytesMaxDefault)
     else { return 0 }
 
-    var configuration = PaxosConfiguration(node: NodeID(1), members: members)
-    configuration.selfDeliveryThroughShell = true
+    let configuration = PaxosConfiguration.live(node: NodeID(1), members: members, phaseTimeoutMilliseconds: 300,
+                                                heartbeatMilliseconds: 200, backoff: .none, randomSeed: 1)
     var node = PaxosNode(configuration: configuration)
     check(node.onStart())
     // A proposer and a pending submit, so that promises, nacks and accepteds have someone to reach.
