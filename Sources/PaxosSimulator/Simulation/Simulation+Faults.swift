@@ -24,7 +24,11 @@ extension Simulation {
         calmStartedAt = now
         trace?.beginStep(at: now, "faults stop")
         if linkCut.contains(true) { healPartition(partitionNumber) }
-        for index in nodes.indices where !nodes[index].isUp { restart(index) }
+        for index in nodes.indices where !nodes[index].isUp && index != options.calmNodeDown { restart(index) }
+        if let down = options.calmNodeDown, nodes[down].isUp {
+            trace?.note("S\(down + 1) stays down: a majority must do")
+            crash(down)
+        }
         for _ in 0..<options.calmSubmits { submit(isCalm: true) }
     }
 
@@ -33,7 +37,7 @@ extension Simulation {
         guard requests.isEmpty, calmSubmitsAcknowledged == options.calmSubmits else { return false }
         let longest = checker.longestFile.count
         // By index: a `for node in nodes` copies every node (and retains all it holds) per event.
-        for index in nodes.indices {
+        for index in nodes.indices where index != options.calmNodeDown {
             guard nodes[index].isUp, nodes[index].held.isEmpty, nodes[index].core.appliedThrough >= checker.highestLearned,
                   nodes[index].file.count == longest else { return false }
         }
@@ -48,7 +52,8 @@ extension Simulation {
         if calmSubmitsAcknowledged < options.calmSubmits {
             reasons.append("\(calmSubmitsAcknowledged) of \(options.calmSubmits) calm submits acknowledged")
         }
-        for (index, node) in nodes.enumerated() where node.core.appliedThrough < checker.highestLearned || !node.isUp {
+        for (index, node) in nodes.enumerated()
+        where index != options.calmNodeDown && (node.core.appliedThrough < checker.highestLearned || !node.isUp) {
             reasons.append("S\(index + 1) \(node.isUp ? "up" : "down"), applied through \(node.core.appliedThrough) of \(checker.highestLearned)")
         }
         return "not settled \(options.livenessBoundMilliseconds) ms after the faults stopped: " + reasons.joined(separator: "; ")

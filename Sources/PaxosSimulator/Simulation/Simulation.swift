@@ -147,7 +147,8 @@ final class Simulation {
         case .crashSomeNode:
             crashSomeNode()
         case .restart(let node):
-            restart(node)
+            // A node meant to stay down after the faults does not come back on a late timer.
+            if faultsActive || node != options.calmNodeDown { restart(node) }
         case .partitionStart:
             startPartition()
         case .partitionHeal(let partition):

@@ -33,6 +33,9 @@ public struct SimulationOptions: Hashable, Sendable {
     /// chosen, or outcome unknown) is retried once at another live node with the same id, and
     /// the file check holds it to one line.
     public var namedSubmitsPerMille: UInt64 = 500
+    /// A node (by index) that stays down once the faults stop: the cluster must still answer
+    /// every request and settle with only a majority up (nil: every node comes back).
+    public var calmNodeDown: Int? = nil
 
     // Network (microseconds).
     public var latencyMinimumMicroseconds: UInt64 = 100

@@ -30,6 +30,7 @@ public enum SwarmOptions {
         options.contendIntervalMaximumMicroseconds = pick([3_000, 15_000, 60_000, 300_000])
         options.readIntervalMicroseconds = pick([0, 500, 3_000, 20_000])
         options.namedSubmitsPerMille = pick([0, 500, 1_000])
+        options.calmNodeDown = chance(300) ? Int(random.next() % UInt64(options.nodes)) : nil
 
         // Network.
         options.latencyMinimumMicroseconds = pick([20, 100, 300])
