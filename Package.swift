@@ -7,6 +7,7 @@ import PackageDescription
 //   XMLRPC         XML-RPC codec, server and client on SwiftNIO (knows nothing of Paxos)
 //   PaxosServer    the node shell: runtime actor, peers, timers, admin, XML-RPC methods
 //   PaxosSimulator deterministic simulation + model checker over the real core (never NIO)
+//   PaxosClient    a failover client library (request ids, deadlines, retries); XMLRPC only
 //   paxos          the command line: argument parsing and wiring only
 let package = Package(
     name: "swift-paxos",
@@ -15,6 +16,7 @@ let package = Package(
         .executable(name: "paxos", targets: ["paxos"]),
         .library(name: "XMLRPC", targets: ["XMLRPC"]),
         .library(name: "PaxosCore", targets: ["PaxosCore"]),
+        .library(name: "PaxosClient", targets: ["PaxosClient"]),
         .executable(name: "XMLRPCFuzz", targets: ["XMLRPCFuzz"]),
         .executable(name: "PeerFuzz", targets: ["PeerFuzz"]),
         .executable(name: "xmlrpc-bench", targets: ["xmlrpc-bench"]),
@@ -52,6 +54,11 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
+        // What applications link to talk to a cluster: no server code, no Paxos core.
+        .target(
+            name: "PaxosClient",
+            dependencies: ["XMLRPC", .product(name: "NIOConcurrencyHelpers", package: "swift-nio")]
+        ),
         .target(name: "PaxosSimulator", dependencies: ["PaxosCore", "PaxosStorage", "SequenceDiagram"]),
         .target(name: "SequenceDiagram"),
         .target(name: "PaxosLab", dependencies: ["PaxosServer", "XMLRPC", "SequenceDiagram"]),
@@ -59,6 +66,7 @@ let package = Package(
             name: "paxos",
             dependencies: [
                 "PaxosCore", "PaxosStorage", "PaxosServer", "PaxosSimulator", "XMLRPC", "SequenceDiagram", "PaxosLab",
+                "PaxosClient",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -74,7 +82,7 @@ let package = Package(
         .testTarget(name: "PaxosStorageTests", dependencies: ["PaxosStorage", "PaxosCore"]),
         .testTarget(name: "XMLRPCTests", dependencies: ["XMLRPC"]),
         .testTarget(name: "PaxosSimulatorTests", dependencies: ["PaxosSimulator", "PaxosCore", "PaxosStorage", "SequenceDiagram"]),
-        .testTarget(name: "PaxosServerTests", dependencies: ["PaxosServer", "PaxosCore", "XMLRPC"]),
+        .testTarget(name: "PaxosServerTests", dependencies: ["PaxosServer", "PaxosCore", "XMLRPC", "PaxosClient"]),
         .testTarget(name: "PaxosLabTests", dependencies: ["PaxosLab", "PaxosServer", "SequenceDiagram", "XMLRPC"]),
     ]
 )

@@ -61,24 +61,6 @@ func printError(_ message: String) {
     try? FileHandle.standardError.write(contentsOf: Data("paxos: \(message)\n".utf8))
 }
 
-struct SubmitCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "submit",
-        abstract: "Append a value to the replicated file; returns once a majority has durably chosen it."
-    )
-
-    @Argument(help: "The value: UTF-8 text without line breaks or NUL, at most 64 KiB.")
-    var value: String
-
-    @OptionGroup var node: NodeAddressOptions
-
-    func run() async throws {
-        let answer = try await node.call("paxos.submit", [.string(value)])
-        let instance = answer.structValue?["instance"]?.intValue ?? 0
-        print("instance \(instance): \(value)")
-    }
-}
-
 struct ProposeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "propose",
