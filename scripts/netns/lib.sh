@@ -112,6 +112,7 @@ start_node() {
     ip netns exec "$(node_ns "$i")" "$bin" node --id "$i" --config "$STATE_DIR/cluster.json" \
         --request-timeout-ms "$REQUEST_TIMEOUT_MS" >> "$STATE_DIR/node-$i.log" 2>&1 < /dev/null &
     echo $! > "$STATE_DIR/node-$i.pid"
+    disown $!    # no "Killed" job notice when a fault or the cleanup kills it
 }
 
 node_pid() { cat "$STATE_DIR/node-$1.pid" 2>/dev/null; }
