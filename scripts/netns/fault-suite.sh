@@ -2,6 +2,7 @@
 # Randomized network and process faults against a namespace cluster, with a checked history.
 #
 #   scripts/netns/fault-suite.sh [--seed S] [--seconds T] [--nodes 3|5] [--clients K] [--kinds a,b] [--out DIR]
+#   scripts/netns/fault-suite.sh --each [--hold MIN,MAX] [--quiet MIN,MAX] ...   every kind once (measurements)
 #
 # Same seed, same schedule of faults (kinds, targets, durations); what the cluster does under
 # them depends on timing. Prints the faults applied, operations ok/fault/unknown, per-fault
@@ -11,7 +12,7 @@
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-seed=$(( $(date +%s) % 100000 )); seconds=60; nodes=3; clients=4; kinds=""; out=""
+seed=$(( $(date +%s) % 100000 )); seconds=60; nodes=3; clients=4; kinds=""; out=""; extra=()
 while [ $# -gt 0 ]; do
     case "$1" in
         --seed) seed=${2:-}; shift 2 ;;
@@ -20,7 +21,9 @@ while [ $# -gt 0 ]; do
         --clients) clients=${2:-}; shift 2 ;;
         --kinds) kinds=${2:-}; shift 2 ;;
         --out) out=${2:-}; shift 2 ;;
-        -h|--help) sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        --each) extra+=(--each); shift ;;
+        --hold|--quiet) [[ "${2:-}" =~ ^[0-9.]+,[0-9.]+$ ]] || die "$1 takes MIN,MAX seconds"; extra+=("$1" "$2"); shift 2 ;;
+        -h|--help) sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
         *) die "unknown option '$1' (see --help)" ;;
     esac
 done
@@ -37,11 +40,11 @@ mkdir -p "$out"
 trap 'cleanup_all; rm -rf "$STATE_DIR"' EXIT
 trap 'exit 130' INT TERM
 cluster_up "$nodes" || exit 2
-echo "fault suite: seed $seed, $seconds s, $nodes nodes ($(node_list)), output in $out"
+echo "fault suite: seed $seed, $([ ${#extra[@]} -gt 0 ] && [ "${extra[0]}" = --each ] && echo "every kind once" || echo "$seconds s"), $nodes nodes ($(node_list)), output in $out"
 set +e
 ip netns exec "$(client_ns)" python3 "$NETNS_SCRIPTS/fault_suite.py" --seed "$seed" --seconds "$seconds" \
     --nodes "$nodes" --node-list "$(node_list)" --state-dir "$STATE_DIR" --out "$out" --clients "$clients" \
-    ${kinds:+--kinds "$kinds"}
+    ${kinds:+--kinds "$kinds"} "${extra[@]}"
 status=$?
 # The nodes' logs beside the history, for a failing run.
 cp "$STATE_DIR"/node-*.log "$out"/ 2>/dev/null

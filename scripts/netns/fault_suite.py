@@ -146,6 +146,8 @@ def main():
     parser.add_argument("--out", required=True)
     parser.add_argument("--clients", type=int, default=4)
     parser.add_argument("--kinds", default=",".join(KINDS), help="comma-separated fault kinds to draw from")
+    parser.add_argument("--each", action="store_true",
+                        help="every kind once, in a seeded order, instead of --seconds of random draws (for measurements)")
     parser.add_argument("--hold", default="3,6", help="seconds a fault lasts: MIN,MAX")
     parser.add_argument("--quiet", default="2,4", help="seconds between faults: MIN,MAX")
     arguments = parser.parse_args()
@@ -179,8 +181,9 @@ def main():
         time.sleep(rng.uniform(*quiet))
         schedule = Schedule(rng, arguments.nodes)
         with open(faults_path, "w", encoding="utf-8") as log:
-            while time.time() - run_start < arguments.seconds:
-                kind = rng.choice(kinds)
+            order = rng.sample(kinds, len(kinds)) if arguments.each else None
+            while (order if arguments.each else time.time() - run_start < arguments.seconds):
+                kind = order.pop(0) if arguments.each else rng.choice(kinds)
                 start = time.time()
                 target, undo = schedule.apply(kind)
                 print("  %7.1f s  %-9s %s" % (start - run_start, kind, target), flush=True)
