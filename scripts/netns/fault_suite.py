@@ -5,7 +5,7 @@ history checker. Run by fault-suite.sh (which makes and removes the namespaces) 
 host, so it reaches every node; faults go through netns.sh.
 
 Writes into --out: history.jsonl (the clients'), faults.jsonl (one line per fault: kind,
-target, start, end), checker.txt, and prints a summary with per-fault figures. Exit status 0
+target, start, end), checker.txt, report.svg (throughput, latency, fault bands, checks), and prints a summary with per-fault figures. Exit status 0
 when every check passes, 1 on a violation, 2 when the run itself could not be made.
 """
 
@@ -17,6 +17,8 @@ import random
 import subprocess
 import sys
 import time
+
+import report_svg
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 CLIENTS = os.path.join(HERE, "..", "..", "clients", "python")
@@ -249,6 +251,14 @@ def main():
     if checker.returncode == 2:
         print(checker.stderr.strip())
     passed = checker.returncode == 0 and liveness_ok
+    checks = {}
+    for line in checker.stdout.splitlines():
+        if line.startswith("figures: "):
+            figures = json.loads(line[len("figures: "):])
+            checks = {name: figures[name] for name in ("agreement", "duplicates", "lost", "fault_present",
+                                                        "foreign_values", "real_time_order", "read_mismatch", "stale_reads")}
+    checks["liveness"] = 0 if liveness_ok else 1
+    report_svg.write(os.path.join(arguments.out, "report.svg"), history, faults, run_start, run_end, checks, passed)
     print("verdict: %s (history, faults and checker output in %s)" % ("PASS" if passed else "FAIL", arguments.out))
     return 0 if passed else 1
 

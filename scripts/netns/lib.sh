@@ -109,8 +109,16 @@ start_node() {
     local i=$1 bin
     bin=$(paxos_binary)
     # `ip netns exec` execs the command, so $! is the node's own pid (kill -9 and SIGSTOP hit it).
-    ip netns exec "$(node_ns "$i")" "$bin" node --id "$i" --config "$STATE_DIR/cluster.json" \
-        --request-timeout-ms "$REQUEST_TIMEOUT_MS" >> "$STATE_DIR/node-$i.log" 2>&1 < /dev/null &
+    # The node must not inherit our caller's descriptors beyond 0-2: a parent that learns of
+    # our exit from a pipe's end (Foundation's Process does) would otherwise wait for the node.
+    (
+        for fd in /proc/$BASHPID/fd/*; do
+            fd=${fd##*/}
+            [ "$fd" -gt 2 ] 2>/dev/null && eval "exec $fd>&-" 2>/dev/null
+        done
+        exec ip netns exec "$(node_ns "$i")" "$bin" node --id "$i" --config "$STATE_DIR/cluster.json" \
+            --request-timeout-ms "$REQUEST_TIMEOUT_MS" >> "$STATE_DIR/node-$i.log" 2>&1 < /dev/null
+    ) &
     echo $! > "$STATE_DIR/node-$i.pid"
     disown $!    # no "Killed" job notice when a fault or the cleanup kills it
 }
