@@ -18,13 +18,21 @@ struct NetnsHarness {
     static let subnet = "10.77.0"
 
     /// Namespaces need root and iproute2; anywhere else the test skips itself, saying why.
-    static var unavailableReason: String? {
+    static let unavailableReason: String? = {
         if getuid() != 0 { return "network namespaces need root (uid \(getuid()))" }
         if !["/usr/sbin/ip", "/sbin/ip", "/usr/bin/ip", "/bin/ip"].contains(where: { FileManager.default.isExecutableFile(atPath: $0) }) {
             return "iproute2's ip is not installed"
         }
-        return nil
-    }
+        // Root in a container without CAP_SYS_ADMIN still cannot make a namespace: try one.
+        let probe = Process()
+        probe.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        probe.arguments = ["unshare", "--net", "true"]
+        probe.standardOutput = FileHandle.nullDevice
+        probe.standardError = FileHandle.nullDevice
+        guard (try? probe.run()) != nil else { return "unshare (util-linux) is not installed" }
+        probe.waitUntilExit()
+        return probe.terminationStatus == 0 ? nil : "this root cannot create a network namespace (unshare --net failed)"
+    }()
 
     let stateDirectory = FileManager.default.temporaryDirectory.appendingPathComponent("paxos-netns-test-\(UUID().uuidString)").path
 
@@ -66,7 +74,7 @@ struct NetnsHarness {
 struct NetnsClusterTests {
     /// Skipped, with the reason in the test report, where namespaces cannot be made (not root).
     @Test("3 namespace hosts: a submit through every node; node 3 cut off by iptables gets fault 1 while the majority chooses; after healing every file is identical and the history checker passes",
-          .enabled(if: NetnsHarness.unavailableReason == nil, "network namespaces need root and iproute2: \(NetnsHarness.unavailableReason ?? "")"))
+          .enabled(if: NetnsHarness.unavailableReason == nil, "\(NetnsHarness.unavailableReason ?? "")"))
     func isolatedNodeCannotChooseAlone() async throws {
         let harness = NetnsHarness()
         let history = harness.stateDirectory + "-history.jsonl"
