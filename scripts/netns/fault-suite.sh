@@ -42,9 +42,13 @@ trap 'exit 130' INT TERM
 cluster_up "$nodes" || exit 2
 echo "fault suite: seed $seed, $([ ${#extra[@]} -gt 0 ] && [ "${extra[0]}" = --each ] && echo "every kind once" || echo "$seconds s"), $nodes nodes ($(node_list)), output in $out"
 set +e
+# In the background and awaited, so that a SIGTERM or Ctrl-C runs the trap at once (bash defers
+# traps until a foreground command ends); the driver lives in the client namespace, so the
+# cleanup kills it with everything else.
 ip netns exec "$(client_ns)" python3 "$NETNS_SCRIPTS/fault_suite.py" --seed "$seed" --seconds "$seconds" \
     --nodes "$nodes" --node-list "$(node_list)" --state-dir "$STATE_DIR" --out "$out" --clients "$clients" \
-    ${kinds:+--kinds "$kinds"} "${extra[@]}"
+    ${kinds:+--kinds "$kinds"} "${extra[@]}" &
+wait $!
 status=$?
 # The nodes' logs beside the history, for a failing run.
 cp "$STATE_DIR"/node-*.log "$out"/ 2>/dev/null

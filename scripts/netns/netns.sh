@@ -30,8 +30,10 @@ case "$command" in
         while [ $# -gt 0 ]; do
             case "$1" in --nodes) count=${2:-}; shift 2 ;; *) die "up: unknown option '$1'" ;; esac
         done
-        # A failed start leaves nothing behind.
+        # A failed or interrupted start leaves nothing behind.
+        trap 'cleanup_all; exit 130' INT TERM
         cluster_up "$count" || { cleanup_all; exit 1; }
+        trap - INT TERM
         echo "up: $count nodes ($(node_list)), client host $SUBNET.2, state in $STATE_DIR"
         ;;
     down) require_root; cleanup_all; rm -rf "$STATE_DIR"; echo "down: namespaces $PREFIX-* removed" ;;
