@@ -16,6 +16,9 @@ struct NetnsHarness {
     /// A prefix of its own, so that a manual `netns.sh` session (prefix `pxn`) is left alone.
     static let prefix = "pxt"
     static let subnet = "10.77.0"
+    /// The nodes' request deadline: the isolated node's fault 1 comes only when it passes, so
+    /// shorter than the suite's 30 s, but with room for a debug build on a busy 2-core machine.
+    static let requestTimeoutMilliseconds = 8_000
 
     /// Namespaces need root and iproute2; anywhere else the test skips itself, saying why.
     static let unavailableReason: String? = {
@@ -48,7 +51,7 @@ struct NetnsHarness {
     func netns(_ arguments: [String], within seconds: Double = 60) async throws -> String {
         let child = try ChildProcess("/usr/bin/env", [
             "PAXOS_NETNS_PREFIX=\(Self.prefix)", "PAXOS_NETNS_DIR=\(stateDirectory)",
-            "PAXOS_BIN=\(TestCluster.executable)", "PAXOS_NETNS_REQUEST_TIMEOUT_MS=3000",
+            "PAXOS_BIN=\(TestCluster.executable)", "PAXOS_NETNS_REQUEST_TIMEOUT_MS=\(Self.requestTimeoutMilliseconds)",
             Self.scripts + "/netns.sh"] + arguments)
         defer { child.stop() }
         let (status, output) = try await child.exit(within: seconds)
@@ -59,7 +62,7 @@ struct NetnsHarness {
     /// One submit at one node from the client host, recorded in the history; its outcome line.
     func submit(_ value: String, at node: Int, history: String) async throws -> String {
         let output = try await netns(["client", "python3", Self.scripts + "/submit_once.py", "--node", address(node),
-                                      "--value", value, "--history", history, "--timeout", "10"])
+                                      "--value", value, "--history", history, "--timeout", "20"])
         return output.trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
