@@ -120,8 +120,14 @@ def per_fault_figures(history, faults, run_start, run_end):
     acknowledgment of a submit invoked after the heal)."""
     acks = sorted(op["complete"] for op in history if op["op"] == "submit" and op["outcome"] == "ok")
     rows = []
+    previous_end = run_start
     for fault in faults:
         start, end = fault["start"], fault["end"]
+        # The rate just before, in the quiet time since the previous fault: the clients' rate
+        # drifts during a run (linearizable reads return the whole, growing file), so each
+        # fault is compared with its own neighbourhood.
+        before = sum(1 for t in acks if previous_end <= t < start) / max(start - previous_end, 1e-9)
+        previous_end = end
         during = sum(1 for t in acks if start <= t < end)
         after = [op["complete"] for op in history
                  if op["op"] == "submit" and op["outcome"] == "ok" and op["invoke"] >= end]
@@ -129,7 +135,7 @@ def per_fault_figures(history, faults, run_start, run_end):
         horizon = min(after) if after else run_end
         marks = [start] + [t for t in acks if start <= t <= horizon] + [horizon]
         gap = max(b - a for a, b in zip(marks, marks[1:]))
-        rows.append(dict(fault, ok_per_second=during / max(end - start, 1e-9), recovery_seconds=recovery,
+        rows.append(dict(fault, ok_per_second=during / max(end - start, 1e-9), recovery_seconds=recovery, before_per_second=before,
                          gap_seconds=gap))
     quiet = [(a["end"], b["start"]) for a, b in zip(faults, faults[1:])]
     quiet_time = sum(b - a for a, b in quiet)
@@ -235,10 +241,10 @@ def main():
     print("ops: %d submits (%d ok, %d fault, %d unknown), %d reads" % (
         len(submits), outcome["ok"], outcome["fault"], outcome["unknown"], len(history) - len(submits)))
     print("baseline between faults: %s ok submits/s" % ("%.1f" % baseline if baseline is not None else "-"))
-    print("%-10s %6s %8s %8s %10s  %s" % ("fault", "held s", "ok/s", "gap s", "recover s", "target"))
+    print("%-10s %6s %9s %8s %8s %10s  %s" % ("fault", "held s", "before/s", "ok/s", "gap s", "recover s", "target"))
     for row in rows:
-        print("%-10s %6.1f %8.1f %8.2f %10s  %s" % (
-            row["kind"], row["end"] - row["start"], row["ok_per_second"], row["gap_seconds"],
+        print("%-10s %6.1f %9.1f %8.1f %8.2f %10s  %s" % (
+            row["kind"], row["end"] - row["start"], row["before_per_second"], row["ok_per_second"], row["gap_seconds"],
             "%.2f" % row["recovery_seconds"] if row["recovery_seconds"] is not None else "never", row["target"]))
     recoveries = [r["recovery_seconds"] for r in rows if r["recovery_seconds"] is not None]
     if recoveries:
