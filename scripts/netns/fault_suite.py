@@ -25,7 +25,7 @@ CLIENTS = os.path.join(HERE, "..", "..", "clients", "python")
 NETNS = os.path.join(HERE, "netns.sh")
 LIVENESS_SECONDS = 10.0          # after the last heal, every file identical within this
 FIRST_ACK_SECONDS = 30.0         # the cluster must acknowledge something before faults start
-KINDS = ("isolate", "split", "bridge", "oneway", "loss", "kill", "pause", "restart", "loss+kill")
+KINDS = ("isolate", "split", "bridge", "oneway", "loss", "kill", "pause", "restart", "loss+kill", "scatter")
 
 
 def netns(*arguments):
@@ -81,6 +81,12 @@ class Schedule:
         if kind == "restart":
             netns("stop", node)      # SIGTERM: a graceful stop, then a start on the same data
             return "node %d (SIGTERM, start)" % node, lambda: (wait_exit(node), netns("start", node))
+        if kind == "scatter":
+            # Every node alone: no majority anywhere, so submits must end in fault 1 (not
+            # chosen, and the checker verifies they are absent) or unknown, never in a success.
+            for i in range(1, n):
+                netns("isolate", i)
+            return "every node alone", lambda: netns("heal")
         if kind == "loss+kill":
             p = rng.choice([0.1, 0.2])
             netns("loss", p)

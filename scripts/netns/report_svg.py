@@ -10,7 +10,7 @@ WIDTH, HEIGHT = 1100, 420
 LEFT, RIGHT, TOP, BOTTOM = 60, 70, 60, 50
 COLOURS = {"isolate": "#f4a6a6", "split": "#f7c59f", "bridge": "#f9e79f", "oneway": "#c5e1a5",
            "loss": "#a5d6e7", "kill": "#d7a6f4", "pause": "#b0bec5", "restart": "#ffe0b2",
-           "loss+kill": "#e1bee7"}
+           "loss+kill": "#e1bee7", "scatter": "#ef9a9a"}
 
 
 def write(path, history, faults, run_start, run_end, checks, verdict):
