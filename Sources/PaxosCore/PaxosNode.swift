@@ -328,6 +328,8 @@ public struct PaxosNode: Sendable {
     }
 
     public var activeProposals: Int { proposers.count }
+    /// The highest ballot round this node has used or seen.
+    public var highestRound: UInt64 { max(highestRoundUsed, highestRoundSeen) }
     public var pendingSubmitCount: Int { pendingSubmits.count }
 
     // MARK: - Dispatch

@@ -3,6 +3,7 @@ import Logging
 import PaxosCore
 import PaxosStorage
 import ServiceLifecycle
+import Synchronization
 import XMLRPC
 
 /// Starts one node as the cluster configuration describes it and runs it until SIGTERM or
@@ -55,7 +56,8 @@ final class NodeService: Service {
         }
         let fileSystem = PosixFileSystem()
         let (log, recovered) = try PaxosLog.open(directory: directory, fileSystem: fileSystem)
-        let commitLog = GroupCommitLog(log: log)
+        let metrics = NodeMetrics(peers: cluster.nodes.map(\.id).filter { $0 != member.id })
+        let commitLog = GroupCommitLog(log: log, syncObserver: { metrics.synced($0) })
         let file = try ReplicatedFile(path: directory + "/" + NodeHost.replicatedFileName, fileSystem: fileSystem)
         let eraStore = EraStore(directory: directory)
         let era = try eraStore.read()
@@ -64,7 +66,7 @@ final class NodeService: Service {
         let signing = RequestSigning(secret: secret)
         let runtime = NodeRuntime(cluster: cluster, member: member, options: options, recovered: recovered,
                                   commitLog: commitLog, file: file, eraStore: eraStore, era: era, signing: signing,
-                                  logger: logger)
+                                  metrics: metrics, logger: logger)
         try await runtime.start()
 
         let access = NodeAccessPolicy(secret: secret, members: cluster.nodes.map(\.id), clientPasswords: clientPasswords,
@@ -78,7 +80,14 @@ final class NodeService: Service {
         serverConfiguration.port = member.port
         serverConfiguration.bodyBytesMax = options.requestBodyBytesMax
         serverConfiguration.authenticator = { access.authenticate($0) }
+        // Prometheus scrapes with GET; the figures say nothing a client could not learn from
+        // paxos.status, so they need no credentials.
+        let serving = ServerReference()
+        serverConfiguration.resources["/metrics"] = XMLRPCResource(contentType: "text/plain; version=0.0.4; charset=utf-8") {
+            metrics.render(openConnections: serving.server?.connectionCount ?? 0)
+        }
         let server = XMLRPCServer(configuration: serverConfiguration, registry: registry)
+        serving.server = server
         do {
             try await server.start()
         } catch {
@@ -95,5 +104,14 @@ final class NodeService: Service {
         logger.notice("shutting down")
         try? await server.shutdown()
         await runtime.stop()
+    }
+}
+
+/// The server, for the metrics it serves itself (it exists only after its configuration).
+private final class ServerReference: Sendable {
+    private let reference = Mutex<XMLRPCServer?>(nil)
+    var server: XMLRPCServer? {
+        get { reference.withLock { $0 } }
+        set { reference.withLock { $0 = newValue } }
     }
 }

@@ -19,7 +19,14 @@ enum NodeMethods {
             let clientCommand = try parameters.optionalString(1).map { requestID throws(XMLRPCFault) in
                 try ClientRequestID.commandID(for: requestID)
             }
-            let submitted = try await runtime.submit(try parameters.string(0), clientCommand: clientCommand)
+            let submitted: NodeRuntime.Submitted
+            do {
+                submitted = try await runtime.submit(try parameters.string(0), clientCommand: clientCommand)
+                runtime.metrics.submitted("ok")
+            } catch {
+                runtime.metrics.submitted(NodeMetrics.outcome(of: error))
+                throw error
+            }
             return .struct(XMLRPCStruct([
                 ("instance", .int(Int(submitted.instance))), ("value", .string(submitted.value)),
                 ("node", .int(Int(runtime.member.id))),
@@ -63,13 +70,20 @@ enum NodeMethods {
                 return text
             } ?? "local"
             let start = InstanceNumber(max(from, 0))
-            let entries = consistency == "linearizable" ? try await runtime.linearizableRead(from: start) : await runtime.read(from: start)
+            let entries: [FileEntry]
+            do {
+                entries = consistency == "linearizable" ? try await runtime.linearizableRead(from: start) : await runtime.read(from: start)
+                runtime.metrics.read(consistency)
+            } catch {
+                runtime.metrics.read(NodeMetrics.outcome(of: error))
+                throw error
+            }
             return .array(entries.map { .struct(XMLRPCStruct([("instance", .int(Int($0.instance))), ("value", .string($0.value))])) })
         }
 
         registry.register(
             "paxos.status",
-            help: "status(): {node, address, applied, highestChosen, lines, file, dataDirectory, incarnation, era, pendingSubmits, activeProposals, leader, leading, adminEnabled, members}.",
+            help: "status(): {node, address, applied, highestChosen, lines, file, dataDirectory, incarnation, era, pendingSubmits, activeProposals, leader, leading, ballotRound, fsyncP99Seconds, uptimeSeconds, adminEnabled, members}.",
             signature: [["struct"]], requires: client
         ) { parameters in
             try parameters.expectCount(0)
@@ -85,6 +99,9 @@ enum NodeMethods {
                 ("era", .int(Int(status.era))), ("pendingSubmits", .int(status.pendingSubmits)),
                 ("activeProposals", .int(status.activeProposals)),
                 ("leader", .int(Int(status.leader.rawValue))), ("leading", .bool(status.leading)),
+                ("ballotRound", .int(Int(clamping: status.ballotRound))),
+                ("fsyncP99Seconds", .double(status.fsyncP99Seconds ?? 0)),
+                ("uptimeSeconds", .double(status.uptimeSeconds)),
                 ("adminEnabled", .bool(adminEnabled)),
                 ("members", .array(members)),
             ]))

@@ -12,6 +12,8 @@ public actor NodeRuntime {
     public let member: ClusterConfiguration.Node
     public let options: NodeOptions
     let logger: Logger
+    let metrics: NodeMetrics
+    private let startedAt = ContinuousClock.now
 
     private var core: PaxosNode
     private let coreConfiguration: PaxosConfiguration
@@ -27,12 +29,17 @@ public actor NodeRuntime {
     private var outboxHead = 0
     private var highestTicketAwaited: UInt64 = 0
 
-    private var timers: [TimerID: (generation: UInt64, task: Task<Void, Never>)] = [:]
-    private var timerGeneration: UInt64 = 0
+    /// What the shell must do at a due time: fire a core timer, or end a client's wait.
+    enum Alarm: Hashable, Sendable {
+        case timer(TimerID)
+        case deadline(RequestID)
+    }
+    private var alarms = TimerQueue<Alarm>()
+    /// The one task that sleeps until the earliest alarm, and when it wakes.
+    private var sleeper: (due: ContinuousClock.Instant, task: Task<Void, Never>)?
 
     /// A waiting client gets the core's reply, or a fault when the shell gives up on it (stop, reset).
     private var waiters: [RequestID: CheckedContinuation<Result<ClientReply, XMLRPCFault>, Never>] = [:]
-    private var deadlines: [RequestID: Task<Void, Never>] = [:]
     private var nextRequest: RequestID = 1
     private var stopping = false
     /// Messages this node sent itself, delivered by the drain loop (never from inside `perform`).
@@ -56,11 +63,12 @@ public actor NodeRuntime {
 
     init(cluster: ClusterConfiguration, member: ClusterConfiguration.Node, options: NodeOptions,
          recovered: DurableState, commitLog: GroupCommitLog, file: ReplicatedFile, eraStore: EraStore,
-         era: UInt64, signing: RequestSigning, logger: Logger) {
+         era: UInt64, signing: RequestSigning, metrics: NodeMetrics, logger: Logger) {
         self.cluster = cluster
         self.member = member
         self.options = options
         self.logger = logger
+        self.metrics = metrics
         var configuration = PaxosConfiguration(node: member.nodeID, members: cluster.members)
         configuration.randomSeed = UInt64.random(in: 1...UInt64.max)
         configuration.phaseTimeoutMilliseconds = options.phaseTimeoutMilliseconds
@@ -78,7 +86,7 @@ public actor NodeRuntime {
         self.era = era
         var peers: [NodeID: PeerLink] = [:]
         for node in cluster.nodes where node.id != member.id {
-            peers[node.nodeID] = PeerLink(from: member.nodeID, to: node, signing: signing, logger: logger)
+            peers[node.nodeID] = PeerLink(from: member.nodeID, to: node, signing: signing, metrics: metrics, logger: logger)
         }
         self.peers = peers
     }
@@ -105,10 +113,7 @@ public actor NodeRuntime {
             continuation.resume(returning: .failure(ApplicationFault.shuttingDown.fault("node \(member.id) is shutting down")))
         }
         waiters.removeAll()
-        for deadline in deadlines.values { deadline.cancel() }
-        deadlines.removeAll()
-        for timer in timers.values { timer.task.cancel() }
-        timers.removeAll()
+        clearAlarms()
         for peer in peers.values { await peer.shutdown() }
         commitLog.close()
         logger.notice("node stopped")
@@ -205,6 +210,11 @@ public actor NodeRuntime {
         public var leader: NodeID
         /// Whether this node leads (Multi-Paxos: its submits skip phase 1).
         public var leading: Bool
+        /// The highest ballot round this node used or saw.
+        public var ballotRound: UInt64
+        /// The 99th percentile of the latest fsyncs, in seconds (nil before the first).
+        public var fsyncP99Seconds: Double?
+        public var uptimeSeconds: Double
     }
 
     public func status() -> Status {
@@ -212,7 +222,9 @@ public actor NodeRuntime {
                highestChosen: core.highestChosen, lines: core.fileEntries.count, file: file.path,
                dataDirectory: member.dataDirectory, incarnation: core.incarnation, era: era,
                pendingSubmits: core.pendingSubmitCount, activeProposals: core.activeProposals,
-               leader: core.distinguishedProposer, leading: core.isLeading)
+               leader: core.distinguishedProposer, leading: core.isLeading, ballotRound: core.highestRound,
+               fsyncP99Seconds: metrics.recentFsyncP99.map { Double($0.nanoseconds) / 1e9 },
+               uptimeSeconds: Double((ContinuousClock.now - startedAt).nanoseconds) / 1e9)
     }
 
     public func acceptorState(_ instance: InstanceNumber) -> AcceptorState? { core.acceptorState(instance) }
@@ -231,6 +243,7 @@ public actor NodeRuntime {
         guard !stopping, senderEra == era, sender != member.nodeID else { return }
         for message in messages {
             if message.isProtocolStep { observe(.delivered(from: sender, message)) }
+            if case .catchUpReply(let entries) = message { metrics.received(catchUpEntries: entries.count) }
             step { $0.onMessage(from: sender, message) }
         }
     }
@@ -241,14 +254,11 @@ public actor NodeRuntime {
     /// state; every waiting client is told. Afterwards the node lives in `newEra`.
     public func resetLocal(era newEra: UInt64) async throws {
         try checkServing()
-        for timer in timers.values { timer.task.cancel() }
-        timers.removeAll()
+        clearAlarms()
         for continuation in waiters.values {
             continuation.resume(returning: .failure(ApplicationFault.resetDuringRequest.fault("the cluster was reset while this request waited")))
         }
         waiters.removeAll()
-        for deadline in deadlines.values { deadline.cancel() }
-        deadlines.removeAll()
         outbox.removeAll()
         outboxHead = 0
         for peer in peers.values { peer.clear() }
@@ -314,7 +324,9 @@ public actor NodeRuntime {
     /// Messages pass the fault filter, then go to their peer; messages to this node come back
     /// as events (after the drain that sent them, never inside it).
     private func send(_ envelopes: [Envelope]) {
-        deliver(envelopes.filter { faults.admit($0) })
+        let admitted = envelopes.filter { faults.admit($0) }
+        metrics.filtered(envelopes.count - admitted.count)
+        deliver(admitted)
     }
 
     private func deliver(_ envelopes: [Envelope]) {
@@ -336,6 +348,7 @@ public actor NodeRuntime {
     private func step(_ event: (inout PaxosNode) -> Ready) {
         let ready = event(&core)
         record(ready.trace)
+        metrics.appended(records: ready.persist.count)
         let ticket: UInt64
         do {
             ticket = try commitLog.append(ready.persist)
@@ -397,34 +410,59 @@ public actor NodeRuntime {
             send(ready.messages)
         }
         for reply in ready.replies {
-            deadlines.removeValue(forKey: reply.request)?.cancel()
+            alarms.cancel(.deadline(reply.request))
             waiters.removeValue(forKey: reply.request)?.resume(returning: .success(reply))
         }
         for timer in ready.timers {
             switch timer {
-            case .set(let id, let milliseconds): setTimer(id, afterMilliseconds: milliseconds)
-            case .cancel(let id): timers.removeValue(forKey: id)?.task.cancel()
+            case .set(let id, let milliseconds): arm(.timer(id), afterMilliseconds: milliseconds)
+            case .cancel(let id): alarms.cancel(.timer(id))
             }
         }
     }
 
-    private func setTimer(_ id: TimerID, afterMilliseconds milliseconds: UInt64) {
-        timers[id]?.task.cancel()
-        timerGeneration += 1
-        let generation = timerGeneration
-        let task = Task {
-            try? await Task.sleep(nanoseconds: milliseconds * 1_000_000)
-            guard !Task.isCancelled else { return }
-            self.fire(id, generation: generation)
-        }
-        timers[id] = (generation, task)
+    // MARK: - Alarms
+
+    private func arm(_ alarm: Alarm, afterMilliseconds milliseconds: UInt64) {
+        let due = ContinuousClock.now + .milliseconds(Int64(clamping: milliseconds))
+        alarms.schedule(alarm, at: due)
+        wakeSleeper()
     }
 
-    private func fire(_ id: TimerID, generation: UInt64) {
-        // A timer replaced or cancelled after its sleep ended must not fire.
-        guard !stopping, timers[id]?.generation == generation else { return }
-        timers[id] = nil
-        step { $0.onTimer(id) }
+    /// Makes the sleeper wake by the earliest alarm: a new task only when that is sooner than
+    /// it sleeps now (a client's deadline, seconds ahead, never is while the heartbeat runs).
+    private func wakeSleeper() {
+        guard let earliest = alarms.earliest else { return }
+        if let sleeper, sleeper.due <= earliest { return }
+        sleeper?.task.cancel()
+        let task = Task {
+            try? await Task.sleep(until: earliest, clock: .continuous)
+            guard !Task.isCancelled else { return }
+            self.ring(sleeperDue: earliest)
+        }
+        sleeper = (earliest, task)
+    }
+
+    private func ring(sleeperDue: ContinuousClock.Instant) {
+        guard sleeper?.due == sleeperDue else { return }  // replaced by a sooner one
+        sleeper = nil
+        for alarm in alarms.popDue(now: .now) {
+            guard !stopping else { break }
+            switch alarm {
+            case .timer(let id):
+                step { $0.onTimer(id) }
+                if id == .heartbeat { metrics.refresh(core: core) }
+            case .deadline(let request):
+                if waiters[request] != nil { step { $0.onDeadline(request: request) } }
+            }
+        }
+        wakeSleeper()
+    }
+
+    private func clearAlarms() {
+        alarms.removeAll()
+        sleeper?.task.cancel()
+        sleeper = nil
     }
 
     /// Registers a waiting client, runs the event, and arms the deadline.
@@ -434,23 +472,14 @@ public actor NodeRuntime {
         let deadline = options.requestDeadlineMilliseconds
         let outcome = await withCheckedContinuation { (continuation: CheckedContinuation<Result<ClientReply, XMLRPCFault>, Never>) in
             waiters[request] = continuation
-            deadlines[request] = Task {
-                try? await Task.sleep(nanoseconds: deadline * 1_000_000)
-                guard !Task.isCancelled else { return }
-                self.expire(request)
-            }
+            arm(.deadline(request), afterMilliseconds: deadline)
             step { event(&$0, request) }
         }
         return try outcome.get()
     }
 
-    private func expire(_ request: RequestID) {
-        guard waiters[request] != nil else { return }
-        deadlines[request] = nil
-        step { $0.onDeadline(request: request) }
-    }
-
     private func record(_ events: [TraceEvent]) {
+        metrics.traced(events)
         for event in events {
             observe(.step(event))
             // Debug, not info: a line per protocol step cost a formatted write (and glibc's

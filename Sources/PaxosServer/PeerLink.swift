@@ -23,6 +23,7 @@ final class PeerLink: Sendable {
     private let from: NodeID
     private let client: XMLRPCClient
     private let logger: Logger
+    private let metrics: NodeMetrics
     private let state = NIOLockedValueBox(State())
 
     private struct State {
@@ -34,10 +35,11 @@ final class PeerLink: Sendable {
         var dropped = 0
     }
 
-    init(from: NodeID, to target: ClusterConfiguration.Node, signing: RequestSigning, logger: Logger) {
+    init(from: NodeID, to target: ClusterConfiguration.Node, signing: RequestSigning, metrics: NodeMetrics, logger: Logger) {
         self.from = from
         self.target = target
         self.logger = logger
+        self.metrics = metrics
         // Every batch is signed as this node: the peer checks the code before it decodes a byte.
         self.client = XMLRPCClient(host: target.host, port: target.port, path: "/RPC2",
                                    configuration: signing.clientConfiguration(as: .node(from.rawValue)))
@@ -100,11 +102,13 @@ final class PeerLink: Sendable {
     private func send(_ batch: [Message], era: UInt64) async {
         let parameters = PeerCall.encode(from: from, era: era, messages: batch)
         var failure: String? = nil
+        let started = ContinuousClock.now
         do {
             _ = try await client.call("paxos.peer", parameters, timeout: Self.callTimeout)
         } catch {
             failure = "\(error)"
         }
+        metrics.peerCall(to: target.id, took: ContinuousClock.now - started, messages: batch.count, failed: failure != nil)
         let (next, becameReachable, becameUnreachable) = state.withLockedValue { state -> ([(UInt64, [Message])], Bool, Bool) in
             state.callsInFlight -= 1
             let wasReachable = state.reachable

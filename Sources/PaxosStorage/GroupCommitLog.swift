@@ -30,8 +30,12 @@ public final class GroupCommitLog: @unchecked Sendable {
     private var syncThreadExited = false
     private var syncs = 0
 
-    public init(log: PaxosLog) {
+    /// Told the duration of every fsync (for a latency histogram), on the sync thread.
+    private let syncObserver: (@Sendable (Duration) -> Void)?
+
+    public init(log: PaxosLog, syncObserver: (@Sendable (Duration) -> Void)? = nil) {
         self.log = log
+        self.syncObserver = syncObserver
         let thread = Thread { [self] in runSyncThread() }
         thread.name = "paxos-group-commit"
         thread.start()
@@ -139,7 +143,9 @@ public final class GroupCommitLog: @unchecked Sendable {
             condition.unlock()
             // Appends continue during the fsync; their tickets are above `target` and wait for
             // the next round, which is the whole point of group commit.
+            let started = ContinuousClock.now
             let result = Result { try log.sync() }
+            syncObserver?(ContinuousClock.now - started)
             condition.lock()
             syncing = false
             switch result {

@@ -147,40 +147,120 @@ struct ResetCommand: AsyncParsableCommand {
 struct StatusCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "status",
-        abstract: "Show every node of the cluster as a table (asks --node for the members, then each member)."
+        abstract: "Show every node of the cluster as a table (asks --node for the members, then each member).",
+        discussion: """
+            Columns: LEADER (the distinguished proposer as the node sees it), LEADING (it holds a \
+            Multi-Paxos leadership), BALLOT (highest round used or seen), LAG (instances behind the \
+            highest chosen instance any node reports), PENDING (submits waiting), FSYNC P99 (of its \
+            latest fsyncs), UPTIME. Exits 1 if a node is down.
+            """
     )
 
     @OptionGroup var node: NodeAddressOptions
 
+    @Flag(help: "Refresh the table in place once a second, until Ctrl-C.")
+    var watch = false
+
+    @Flag(help: "Print the nodes as JSON, for scripts.")
+    var json = false
+
+    func validate() throws {
+        if watch && json { throw ValidationError("--watch and --json do not go together") }
+    }
+
     func run() async throws {
+        if !watch {
+            let nodes = try await survey()
+            print(json ? Self.json(nodes) : Self.table(nodes))
+            if nodes.contains(where: { $0.status == nil }) { throw ExitCode(1) }
+            return
+        }
+        while true {
+            let nodes = (try? await survey()) ?? []
+            let stamp = ISO8601DateFormatter().string(from: Date())
+            // Home and clear: the table stays in place, like top.
+            say("\u{1B}[H\u{1B}[2J" + "paxos status \(node.address)   \(stamp)   (Ctrl-C stops)\n" + Self.table(nodes))
+            try await Task.sleep(nanoseconds: 1_000_000_000)
+        }
+    }
+
+    struct NodeRow {
+        var id: Int
+        var address: String
+        var status: XMLRPCStruct?
+    }
+
+    /// Every member as the first node lists them, each asked for its own status.
+    func survey() async throws -> [NodeRow] {
         let first = try await node.call("paxos.status", [])
         let members = first.structValue?["members"]?.arrayValue?.compactMap { $0.structValue } ?? []
-        var rows: [[String]] = [["NODE", "ADDRESS", "STATE", "APPLIED", "CHOSEN", "LINES", "ERA", "FILE"]]
-        var down = 0
+        var rows: [NodeRow] = []
         for member in members {
             let address = member["address"]?.stringValue ?? "?"
-            let id = member["node"]?.intValue ?? 0
             var options = node
             options.address = address
-            options.timeout = min(node.timeout, 3)
             let (host, port) = try options.endpoint()
             let client = XMLRPCClient(host: host, port: port, configuration: try node.clientConfiguration())
             defer { Task { await client.shutdown() } }
-            if let status = try? await client.call("paxos.status", [], timeout: .seconds(3)).structValue {
-                rows.append([String(id), address, "up", "\(status["applied"]?.intValue ?? 0)",
-                             "\(status["highestChosen"]?.intValue ?? 0)", "\(status["lines"]?.intValue ?? 0)",
-                             "\(status["era"]?.intValue ?? 0)", status["file"]?.stringValue ?? ""])
-            } else {
-                down += 1
-                rows.append([String(id), address, "down", "-", "-", "-", "-", "-"])
+            let status = try? await client.call("paxos.status", [], timeout: .seconds(min(node.timeout, 3))).structValue
+            rows.append(NodeRow(id: member["node"]?.intValue ?? 0, address: address, status: status))
+        }
+        return rows
+    }
+
+    static func table(_ nodes: [NodeRow]) -> String {
+        let highestChosen = nodes.compactMap { $0.status?["highestChosen"]?.intValue }.max() ?? 0
+        var rows: [[String]] = [["NODE", "ADDRESS", "STATE", "APPLIED", "CHOSEN", "LAG", "LEADER", "LEADING", "BALLOT",
+                                 "PENDING", "FSYNC P99", "UPTIME", "ERA", "FILE"]]
+        for row in nodes {
+            guard let s = row.status else {
+                rows.append([String(row.id), row.address, "down"] + Array(repeating: "-", count: 11))
+                continue
             }
+            let applied = s["applied"]?.intValue ?? 0
+            let fsync = s["fsyncP99Seconds"]?.doubleValue ?? 0
+            rows.append([String(row.id), row.address, "up", String(applied), String(s["highestChosen"]?.intValue ?? 0),
+                         String(max(highestChosen - applied, 0)), String(s["leader"]?.intValue ?? 0),
+                         s["leading"]?.boolValue == true ? "yes" : "no", String(s["ballotRound"]?.intValue ?? 0),
+                         String(s["pendingSubmits"]?.intValue ?? 0),
+                         fsync > 0 ? String(format: "%.2f ms", fsync * 1000) : "-",
+                         duration(s["uptimeSeconds"]?.doubleValue ?? 0), String(s["era"]?.intValue ?? 0),
+                         s["file"]?.stringValue ?? ""])
         }
         let widths = (0..<rows[0].count).map { column in rows.map { $0[column].count }.max() ?? 0 }
-        for row in rows {
-            print(zip(row, widths).map { $0.padding(toLength: $1, withPad: " ", startingAt: 0) }.joined(separator: "  ")
-                .trimmingCharacters(in: .whitespaces))
+        return rows.map { row in
+            zip(row, widths).map { $0.padding(toLength: $1, withPad: " ", startingAt: 0) }.joined(separator: "  ")
+                .trimmingCharacters(in: .whitespaces)
+        }.joined(separator: "\n")
+    }
+
+    static func duration(_ seconds: Double) -> String {
+        let total = Int(seconds)
+        if total < 60 { return "\(total)s" }
+        if total < 3600 { return "\(total / 60)m\(total % 60)s" }
+        return "\(total / 3600)h\((total % 3600) / 60)m"
+    }
+
+    /// One object per node: its status members as the node answered them, plus `state` and `lag`.
+    static func json(_ nodes: [NodeRow]) -> String {
+        let highestChosen = nodes.compactMap { $0.status?["highestChosen"]?.intValue }.max() ?? 0
+        let objects: [[String: Any]] = nodes.map { row in
+            var object: [String: Any] = ["node": row.id, "address": row.address, "state": row.status == nil ? "down" : "up"]
+            guard let status = row.status else { return object }
+            for (name, value) in status where name != "members" {
+                switch value {
+                case .int(let n): object[name] = n
+                case .bool(let b): object[name] = b
+                case .double(let d): object[name] = d
+                case .string(let text): object[name] = text
+                default: break
+                }
+            }
+            object["lag"] = max(highestChosen - (status["applied"]?.intValue ?? 0), 0)
+            return object
         }
-        if down > 0 { throw ExitCode(1) }
+        let data = (try? JSONSerialization.data(withJSONObject: objects, options: [.prettyPrinted, .sortedKeys])) ?? Data("[]".utf8)
+        return String(decoding: data, as: UTF8.self)
     }
 }
 

@@ -30,14 +30,18 @@ struct ClusterCommand: AsyncParsableCommand {
     @Flag(help: "Show every node's log here instead of in <data-dir>/node-i/node.log.")
     var verbose = false
 
-    @Option(help: "Log level of the nodes.")
+    @Option(help: "Log level of the nodes (protocol steps are at debug).")
     var logLevel = "info"
+
+    @Option(help: "Log format of the nodes: text or json (one JSON object per line).")
+    var logFormat = "text"
 
     @Option(help: "Require HTTP Basic authentication for the client methods (off for the local lab): a file of `user:password` lines, mode 0600.")
     var clientPasswordFile: String?
 
     func validate() throws {
         guard (1...9).contains(nodes) else { throw ValidationError("--nodes must be between 1 and 9") }
+        guard ["text", "json"].contains(logFormat) else { throw ValidationError("--log-format must be text or json") }
         guard (1...(65535 - nodes + 1)).contains(basePort) else { throw ValidationError("--base-port leaves no room for \(nodes) ports") }
     }
 
@@ -57,7 +61,7 @@ struct ClusterCommand: AsyncParsableCommand {
         }
         let cluster = LocalCluster(configuration: configuration, configurationPath: configurationPath,
                                    executable: LocalCluster.currentExecutable,
-                                   nodeArguments: ["--log-level", logLevel]
+                                   nodeArguments: ["--log-level", logLevel, "--log-format", logFormat]
                                        + (clientPasswordFile.map { ["--client-password-file", URL(fileURLWithPath: $0).standardizedFileURL.path] } ?? []),
                                    inheritOutput: verbose)
         cluster.onUnexpectedExit = { id, status, bySignal in

@@ -34,6 +34,15 @@ struct ModelCheckCommand: ParsableCommand {
     @Flag(help: "Print the states seen after each level of the search.")
     var verbose = false
 
+    @Flag(help: "Check Multi-Paxos through submits with the live configuration (range promises, leadership, forwarding, announced decisions, heartbeats, deadlines) instead of single-decree propose.")
+    var multiPaxos = false
+
+    @Option(help: "With --multi-paxos: heartbeats each node may take in one path.")
+    var heartbeats: Int = ModelCheckOptions().heartbeats
+
+    @Option(help: "Explore only paths of at most this many moves.")
+    var depthMax: Int?
+
     @Option(help: "Stop after this many states.")
     var statesMax: Int = ModelCheckOptions().statesMax
 
@@ -46,6 +55,8 @@ struct ModelCheckCommand: ParsableCommand {
         guard (1...20).contains(rounds) else { throw ValidationError("--rounds must be within 1...20") }
         guard (0...10).contains(crashes) else { throw ValidationError("--crashes must be within 0...10") }
         guard statesMax > 0 else { throw ValidationError("--states-max must be positive") }
+        guard (0...20).contains(heartbeats) else { throw ValidationError("--heartbeats must be within 0...20") }
+        if let depthMax, depthMax < 1 { throw ValidationError("--depth-max must be positive") }
     }
 
     func run() throws {
@@ -53,6 +64,9 @@ struct ModelCheckCommand: ParsableCommand {
         options.duplicates = duplicates
         options.explicitDrops = explicitDrops
         options.statesMax = statesMax
+        options.multiPaxos = multiPaxos
+        options.heartbeats = heartbeats
+        options.depthMax = depthMax
         for name in mutation {
             guard let parsed = PaxosConfiguration.Mutation(rawValue: name) else {
                 throw ValidationError("unknown mutation '\(name)'")
@@ -66,7 +80,9 @@ struct ModelCheckCommand: ParsableCommand {
         }
         let elapsed = clock.now - start
         print(ModelCheckReport.text(for: result), terminator: "")
-        print("wall clock: \(elapsed)")
+        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        print("wall clock: \(elapsed), \(Int((Double(result.states) / max(seconds, 1e-9)).rounded())) states/s, "
+            + "\(Int((Double(result.transitions) / max(seconds, 1e-9)).rounded())) transitions/s")
         if result.violation != nil || result.truncated { throw ExitCode(1) }
     }
 }

@@ -18,8 +18,11 @@ struct NodeCommand: AsyncParsableCommand {
     @Flag(help: "Enable admin methods (reset, fault injection) even if the configuration does not.")
     var enableAdmin = false
 
-    @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
+    @Option(help: "Log level: trace, debug, info, notice, warning, error, critical. Protocol steps are at debug.")
     var logLevel: String = "info"
+
+    @Option(help: "Log format: text (one readable line per event) or json (one JSON object per line).")
+    var logFormat: String = "text"
 
     @Option(help: "Milliseconds a client request may wait before it gets a fault.")
     var requestTimeoutMs: UInt64 = 5_000
@@ -40,6 +43,7 @@ struct NodeCommand: AsyncParsableCommand {
         guard Logger.Level(rawValue: logLevel) != nil else {
             throw ValidationError("unknown log level '\(logLevel)'; use trace, debug, info, notice, warning, error or critical")
         }
+        guard ["text", "json"].contains(logFormat) else { throw ValidationError("--log-format must be text or json") }
         guard requestTimeoutMs >= 100 else { throw ValidationError("--request-timeout-ms must be at least 100") }
         guard phaseTimeoutMs >= 10 else { throw ValidationError("--phase-timeout-ms must be at least 10") }
     }
@@ -47,8 +51,9 @@ struct NodeCommand: AsyncParsableCommand {
     func run() async throws {
         let level = Logger.Level(rawValue: logLevel)!
         let nodeID = id
+        let json = logFormat == "json"
         LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
+            var handler: any LogHandler = json ? JSONLogHandler(label: label) : StreamLogHandler.standardError(label: label)
             handler.logLevel = level
             handler.metadata["node"] = "\(nodeID)"
             return handler

@@ -5,14 +5,17 @@ import PaxosSimulator
 /// Runs consecutive seeds on several threads. Runs share nothing (each builds its own cluster,
 /// disks and generator), so they are independent; results come back in seed order.
 enum ParallelSeeds {
-    static func run(first: UInt64, count: Int, jobs: Int, options: SimulationOptions) -> [SimulationResult] {
+    /// With `swarm`, each seed draws its own options from the seed (`options` gives the rest).
+    static func run(first: UInt64, count: Int, jobs: Int, options: SimulationOptions, swarm: Bool = false) -> [SimulationResult] {
         let slots = ResultSlots(count: count)
         defer { slots.deallocate() }
         let workers = min(jobs, count)
         // Worker k takes seeds k, k + workers, ...: neighbours cost alike, so the work evens out.
         DispatchQueue.concurrentPerform(iterations: workers) { worker in
             for index in stride(from: worker, to: count, by: workers) {
-                slots.store(Simulator.run(seed: first &+ UInt64(index), options: options), at: index)
+                let seed = first &+ UInt64(index)
+                let seedOptions = swarm ? SwarmOptions.draw(seed: seed, base: options) : options
+                slots.store(Simulator.run(seed: seed, options: seedOptions), at: index)
             }
         }
         return slots.results

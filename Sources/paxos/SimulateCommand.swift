@@ -42,6 +42,12 @@ struct SimulateCommand: ParsableCommand {
     @Option(help: "Threads running seeds at once (default: one per core). The output does not depend on it.")
     var jobs: Int = ProcessInfo.processInfo.activeProcessorCount
 
+    @Flag(help: "Swarm: each seed draws its own cluster size, fault mix and rates, workload and timings from the seed (--nodes, --steps and --faults are then ignored).")
+    var swarm = false
+
+    @Flag(help: "Print how often each interesting event happened over the seeds.")
+    var coverage = false
+
     @Flag(help: "Print every run's figures.")
     var verbose = false
 
@@ -85,7 +91,7 @@ struct SimulateCommand: ParsableCommand {
         }
         options.disk = diskKind
         if let seed {
-            try runOne(seed: seed, options: options)
+            try runOne(seed: seed, options: swarm ? SwarmOptions.draw(seed: seed, base: options) : options)
         } else {
             try runMany(count: seeds ?? 1_000, options: options)
         }
@@ -131,6 +137,7 @@ struct SimulateCommand: ParsableCommand {
     private func runOne(seed: UInt64, options: SimulationOptions) throws {
         let result = trace ? Simulator.runTraced(seed: seed, options: options) : Simulator.run(seed: seed, options: options)
         print(SimulationReport.line(for: result))
+        if options.swarm { print(SwarmOptions.describe(options)) }
         if result.violation != nil {
             print(SimulationReport.failure(for: result), terminator: "")
             throw ExitCode(1)
@@ -144,7 +151,11 @@ struct SimulateCommand: ParsableCommand {
     /// result of the batch in seed order: the printout (progress, verbose lines, the first
     /// failing seed and the totals up to it) is the same as one thread's, only sooner.
     private func runMany(count: Int, options: SimulationOptions) throws {
-        print("simulating \(count) seeds from \(firstSeed): \(options.nodes) nodes, \(options.steps) steps, faults \(options.faults), disk \(options.disk.rawValue)")
+        if swarm {
+            print("simulating \(count) seeds from \(firstSeed): swarm (each seed draws its own configuration), disk \(options.disk.rawValue)")
+        } else {
+            print("simulating \(count) seeds from \(firstSeed): \(options.nodes) nodes, \(options.steps) steps, faults \(options.faults), disk \(options.disk.rawValue)")
+        }
         let clock = ContinuousClock()
         let start = clock.now
         let cpuStart = CPUTime.now()
@@ -155,14 +166,18 @@ struct SimulateCommand: ParsableCommand {
         var batchStart = 0
         while batchStart < count {
             let batch = ParallelSeeds.run(first: firstSeed &+ UInt64(batchStart), count: min(batchSize, count - batchStart),
-                                          jobs: jobs, options: options)
+                                          jobs: jobs, options: options, swarm: swarm)
             batchStart += batch.count
             for result in batch {
                 totals.add(result.figures)
                 ran += 1
-                if verbose { print(SimulationReport.line(for: result)) }
+                if verbose {
+                    print(SimulationReport.line(for: result))
+                    if swarm { print("  " + SwarmOptions.describe(result.options)) }
+                }
                 if result.violation != nil {
                     print(SimulationReport.line(for: result))
+                    if swarm { print(SwarmOptions.describe(result.options)) }
                     print(SimulationReport.failure(for: result), terminator: "")
                     print(SimulationReport.totals(totals, seeds: ran, failures: 1))
                     throw ExitCode(1)
@@ -173,6 +188,10 @@ struct SimulateCommand: ParsableCommand {
             }
         }
         print(SimulationReport.totals(totals, seeds: ran, failures: 0))
+        if coverage {
+            print("coverage over \(ran) seeds:")
+            print(totals.coverage.table(seeds: ran))
+        }
         let seconds = (clock.now - start).seconds
         let cpuSeconds = CPUTime.now() - cpuStart
         let rate = { (value: Int, seconds: Double) in Int((Double(value) / max(seconds, 1e-9)).rounded()) }

@@ -83,7 +83,8 @@ struct RecoveryAndInputTests {
                 "not a string": fault_code(lambda: proxy.paxos.submit(42)),
                 "none": fault_code(lambda: proxy.paxos.submit(None)),
                 "missing parameter": fault_code(lambda: proxy.paxos.submit()),
-                "too many parameters": fault_code(lambda: proxy.paxos.submit("a", "b")),
+                "too many parameters": fault_code(lambda: proxy.paxos.submit("a", "request-1", "c")),
+                "bad request id": fault_code(lambda: proxy.paxos.submit("a", "x" * 65)),
                 "unknown method": fault_code(lambda: proxy.paxos.nosuchmethod("a")),
                 "instance zero": fault_code(lambda: proxy.paxos.propose(0, "a")),
                 "peer garbage": fault_code(lambda: getattr(proxy, "paxos.peer")(1, 0, [{"type": "bogus"}])),
@@ -96,7 +97,7 @@ struct RecoveryAndInputTests {
             # document not well formed: -32700 is the right answer there.
             expected = {"newline": -32602, "carriage return": -32602, "nul": -32700, "empty": -32602,
                         "too long": -32602, "not a string": -32602, "none": -32602, "missing parameter": -32602,
-                        "too many parameters": -32602, "unknown method": -32601, "instance zero": -32602,
+                        "too many parameters": -32602, "bad request id": -32602, "unknown method": -32601, "instance zero": -32602,
                         "peer garbage": 8, "peer bad chosen": 8}
             # Malformed XML on a raw connection: answered with a fault, not a dropped connection.
             body = b"<?xml version='1.0'?><methodCall><methodName>paxos.submit</methodName><params><param><value><string>x</value></param></params></methodCall>"

@@ -46,3 +46,18 @@ import Darwin
         #expect(text.contains("counterexample (\(result.depth) moves)"))
     }
 }
+
+/// Multi-Paxos through submits, with the live configuration: bounded in depth (the state space
+/// of range promises, leadership and self-delivery grows about twofold per move).
+@Suite struct MultiPaxosModelCheckerTests {
+    @Test func submitsAndAContendingProposeKeepAgreementWithinTenMoves() async {
+        var options = ModelCheckOptions(acceptors: 3, proposers: 1, rounds: 1, crashes: 0)
+        options.multiPaxos = true
+        options.heartbeats = 0
+        options.depthMax = 10
+        let result = await onOwnThread { [options] in ModelChecker.check(options) }
+        #expect(result.violation == nil)
+        #expect(result.depthBounded)
+        #expect(result.states > 1_000)
+    }
+}

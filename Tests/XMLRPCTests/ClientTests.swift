@@ -59,6 +59,8 @@ import Testing
             let client = XMLRPCClient(host: "127.0.0.1", port: port,
                                       configuration: XMLRPCClientConfiguration(connectionsPerEndpointMax: 1))
             defer { Task { await client.shutdown() } }
+            // Connected first, so that the 100 ms below time the call, not a connect on a busy machine.
+            #expect(try await client.call("add", [1, 1], timeout: .seconds(10)) == 2)
             await #expect(throws: XMLRPCTransportError.timedOut) {
                 try await client.call("sleep", [2000], timeout: .milliseconds(100))
             }

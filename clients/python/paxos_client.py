@@ -204,7 +204,9 @@ class PaxosClient:
 
     def _proxy(self, node, timeout):
         transport = _TimeoutTransport(timeout, self._authorization)
-        return xmlrpc.client.ServerProxy("http://%s:%d/RPC2" % node, transport=transport, allow_none=False)
+        host, port = node
+        authority = "[%s]:%d" % (host, port) if ":" in host else "%s:%d" % (host, port)
+        return xmlrpc.client.ServerProxy("http://%s/RPC2" % authority, transport=transport, allow_none=False)
 
     def _with_failover(self, call, timeout, request_id):
         """Runs ``call(proxy)`` at one node after another until an answer, a final fault or the deadline.

@@ -20,6 +20,29 @@ public struct ModelCheckOptions: Hashable, Sendable {
     public var mutations: Set<PaxosConfiguration.Mutation> = []
     /// A limit on the search, so that a configuration too large ends with a message, not a swap storm.
     public var statesMax = 20_000_000
+    /// Explore only paths of at most this many moves (iterative deepening raises it step by
+    /// step); nil explores until no new state appears.
+    public var depthMax: Int? = nil
+
+    /// Multi-Paxos through `submit`, with the live node's configuration (self-delivery through
+    /// the shell, forwarding to the distinguished proposer, range promises, leadership,
+    /// decisions announced on the next Accept): the first `proposers` nodes each submit a
+    /// value; heartbeats (which move the failure detector, so the distinguished proposer can
+    /// change), the leadership and proposer timers and client deadlines fire at any time.
+    public var multiPaxos = false
+    /// Multi-Paxos: heartbeats each node may take in one path (each is a step of the failure
+    /// detector; unbounded, the heartbeat counter alone would make the state space infinite).
+    public var heartbeats = 1
+    /// Multi-Paxos: the last node also runs single-decree `propose` on instance 1, once: a
+    /// ballot that competes with the leader's range (a leader preempted in mid-range).
+    public var contender = true
+
+    /// The values that may be chosen: the proposers' and, in Multi-Paxos, the contender's.
+    public var offeredValues: Set<String> {
+        var nodes = Array(0..<proposers)
+        if multiPaxos && contender && acceptors - 1 >= proposers { nodes.append(acceptors - 1) }
+        return Set(nodes.map { String(UnicodeScalar(UInt8(65 + $0))) })
+    }
 
     public init() {}
 

@@ -21,6 +21,9 @@ public struct ModelCheckResult: Sendable {
     public var counterexample: [String]
     /// The search stopped at `options.statesMax` before exhausting the state space.
     public var truncated: Bool
+    /// The search stopped at `options.depthMax` with states left to explore beyond it: every
+    /// state within that many moves was explored, not those further.
+    public var depthBounded = false
 }
 
 public enum ModelChecker {
@@ -29,7 +32,7 @@ public enum ModelChecker {
                              progress: ((_ depth: Int, _ states: Int) -> Void)? = nil) -> ModelCheckResult {
         let transitions = ModelTransitions(options: options)
         let quorum = options.acceptors / 2 + 1
-        let offered = Set((0..<options.proposers).map(ModelTransitions.value(ofProposer:)))
+        let offered = options.offeredValues
 
         let initial = transitions.initialState()
         var visited: [Fingerprint: Int] = [Fingerprint(initial): 0]
@@ -51,7 +54,12 @@ public enum ModelChecker {
         if let violation = ModelProperties.violation(in: initial, quorum: quorum, offered: offered) {
             return result(violation: violation, at: 0)
         }
+        var depthBounded = false
         search: while !frontier.isEmpty {
+            if let depthMax = options.depthMax, depth >= depthMax {
+                depthBounded = true
+                break
+            }
             var next: [(state: ModelState, index: Int)] = []
             for (state, index) in frontier {
                 let actions = transitions.actions(in: state)
@@ -80,7 +88,9 @@ public enum ModelChecker {
             progress?(depth, visited.count)
             frontier = next
         }
-        return result(violation: nil, at: nil)
+        var final = result(violation: nil, at: nil)
+        final.depthBounded = depthBounded
+        return final
     }
 
     /// Replays the moves from the initial state: the search kept only move numbers.

@@ -10,9 +10,12 @@ struct ModelState: Hashable {
     /// Messages sent and not consumed, as a set ordered by `key`: with duplication, a message is
     /// either there (deliverable any number of times) or not.
     var network: [NetworkMessage] = []
-    /// Whether each node's proposer timer is armed (the model fires it at any time: time is abstract).
-    var timerArmed: [Bool]
+    /// Each node's armed timers (the model fires them at any time: time is abstract).
+    var timers: [Set<TimerID>]
     var proposed: [Bool]
+    /// Multi-Paxos: heartbeats each node has taken, and whether its client's deadline passed.
+    var heartbeatsTaken: [UInt8]
+    var deadlinePassed: [Bool]
     var crashesUsed: UInt8 = 0
     /// Ghost: acceptors that accepted each (instance, ballot), with its command.
     var votes: [Vote] = []

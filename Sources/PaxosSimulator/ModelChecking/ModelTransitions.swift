@@ -11,6 +11,12 @@ enum ModelAction: Hashable {
     case drop(NetworkMessageIndex)
     /// The node's proposer timer fires (a phase timeout or the end of a backoff).
     case timeout(node: Int)
+    /// Multi-Paxos: the node's client submits the node's value.
+    case submit(node: Int)
+    /// Multi-Paxos: one of the node's timers fires (heartbeat, leadership, a proposer's).
+    case timer(node: Int, TimerID)
+    /// Multi-Paxos: the node's client gives up waiting (its proposer may be dropped).
+    case deadline(node: Int)
     /// The node loses its volatile state and restarts from its log.
     case crashAndRestart(node: Int)
 
@@ -28,6 +34,14 @@ struct ModelTransitions {
         self.options = options
         let members = (1...options.acceptors).map { NodeID(UInt32($0)) }
         configurations = members.map { member in
+            if options.multiPaxos {
+                // The live configuration: what runs is what is checked. Time is abstract, so
+                // backoff adds nothing (a timer may fire at any moment anyway).
+                var configuration = PaxosConfiguration.live(node: member, members: members, phaseTimeoutMilliseconds: 300,
+                                                            heartbeatMilliseconds: 200, backoff: .none, randomSeed: 1)
+                configuration.mutations = options.mutations
+                return configuration
+            }
             var configuration = PaxosConfiguration(node: member, members: members)
             // Time is abstract here: a retry may come at any moment, so the wait itself adds nothing.
             configuration.backoff = .none
@@ -44,8 +58,10 @@ struct ModelTransitions {
     func initialState() -> ModelState {
         var state = ModelState(nodes: configurations.map { PaxosNode(configuration: $0) },
                                durable: Array(repeating: DurableState(), count: configurations.count),
-                               timerArmed: Array(repeating: false, count: configurations.count),
-                               proposed: Array(repeating: false, count: configurations.count))
+                               timers: Array(repeating: [], count: configurations.count),
+                               proposed: Array(repeating: false, count: configurations.count),
+                               heartbeatsTaken: Array(repeating: 0, count: configurations.count),
+                               deadlinePassed: Array(repeating: false, count: configurations.count))
         for node in state.nodes.indices {
             var ready = state.nodes[node].onStart()
             // A brand-new cluster has nothing to catch up on: its catch-up requests could only
@@ -60,7 +76,23 @@ struct ModelTransitions {
     func actions(in state: ModelState) -> [ModelAction] {
         var actions: [ModelAction] = []
         for node in 0..<options.proposers where !state.proposed[node] {
-            actions.append(.propose(node: node))
+            actions.append(options.multiPaxos ? .submit(node: node) : .propose(node: node))
+        }
+        if options.multiPaxos {
+            let contender = options.acceptors - 1
+            if options.contender && contender >= options.proposers && !state.proposed[contender] {
+                actions.append(.propose(node: contender))
+            }
+            for node in 0..<options.proposers where state.proposed[node] && !state.deadlinePassed[node] {
+                actions.append(.deadline(node: node))
+            }
+            for node in state.nodes.indices {
+                // In a fixed order: the set's own order depends on hashing.
+                for timer in Self.timerOrder(state.timers[node]) {
+                    if timer == .heartbeat && Int(state.heartbeatsTaken[node]) >= options.heartbeats { continue }
+                    actions.append(.timer(node: node, timer))
+                }
+            }
         }
         for index in state.network.indices {
             // With duplication a message is never consumed: it may arrive again at any time.
@@ -69,8 +101,10 @@ struct ModelTransitions {
             actions.append(.deliver(index, keep: options.duplicates))
             if options.explicitDrops { actions.append(.drop(index)) }
         }
-        for node in state.nodes.indices where state.timerArmed[node] {
-            actions.append(.timeout(node: node))
+        if !options.multiPaxos {
+            for node in state.nodes.indices where state.timers[node].contains(.proposer(Self.instance)) {
+                actions.append(.timeout(node: node))
+            }
         }
         if Int(state.crashesUsed) < options.crashes {
             for node in state.nodes.indices { actions.append(.crashAndRestart(node: node)) }
@@ -98,11 +132,22 @@ struct ModelTransitions {
         case .drop(let index):
             state.network.remove(at: index)
         case .timeout(let node):
-            state.timerArmed[node] = false
+            state.timers[node].remove(.proposer(Self.instance))
             roundsStarted = perform(state.nodes[node].onTimer(.proposer(Self.instance)), node: node, in: &state)
+        case .submit(let node):
+            state.proposed[node] = true
+            let ready = state.nodes[node].onSubmit(request: RequestID(node + 1), value: Self.value(ofProposer: node))
+            roundsStarted = perform(ready, node: node, in: &state)
+        case .timer(let node, let timer):
+            state.timers[node].remove(timer)
+            if timer == .heartbeat { state.heartbeatsTaken[node] += 1 }
+            roundsStarted = perform(state.nodes[node].onTimer(timer), node: node, in: &state)
+        case .deadline(let node):
+            state.deadlinePassed[node] = true
+            roundsStarted = perform(state.nodes[node].onDeadline(request: RequestID(node + 1)), node: node, in: &state)
         case .crashAndRestart(let node):
             state.crashesUsed += 1
-            state.timerArmed[node] = false
+            state.timers[node] = []
             state.nodes[node] = PaxosNode(configuration: configurations[node], recovered: state.durable[node])
             roundsStarted = perform(state.nodes[node].onStart(), node: node, in: &state)
         }
@@ -116,7 +161,7 @@ struct ModelTransitions {
         for record in ready.persist { state.durable[node].apply(record) }
         for event in ready.trace {
             switch event {
-            case .prepareSent(_, let ballot):
+            case .prepareSent(_, let ballot), .rangePrepareSent(_, let ballot):
                 highestRound = max(highestRound, ballot.round)
             case .acceptedValue(let instance, let ballot, _, let command):
                 state.recordVote(acceptor: node, instance: instance, ballot: ballot, command: command)
@@ -127,13 +172,28 @@ struct ModelTransitions {
         for envelope in ready.messages { state.insert(envelope) }
         for timer in ready.timers {
             switch timer {
-            case .set(.proposer, _): state.timerArmed[node] = true
-            case .cancel(.proposer): state.timerArmed[node] = false
-            case .set(.heartbeat, _), .cancel(.heartbeat): break  // anti-entropy: liveness only
-            case .set(.leadership, _), .cancel(.leadership): break  // submits only; the model proposes
+            case .set(let id, _):
+                // Basic Paxos: the heartbeat (anti-entropy, liveness only) and the leadership
+                // (submits only; that model proposes) are left out.
+                if options.multiPaxos || id == .proposer(Self.instance) { state.timers[node].insert(id) }
+            case .cancel(let id):
+                state.timers[node].remove(id)
             }
         }
         return highestRound
+    }
+
+    /// Timers in an order that depends only on what they are.
+    static func timerOrder(_ timers: Set<TimerID>) -> [TimerID] {
+        timers.sorted { rank($0) < rank($1) }
+    }
+
+    private static func rank(_ timer: TimerID) -> UInt64 {
+        switch timer {
+        case .heartbeat: return 0
+        case .leadership: return 1
+        case .proposer(let instance): return 2 + instance
+        }
     }
 
     func describe(_ action: ModelAction, in state: ModelState) -> String {
@@ -148,6 +208,12 @@ struct ModelTransitions {
             return "drop S\(envelope.from) -> S\(envelope.to) \(MessageDescription.text(of: envelope.message))"
         case .timeout(let node):
             return "S\(node + 1) proposer timer fires"
+        case .submit(let node):
+            return "S\(node + 1)'s client submits \(Self.value(ofProposer: node))"
+        case .timer(let node, let timer):
+            return "S\(node + 1) timer \(timer) fires"
+        case .deadline(let node):
+            return "S\(node + 1)'s client deadline passes"
         case .crashAndRestart(let node):
             return "S\(node + 1) crashes and restarts from its log"
         }

@@ -10,6 +10,11 @@ struct ClientRequests {
         var isCalm: Bool
         /// The client's deadline, cancelled when the request is answered.
         var deadline: EventQueue<SimulationEvent>.Handle
+        /// The client's name for a submit (request id), kept by its retry.
+        var name: CommandID? = nil
+        var isRetry = false
+        /// A linearizable read: the highest instance acknowledged to any client before it began.
+        var readFloor: InstanceNumber? = nil
     }
 
     /// `slots[n - 1]` is request n, while it is open.

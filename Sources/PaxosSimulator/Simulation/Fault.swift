@@ -15,6 +15,11 @@ public enum Fault: String, CaseIterable, Hashable, Sendable, Comparable {
     case crash
     /// A crash may also leave the last write half on disk.
     case torn
+    /// A message sent long ago arrives again (a stale Promise, Accept or Accepted of an old ballot).
+    case stale
+    /// Several nodes run single-decree `propose` on one instance at once, near the leader's
+    /// frontier: dueling ballots, and a leader preempted in the middle of its range.
+    case contend
 
     public static func < (lhs: Fault, rhs: Fault) -> Bool {
         allCases.firstIndex(of: lhs)! < allCases.firstIndex(of: rhs)!

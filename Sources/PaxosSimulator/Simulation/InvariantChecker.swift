@@ -9,13 +9,22 @@ struct InvariantChecker {
     /// The first value learned for each instance, by any node (agreement).
     private var learned = InstanceTable<Command>()
     private(set) var decisions = 0
+    private(set) var noopsChosen = 0
+    /// Commands chosen in more than one instance (a retried submit whose first Accept
+    /// survived), found by the final file check; applied once.
+    private(set) var commandsChosenTwice = 0
     private(set) var highestLearned: InstanceNumber = 0
     /// What each node learned and let be known (its Ready released): it must survive crashes (stability).
     private var learnedByNode: [InstanceTable<Command>]
     /// The longest replicated file any node has written; every node's file must be a prefix of it.
     private(set) var longestFile: [FileEntry] = []
+    /// The values of `longestFile`: a value applied twice is a bug even when every file has it
+    /// twice (they would all still be prefixes of one another).
+    private var fileValues: Set<String> = []
     /// Acknowledged submits: the value must be chosen at the instance the client was told.
     private var acknowledged: [(instance: InstanceNumber, value: String)] = []
+    /// The highest instance any client was told (a linearizable read must reach it).
+    private(set) var highestAcknowledged: InstanceNumber = 0
 
     /// Who accepted what, per instance and ballot: the definition of "chosen" (a majority of
     /// acceptors accepted one ballot), independent of what any proposer believes.
@@ -32,8 +41,10 @@ struct InvariantChecker {
     }
 
     private(set) var violation: (property: Property, detail: String)?
+    private var contract: AcceptorContract
 
     init(nodes: Int) {
+        contract = AcceptorContract(nodes: nodes)
         learnedByNode = Array(repeating: InstanceTable(), count: nodes)
         quorum = nodes / 2 + 1
         // A default run offers about a hundred values: no rehashing while it grows.
@@ -43,6 +54,9 @@ struct InvariantChecker {
     /// Acceptor `node` accepted `command` in `ballot` and is about to say so.
     mutating func nodeAccepted(_ node: Int, instance: InstanceNumber, ballot: Ballot, command: Command) {
         guard isInRange(instance) else { return }
+        if let broken = contract.answered(node, instance: instance, ballot: ballot, accepting: true) {
+            fail(.acceptorContract, broken)
+        }
         // In place: a copy taken out and written back made every vote copy the instance's list.
         let (acceptors, carried) = votes.update(instance, default: []) { ballots in
             let index = ballots.firstIndex { $0.ballot == ballot } ?? {
@@ -67,6 +81,18 @@ struct InvariantChecker {
 
     mutating func offered(_ value: String) { offeredValues.insert(value) }
 
+    /// Acceptor `node` promised `ballot` in `instance` and is about to say so.
+    mutating func nodePromised(_ node: Int, instance: InstanceNumber, ballot: Ballot) {
+        if let broken = contract.answered(node, instance: instance, ballot: ballot, accepting: false) {
+            fail(.acceptorContract, broken)
+        }
+    }
+
+    /// Acceptor `node` promised `ballot` for every instance from `start` on.
+    mutating func nodePromisedRange(_ node: Int, from start: InstanceNumber, ballot: Ballot) {
+        contract.promisedRange(node, from: start, ballot: ballot)
+    }
+
     /// Node `node` made `command` durable as chosen for `instance` and is about to act on it.
     mutating func nodeLearned(_ node: Int, instance: InstanceNumber, command: Command) {
         guard isInRange(instance) else { return }
@@ -90,6 +116,7 @@ struct InvariantChecker {
         }
         learned[instance] = command
         decisions += 1
+        if case .noop = command { noopsChosen += 1 }
         highestLearned = max(highestLearned, instance)
         if let text = command.text, !offeredValues.contains(text) {
             fail(.validity, "instance \(instance): \(text) was chosen but nobody offered it")
@@ -118,15 +145,64 @@ struct InvariantChecker {
     }
 
     /// Node `node` appended `entry` as line number `lineIndex` of its file (or holds it after a rebuild).
+    /// The line must agree with every other node's file (prefix), and with what was chosen:
+    /// the value learned for its instance, instances increasing, no value twice.
     mutating func nodeWroteLine(_ node: Int, lineIndex: Int, entry: FileEntry) {
         if lineIndex < longestFile.count {
             if longestFile[lineIndex] != entry {
                 fail(.filePrefix, "line \(lineIndex + 1) of S\(node + 1)'s file is '\(entry.line.dropLast())', another node's is '\(longestFile[lineIndex].line.dropLast())'")
             }
-        } else if lineIndex == longestFile.count {
-            longestFile.append(entry)
-        } else {
+            return
+        }
+        guard lineIndex == longestFile.count else {
             fail(.filePrefix, "S\(node + 1) wrote line \(lineIndex + 1) with lines missing before it")
+            return
+        }
+        guard case .value(_, let text)? = learned[entry.instance], text == entry.value else {
+            fail(.fileContent, "S\(node + 1) wrote '\(entry.line.dropLast())' but \(learned[entry.instance].map { "\($0)" } ?? "nothing") was chosen for instance \(entry.instance)")
+            return
+        }
+        if let previous = longestFile.last, previous.instance >= entry.instance {
+            fail(.fileContent, "S\(node + 1) wrote instance \(entry.instance) after instance \(previous.instance)")
+        }
+        if !fileValues.insert(entry.value).inserted {
+            fail(.fileContent, "S\(node + 1) applied '\(entry.value)' twice (again as instance \(entry.instance))")
+        }
+        longestFile.append(entry)
+    }
+
+    /// At the end of a settled run: the file is exactly the chosen values in instance order,
+    /// each command once and no-ops left out; nothing chosen is missing from it.
+    mutating func checkFileMatchesChosen() {
+        var expected: [FileEntry] = []
+        var seen = Set<CommandID>(minimumCapacity: longestFile.count)
+        var instance: InstanceNumber = 1
+        while instance <= highestLearned {
+            guard let command = learned[instance] else {
+                fail(.fileContent, "instance \(instance) was never learned, though instance \(highestLearned) was")
+                return
+            }
+            if case .value(let id, let text) = command {
+                if seen.insert(id).inserted {
+                    expected.append(FileEntry(instance: instance, value: text))
+                } else {
+                    commandsChosenTwice += 1
+                }
+            }
+            instance += 1
+        }
+        if expected != longestFile {
+            let line = zip(expected, longestFile).enumerated().first { $0.element.0 != $0.element.1 }?.offset ?? min(expected.count, longestFile.count)
+            fail(.fileContent, "the files differ from the chosen values at line \(line + 1) (\(longestFile.count) lines, \(expected.count) expected)")
+        }
+    }
+
+    /// A `propose` was answered: `command` is the value of `instance`, which must be what the
+    /// cluster learned there.
+    mutating func proposeAnswered(instance: InstanceNumber, command: Command) {
+        guard isInRange(instance) else { return }
+        if learned[instance] != command {
+            fail(.agreement, "a propose was told \(command) is instance \(instance), but the cluster learned \(learned[instance].map(\.description) ?? "nothing") there")
         }
     }
 
@@ -134,6 +210,7 @@ struct InvariantChecker {
     mutating func acknowledged(instance: InstanceNumber, value: String) {
         guard isInRange(instance) else { return }
         acknowledged.append((instance, value))
+        highestAcknowledged = max(highestAcknowledged, instance)
         guard case .value(_, let text)? = learned[instance], text == value else {
             fail(.durability, "a client was told '\(value)' is instance \(instance), but the cluster learned \(learned[instance].map(\.description) ?? "nothing") there")
             return

@@ -18,6 +18,11 @@ struct SimulatedNode {
     /// The armed timers and their events, to cancel or replace them (a handful: the heartbeat
     /// and one per proposal in flight, so a list beats a dictionary).
     var timers: [(id: TimerID, event: EventQueue<SimulationEvent>.Handle)] = []
+    /// The highest ballot this node has sent a Prepare or an Accept in (for coverage: an answer
+    /// below it is an answer of an older attempt arriving late).
+    var latestBallot = Ballot.zero
+    /// The last crash tore a write, which the next recovery must drop.
+    var tornAtCrash = false
     /// Client requests this node has not answered yet, in the order they came.
     var outstanding: [RequestID] = []
 

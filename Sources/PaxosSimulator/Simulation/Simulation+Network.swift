@@ -4,7 +4,15 @@ import PaxosCore
 /// long delays and cut links.
 extension Simulation {
     func send(_ envelope: Envelope) {
+        if envelope.from == envelope.to {
+            // The live shell keeps these in a local queue, delivered once the Ready that sent
+            // them is performed: no latency, no network fault, gone with a crash.
+            let index = Int(envelope.from.rawValue) - 1
+            localDeliveries.append((index, nodes[index].life, envelope.message))
+            return
+        }
         figures.messagesSent += 1
+        if staleFaults && faultsActive { keepForReplay(envelope) }
         guard faultsActive, anyFaults else {
             queue.schedule(.deliver(envelope), at: now + latency())
             return
@@ -26,6 +34,29 @@ extension Simulation {
         }
     }
 
+    /// The `stale` fault: remembers some of the last messages sent and, now and then, delivers
+    /// one of them again, long after it was sent (an old ballot's Promise, Accept or Accepted).
+    private func keepForReplay(_ envelope: Envelope) {
+        // One message in eight is kept: the list then reaches further back, and copying every
+        // message into it cost more than the replays themselves.
+        recentCounter &+= 1
+        if recentCounter & 7 == 0 { remember(envelope) }
+        guard !recentEnvelopes.isEmpty, happens(perMille: options.stalePerMille) else { return }
+        let old = recentEnvelopes[Int(random.next() % UInt64(recentEnvelopes.count))]
+        figures.coverage.count(.staleMessageReplayed)
+        trace?.note("network will replay \(describe(old)) late")
+        queue.schedule(.deliver(old), at: now + latency() + randomValue(in: 1...options.longDelayMaximumMicroseconds))
+    }
+
+    private func remember(_ envelope: Envelope) {
+        if recentEnvelopes.count < Self.recentEnvelopesMax {
+            recentEnvelopes.append(envelope)
+        } else {
+            recentEnvelopes[recentNext] = envelope
+            recentNext = (recentNext + 1) % Self.recentEnvelopesMax
+        }
+    }
+
     /// Links are FIFO unless reordering is a fault of this run: then every message draws its own latency.
     private func latency() -> SimulatedTime {
         guard faultsActive, reorderFaults else { return options.fixedLatencyMicroseconds }
@@ -40,8 +71,42 @@ extension Simulation {
             return
         }
         figures.messagesDelivered += 1
+        noteCoverage(of: envelope.message, at: to)
         trace?.beginStep(at: now, "S\(to + 1) <- S\(from + 1) \(describe(envelope.message))")
         absorb(nodes[to].core.onMessage(from: envelope.from, envelope.message), node: to)
+    }
+
+    /// What a delivered message tells about the schedule: answers of an older attempt arriving,
+    /// decisions announced on an Accept, catch-up at work.
+    private func noteCoverage(of message: Message, at index: Int) {
+        switch message {
+        case .promise(_, let ballot, _), .accepted(_, let ballot), .promiseFrom(_, let ballot, _, _):
+            if ballot < nodes[index].latestBallot { figures.coverage.count(.staleAnswerArrived) }
+        case .accept(_, _, _, let chosen):
+            if !chosen.isEmpty { figures.coverage.count(.decisionAnnounced, chosen.count) }
+        case .catchUpReply(let entries):
+            if !entries.isEmpty { figures.coverage.count(.catchUpReplied) }
+        default:
+            break
+        }
+    }
+
+    /// Delivers every message nodes sent themselves, and those that these send in turn.
+    func deliverLocalMessages() {
+        while localHead < localDeliveries.count {
+            let (index, life, message) = localDeliveries[localHead]
+            localHead += 1
+            deliverLocal(message, node: index, life: life)
+        }
+        localDeliveries.removeAll(keepingCapacity: true)
+        localHead = 0
+    }
+
+    private func deliverLocal(_ message: Message, node index: Int, life: UInt32) {
+        guard nodes[index].isUp, nodes[index].life == life else { return }
+        figures.coverage.count(.selfMessageDelivered)
+        trace?.beginStep(at: now, "S\(index + 1) <- itself \(describe(message))")
+        absorb(nodes[index].core.onMessage(from: nodes[index].core.id, message), node: index)
     }
 
     // MARK: - Partitions

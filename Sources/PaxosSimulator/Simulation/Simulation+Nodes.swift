@@ -59,8 +59,30 @@ extension Simulation {
     private func release(_ ready: borrowing Ready, node index: Int) {
         for position in ready.trace.indices {
             trace?.note("S\(index + 1) \(ready.trace[position])")
-            if case .acceptedValue(let instance, let ballot, _, let command) = ready.trace[position] {
+            switch ready.trace[position] {
+            case .acceptedValue(let instance, let ballot, _, let command):
                 checker.nodeAccepted(index, instance: instance, ballot: ballot, command: command)
+            case .promised(let instance, let ballot, _, _):
+                checker.nodePromised(index, instance: instance, ballot: ballot)
+            case .rangePromised(let start, let ballot, _, _):
+                checker.nodePromisedRange(index, from: start, ballot: ballot)
+            case .prepareSent(_, let ballot), .acceptSent(_, let ballot, _), .rangePrepareSent(_, let ballot):
+                if ballot > nodes[index].latestBallot { nodes[index].latestBallot = ballot }
+            case .valueAdopted:
+                figures.coverage.count(.valueAdopted)
+            case .prepareRefused, .acceptRefused, .rangePrepareRefused:
+                figures.coverage.count(.nack)
+            case .preempted:
+                figures.coverage.count(.proposerPreempted)
+            case .timedOut:
+                figures.coverage.count(.proposerTimedOut)
+            case .leading(_, _, let reproposed):
+                figures.coverage.count(.leadershipGained)
+                figures.coverage.count(.reproposedAfterRangePromise, reproposed)
+            case .leadershipEnded(_, _, let by):
+                figures.coverage.count(by == nil ? .leadershipLost : .leadershipPreempted)
+            default:
+                break
             }
         }
         for position in ready.persist.indices {
@@ -112,6 +134,8 @@ extension Simulation {
         let torn = nodes[index].disk.crash(tearLastWrite: tear, random: &random)
         figures.crashes += 1
         if torn { figures.tornWrites += 1 }
+        if !nodes[index].held.isEmpty { figures.coverage.count(.crashWithUnsyncedWrites) }
+        nodes[index].tornAtCrash = torn
         trace?.beginStep(at: now, "S\(index + 1) crashes\(torn ? ", tearing its last write" : "")")
         nodes[index].isUp = false
         nodes[index].life += 1
@@ -119,12 +143,17 @@ extension Simulation {
         nodes[index].syncInFlight = false
         for armed in nodes[index].timers { queue.cancel(armed.event) }
         nodes[index].timers.removeAll()
-        // The clients' connections break: they hear nothing, so nothing was acknowledged.
+        // The clients' connections break: they hear nothing, so nothing was acknowledged. A
+        // client that named its submit asks another node.
+        var abandoned: [ClientRequests.Request] = []
         for request in nodes[index].outstanding {
-            if let abandoned = requests.close(request) { queue.cancel(abandoned.deadline) }
-            figures.submitsFailed += 1
+            guard let open = requests.close(request) else { continue }
+            queue.cancel(open.deadline)
+            if open.readFloor == nil { figures.submitsFailed += 1 }
+            abandoned.append(open)
         }
         nodes[index].outstanding.removeAll()
+        for request in abandoned { retryIfNamed(request) }
     }
 
     func restart(_ index: Int) {
@@ -138,6 +167,7 @@ extension Simulation {
             return
         }
         checker.nodeRecovered(index, chosen: recovered.chosen)
+        if nodes[index].tornAtCrash { figures.coverage.count(.tornWriteRecovered) }
         nodes[index].core = PaxosNode(configuration: nodes[index].core.configuration, recovered: recovered)
         nodes[index].isUp = true
         // The replicated file is a view of the log, rebuilt at start-up.

@@ -21,6 +21,12 @@ final class Simulation {
     @exclusivity(unchecked) var checker: InvariantChecker
     @exclusivity(unchecked) var figures = RunFigures()
     @exclusivity(unchecked) var trace: TraceRecorder?
+    /// Messages nodes sent themselves, delivered right after the event that released them,
+    /// before the next event: the live shell's local queue, drained once a Ready is performed.
+    /// A list read from `localHead` on, rather than events in the heap: a third of all
+    /// messages are a node's own, and the heap would order them for nothing.
+    @exclusivity(unchecked) var localDeliveries: [(node: Int, life: UInt32, message: Message)] = []
+    @exclusivity(unchecked) var localHead = 0
 
     // Faults.
     @exclusivity(unchecked) var faultsActive = true
@@ -30,6 +36,12 @@ final class Simulation {
     @exclusivity(unchecked) var syncMicroseconds: UInt64
     /// The fault mix as plain switches: asked for on every message, where a `Set` lookup costs a hash.
     let dropFaults, duplicateFaults, reorderFaults, delayFaults, partitionFaults, crashFaults, tornFaults: Bool
+    let staleFaults, contendFaults: Bool
+    /// The last messages sent, from which the `stale` fault replays one long after.
+    @exclusivity(unchecked) var recentEnvelopes: [Envelope] = []
+    @exclusivity(unchecked) var recentNext = 0
+    @exclusivity(unchecked) var recentCounter = 0
+    static let recentEnvelopesMax = 64
     /// Whether the mix has any fault at all.
     let anyFaults: Bool
 
@@ -54,18 +66,22 @@ final class Simulation {
         partitionFaults = faults.contains(.partition)
         crashFaults = faults.contains(.crash)
         tornFaults = faults.contains(.torn)
+        staleFaults = faults.contains(.stale)
+        contendFaults = faults.contains(.contend)
         anyFaults = !faults.faults.isEmpty
         // Without crashes nobody can tell an fsync from an instant one: skip the event.
         self.syncMicroseconds = crashFaults ? options.syncMicroseconds : 0
         if tracing { trace = TraceRecorder(stepsMax: options.traceStepsMax) }
         let members = (1...options.nodes).map { NodeID(UInt32($0)) }
         for member in members {
-            var configuration = PaxosConfiguration(node: member, members: members)
-            configuration.phaseTimeoutMilliseconds = options.phaseTimeoutMilliseconds
-            configuration.heartbeatMilliseconds = options.heartbeatMilliseconds
-            configuration.backoff = options.backoff
+            // The live node's configuration (self-delivery through the shell included), with
+            // the simulation's timings: the checkers test what runs.
+            var configuration = PaxosConfiguration.live(
+                node: member, members: members,
+                phaseTimeoutMilliseconds: options.phaseTimeoutMilliseconds,
+                heartbeatMilliseconds: options.heartbeatMilliseconds,
+                backoff: options.backoff, randomSeed: random.next())
             configuration.mutations = options.mutations
-            configuration.randomSeed = random.next()
             nodes.append(SimulatedNode(configuration: configuration, disk: Self.makeDisk(options.disk)))
         }
     }
@@ -75,17 +91,22 @@ final class Simulation {
             trace?.beginStep(at: now, "S\(index + 1) starts")
             absorb(nodes[index].core.onStart(), node: index)
         }
+        deliverLocalMessages()
         scheduleNextSubmit()
         if partitionFaults { schedulePartition() }
         if crashFaults { scheduleCrash() }
+        if contendFaults { scheduleContention() }
+        if options.readIntervalMicroseconds > 0 { scheduleNextRead() }
 
         while checker.violation == nil, let time = queue.firstTime {
             now = time
             figures.events += 1
             handle(queue.removeFirst())
             if figures.events == options.steps { stopFaults() }
+            deliverLocalMessages()
             if calmStartedAt != nil, isSettled {
                 checker.checkAcknowledgedValuesAreInFiles()
+                checker.checkFileMatchesChosen()
                 break
             }
             if let calmStart = calmStartedAt, now - calmStart > .milliseconds(options.livenessBoundMilliseconds) {
@@ -101,6 +122,8 @@ final class Simulation {
             checker.fail(.liveness, "the run ran out of events before its \(options.steps) steps")
         }
         figures.decisions = checker.decisions
+        figures.coverage.count(.noopChosen, checker.noopsChosen)
+        figures.coverage.count(.commandChosenTwice, checker.commandsChosenTwice)
         figures.simulatedMicroseconds = now
         let violation = checker.violation.map {
             Violation(property: $0.property, detail: $0.detail, step: figures.events, simulatedMicroseconds: now)
@@ -129,6 +152,10 @@ final class Simulation {
             startPartition()
         case .partitionHeal(let partition):
             healPartition(partition)
+        case .contend:
+            proposeContended()
+        case .read:
+            readAtRandomNode()
         }
     }
 

@@ -17,4 +17,8 @@ enum SimulationEvent {
     /// Time to cut links, or to heal the cut numbered `partition`.
     case partitionStart
     case partitionHeal(partition: Int)
+    /// Time for several nodes to propose on one instance at once (the `contend` fault).
+    case contend
+    /// A client asks a random live node for a linearizable read.
+    case read
 }

@@ -11,6 +11,8 @@ public struct SimulationOptions: Hashable, Sendable {
     public var faults = FaultMix.all
     /// Deliberate bugs given to every node's core, to prove the checkers can fail.
     public var mutations: Set<PaxosConfiguration.Mutation> = []
+    /// These options were drawn from the seed (`SwarmOptions`): the seed alone replays the run.
+    public var swarm = false
 
     // Workload.
     /// Mean simulated time between two client submits, at random live nodes.
@@ -19,6 +21,18 @@ public struct SimulationOptions: Hashable, Sendable {
     public var submitDeadlineMilliseconds: UInt64 = 2_000
     /// Submits made after the faults stop: each must be acknowledged as chosen.
     public var calmSubmits = 3
+    /// Where clients send submits: 0 spreads them over the live nodes, n sends them all to node
+    /// n while it is up (a follower that forwards everything, or the leader itself).
+    public var submitTarget = 0
+    /// With the `contend` fault: how often several nodes propose on one instance at once.
+    public var contendIntervalMaximumMicroseconds: UInt64 = 400_000
+    /// Linearizable reads at random live nodes, one per this interval on average while the
+    /// faults last (0: none). Each must contain every value acknowledged before it began.
+    public var readIntervalMicroseconds: UInt64 = 6_000
+    /// Per mille of submits that carry a client's request id; a named submit that fails (not
+    /// chosen, or outcome unknown) is retried once at another live node with the same id, and
+    /// the file check holds it to one line.
+    public var namedSubmitsPerMille: UInt64 = 500
 
     // Network (microseconds).
     public var latencyMinimumMicroseconds: UInt64 = 100
@@ -30,6 +44,8 @@ public struct SimulationOptions: Hashable, Sendable {
     public var dropPerMille: UInt64 = 40
     public var duplicatePerMille: UInt64 = 30
     public var delayPerMille: UInt64 = 20
+    /// With the `stale` fault: a sent message also comes back, much later, from the run's recent past.
+    public var stalePerMille: UInt64 = 5
 
     // Disk.
     public var disk = Disk.writeAheadLog

@@ -28,7 +28,9 @@ public enum SimulationReport {
     }
 
     public static func replayCommand(seed: UInt64, options: SimulationOptions) -> String {
-        var command = "paxos simulate --seed \(seed) --nodes \(options.nodes) --steps \(options.steps) --faults \(options.faults)"
+        // A swarm run's options all come from its seed.
+        var command = options.swarm ? "paxos simulate --seed \(seed) --swarm"
+            : "paxos simulate --seed \(seed) --nodes \(options.nodes) --steps \(options.steps) --faults \(options.faults)"
         if options.disk != SimulationOptions().disk { command += " --disk \(options.disk.rawValue)" }
         for mutation in options.mutations.sorted(by: { $0.rawValue < $1.rawValue }) {
             command += " --mutation \(mutation.rawValue)"

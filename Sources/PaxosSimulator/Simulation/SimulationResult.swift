@@ -19,12 +19,15 @@ public struct RunFigures: Hashable, Sendable {
     public var submitsAcknowledged = 0
     public var submitsFailed = 0
     public var simulatedMicroseconds: UInt64 = 0
+    /// How often each interesting event happened.
+    public var coverage = Coverage()
 
     public init() {}
 
     /// Faults injected, of every kind.
     public var faults: Int {
         messagesDropped + messagesDuplicated + messagesDelayed + partitions + crashes + tornWrites
+            + coverage[.staleMessageReplayed] + coverage[.contestedInstance]
     }
 
     public mutating func add(_ other: RunFigures) {
@@ -43,6 +46,7 @@ public struct RunFigures: Hashable, Sendable {
         submitsAcknowledged += other.submitsAcknowledged
         submitsFailed += other.submitsFailed
         simulatedMicroseconds += other.simulatedMicroseconds
+        coverage.add(other.coverage)
     }
 }
 
@@ -58,8 +62,14 @@ public enum Property: String, Hashable, Sendable, CaseIterable {
     case stability
     /// Every node's file is a prefix of the longest one.
     case filePrefix = "file prefix"
+    /// The file is the chosen values in instance order, each command once, no-ops left out.
+    case fileContent = "file content"
     /// After the faults stop, every pending request completes and the nodes converge in bounded time.
     case liveness
+    /// A linearizable read was answered without a value acknowledged before it began.
+    case linearizableRead = "linearizable read"
+    /// An acceptor promised or accepted below a ballot it had promised or accepted (steps 3, 6).
+    case acceptorContract = "acceptor contract"
     /// A node's log could not be read back after a crash.
     case recovery
 }

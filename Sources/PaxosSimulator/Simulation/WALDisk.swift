@@ -29,7 +29,17 @@ struct WALDisk: SimulatedDisk {
     mutating func crash(tearLastWrite: Bool, random: inout SplitMix64) -> Bool {
         let torn = tearLastWrite ? fileSystem.lastUnsyncedWriteByteCount : nil
         // Anywhere inside the last write, both ends included: nothing of it, or all of it.
-        fileSystem.crash(tearLastWrite: torn != nil, tornBytes: torn.map { Int(random.next() % UInt64($0 + 1)) })
+        let kept = torn.map { Int(random.next() % UInt64($0 + 1)) }
+        let end = log?.size ?? 0
+        fileSystem.crash(tearLastWrite: torn != nil, tornBytes: kept)
+        // Half the time the sector being written when the power went holds garbage, not the
+        // bytes meant for it: one byte among the last few kept is wrong. Only the CRC can
+        // tell; recovery must drop the record as a torn tail (nothing after it is valid, and
+        // it was never synced, so never acknowledged).
+        if let torn, let kept, kept > 0, random.next() % 2 == 0, let path = log?.path {
+            let keptEnd = end - torn + kept
+            fileSystem.flipByte(path: path, offset: keptEnd - 1 - Int(random.next() % UInt64(min(kept, 8))))
+        }
         log?.close()
         log = nil
         hasUnsyncedWrites = false

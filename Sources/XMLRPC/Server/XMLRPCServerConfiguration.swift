@@ -19,6 +19,8 @@ public struct XMLRPCServerConfiguration: Sendable {
     public var paths: Set<String>
     public var decodingLimits: XMLRPCDecodingLimits
     public var backlog: Int
+    /// Documents served to `GET` beside the XML-RPC endpoint (a node's `/metrics`), by path.
+    public var resources: [String: XMLRPCResource] = [:]
     /// Runs on every request before its body is decoded and decides who the caller is (or
     /// refuses the request with a fault). Without one, every caller is anonymous.
     public var authenticator: XMLRPCAuthenticator?
@@ -43,5 +45,16 @@ public struct XMLRPCServerConfiguration: Sendable {
         self.decodingLimits = decodingLimits
         self.backlog = backlog
         self.authenticator = authenticator
+    }
+}
+
+/// A document the server answers `GET path` with, rendered anew for every request.
+public struct XMLRPCResource: Sendable {
+    public var contentType: String
+    public var render: @Sendable () -> [UInt8]
+
+    public init(contentType: String, render: @escaping @Sendable () -> [UInt8]) {
+        self.contentType = contentType
+        self.render = render
     }
 }

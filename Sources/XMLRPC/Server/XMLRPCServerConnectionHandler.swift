@@ -17,6 +17,8 @@ final class XMLRPCServerConnectionHandler: ChannelInboundHandler, RemovableChann
         case receiving(head: HTTPRequestHead, body: ByteBuffer)
         /// Reading past a body we will not use (wrong path or method), to answer `status` after it.
         case discarding(head: HTTPRequestHead, status: HTTPResponseStatus)
+        /// A `GET` of one of the configured resources, answered at the end of the request.
+        case fetching(head: HTTPRequestHead, resource: XMLRPCResource)
         /// The call is running or its answer is being written.
         case responding
         /// An answer that closes the connection has been sent; later parts are ignored.
@@ -64,6 +66,10 @@ final class XMLRPCServerConnectionHandler: ChannelInboundHandler, RemovableChann
         idleTimer?.cancel()
         armReadTimer(context: context)
         let path = head.uri.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false).first.map(String.init) ?? ""
+        if let resource = configuration.resources[path] {
+            state = head.method == .GET ? .fetching(head: head, resource: resource) : .discarding(head: head, status: .methodNotAllowed)
+            return
+        }
         guard configuration.paths.contains(path) else {
             state = .discarding(head: head, status: .notFound)
             return
@@ -101,10 +107,18 @@ final class XMLRPCServerConnectionHandler: ChannelInboundHandler, RemovableChann
         case .receiving(let head, let body):
             state = .responding
             respondToCall(head: head, body: body, context: context)
+        case .fetching(let head, let resource):
+            state = .responding
+            var headers = HTTPHeaders()
+            headers.add(name: "Content-Type", value: resource.contentType)
+            write(status: .ok, extraHeaders: headers, body: resource.render(), keepAlive: head.isKeepAlive, head: head, context: context)
         case .discarding(let head, let status):
             state = .responding
             var headers = HTTPHeaders()
-            if status == .methodNotAllowed { headers.add(name: "Allow", value: "POST") }
+            if status == .methodNotAllowed {
+                let path = head.uri.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false).first.map(String.init) ?? ""
+                headers.add(name: "Allow", value: configuration.resources[path] != nil ? "GET" : "POST")
+            }
             write(status: status, extraHeaders: headers, body: Array("\(status.code) \(status.reasonPhrase)\n".utf8),
                   keepAlive: head.isKeepAlive, head: head, context: context)
         case .idle, .responding, .closing:
@@ -222,7 +236,7 @@ final class XMLRPCServerConnectionHandler: ChannelInboundHandler, RemovableChann
         readTimer = context.eventLoop.assumeIsolated().scheduleTask(in: TimeAmount(configuration.readTimeout)) {
             [self] in
             switch state {
-            case .receiving(let head, _), .discarding(let head, _):
+            case .receiving(let head, _), .discarding(let head, _), .fetching(let head, _):
                 state = .closing
                 write(status: .requestTimeout, extraHeaders: [:], body: Array("408 request body too slow\n".utf8),
                       keepAlive: false, head: head, context: context)

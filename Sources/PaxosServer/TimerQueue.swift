@@ -1,0 +1,84 @@
+/// The due times of a node's timers (the core's heartbeat, phase timeouts, leadership backoff)
+/// and of its clients' deadlines, in one min-heap that one sleeping task serves (`NodeRuntime`).
+/// A task per timer cost a task creation, a dispatch timer and a cancellation for every submit
+/// (two timers each: its deadline and its proposer's phase timeout), about 5 % of a busy
+/// leader's CPU. Cancelled and replaced entries stay in the heap and are skipped when they come
+/// due (their generation no longer matches).
+struct TimerQueue<Key: Hashable & Sendable>: Sendable {
+    private struct Entry: Sendable {
+        var due: ContinuousClock.Instant
+        var key: Key
+        var generation: UInt64
+    }
+
+    private var heap: [Entry] = []
+    /// The generation of each key's live entry.
+    private var live: [Key: UInt64] = [:]
+    private var nextGeneration: UInt64 = 0
+
+    var isEmpty: Bool { live.isEmpty }
+
+    /// When the earliest entry (live or not) comes due: the sleeper wakes then.
+    var earliest: ContinuousClock.Instant? { heap.first?.due }
+
+    /// Arms `key` at `due`, replacing an earlier arming of it.
+    mutating func schedule(_ key: Key, at due: ContinuousClock.Instant) {
+        nextGeneration += 1
+        live[key] = nextGeneration
+        heap.append(Entry(due: due, key: key, generation: nextGeneration))
+        siftUp(heap.count - 1)
+    }
+
+    mutating func cancel(_ key: Key) { live[key] = nil }
+
+    mutating func removeAll() {
+        heap.removeAll()
+        live.removeAll()
+    }
+
+    /// Removes and returns the live keys due at `now`, earliest first.
+    mutating func popDue(now: ContinuousClock.Instant) -> [Key] {
+        var due: [Key] = []
+        while let first = heap.first, first.due <= now {
+            let entry = popFirst()
+            if live[entry.key] == entry.generation {
+                live[entry.key] = nil
+                due.append(entry.key)
+            }
+        }
+        return due
+    }
+
+    private mutating func popFirst() -> Entry {
+        let first = heap[0]
+        let last = heap.removeLast()
+        if !heap.isEmpty {
+            heap[0] = last
+            siftDown(0)
+        }
+        return first
+    }
+
+    private mutating func siftUp(_ start: Int) {
+        var child = start
+        while child > 0 {
+            let parent = (child - 1) / 2
+            guard heap[child].due < heap[parent].due else { return }
+            heap.swapAt(child, parent)
+            child = parent
+        }
+    }
+
+    private mutating func siftDown(_ start: Int) {
+        var parent = start
+        while true {
+            let left = 2 * parent + 1, right = left + 1
+            var smallest = parent
+            if left < heap.count && heap[left].due < heap[smallest].due { smallest = left }
+            if right < heap.count && heap[right].due < heap[smallest].due { smallest = right }
+            guard smallest != parent else { return }
+            heap.swapAt(parent, smallest)
+            parent = smallest
+        }
+    }
+}

@@ -1,0 +1,110 @@
+import PaxosCore
+
+/// The interesting things a run made happen, counted: a seed that never contests an instance
+/// cannot find a bug that lives in contested instances, so the counts say what the seeds
+/// actually exercised (and a test fails if a fault mix stops producing one of them).
+public enum CoverageEvent: Int, CaseIterable, Hashable, Sendable {
+    /// Step 4: a proposer gave up its own value for one a promise reported.
+    case valueAdopted
+    /// A Prepare or an Accept refused (Nack), Basic or range.
+    case nack
+    /// A proposer preempted by a higher ballot, or timed out, and starting again higher.
+    case proposerPreempted
+    case proposerTimedOut
+    case leadershipGained
+    /// A leadership ended by a higher ballot (as opposed to a lost majority or a timeout).
+    case leadershipPreempted
+    case leadershipLost
+    /// Values a new leader proposed again after its range promise reported them.
+    case reproposedAfterRangePromise
+    /// A Promise or Accepted of a ballot older than the addressee's latest arrived.
+    case staleAnswerArrived
+    case decisionAnnounced
+    case catchUpReplied
+    case noopChosen
+    case commandChosenTwice
+    case deadlinePassed
+    case contestedInstance
+    case staleMessageReplayed
+    case crashWithUnsyncedWrites
+    case tornWriteRecovered
+    case selfMessageDelivered
+    /// A failed submit retried at another node under its request id.
+    case namedSubmitRetried
+    /// A linearizable read answered, and one that had to wait for its node to catch up.
+    case linearizableReadAnswered
+    case linearizableReadWaited
+}
+
+extension CoverageEvent {
+    public var name: String {
+        switch self {
+        case .valueAdopted: return "values adopted (step 4)"
+        case .nack: return "nacks"
+        case .proposerPreempted: return "proposers preempted"
+        case .proposerTimedOut: return "proposers timed out"
+        case .leadershipGained: return "leaderships gained"
+        case .leadershipPreempted: return "leaderships preempted"
+        case .leadershipLost: return "leaderships lost otherwise"
+        case .reproposedAfterRangePromise: return "re-proposals after a range promise"
+        case .staleAnswerArrived: return "answers of an older ballot arriving"
+        case .decisionAnnounced: return "decisions learned from a later Accept"
+        case .catchUpReplied: return "catch-up replies with values"
+        case .noopChosen: return "no-ops chosen (gaps filled)"
+        case .commandChosenTwice: return "commands chosen in two instances (applied once)"
+        case .deadlinePassed: return "client deadlines passed (proposers dropped)"
+        case .contestedInstance: return "instances proposed by several nodes at once"
+        case .staleMessageReplayed: return "old messages replayed late"
+        case .crashWithUnsyncedWrites: return "crashes losing unsynced writes"
+        case .tornWriteRecovered: return "torn writes recovered"
+        case .selfMessageDelivered: return "messages to itself through the shell"
+        case .namedSubmitRetried: return "failed named submits retried elsewhere"
+        case .linearizableReadAnswered: return "linearizable reads answered"
+        case .linearizableReadWaited: return "linearizable reads that waited for their node"
+        }
+    }
+}
+
+/// One counter per `CoverageEvent`.
+public struct Coverage: Hashable, Sendable {
+    private var counts = [Int](repeating: 0, count: CoverageEvent.allCases.count)
+
+    public init() {}
+
+    public subscript(event: CoverageEvent) -> Int {
+        get { counts[event.rawValue] }
+        set { counts[event.rawValue] = newValue }
+    }
+
+    mutating func count(_ event: CoverageEvent, _ amount: Int = 1) { counts[event.rawValue] += amount }
+
+    public mutating func add(_ other: Coverage) {
+        for index in counts.indices { counts[index] += other.counts[index] }
+    }
+
+    /// The events that never happened.
+    public var missing: [CoverageEvent] { CoverageEvent.allCases.filter { self[$0] == 0 } }
+
+    /// One line per event, with its count, for `paxos simulate`.
+    public func table(seeds: Int) -> String {
+        let width = CoverageEvent.allCases.map(\.name.count).max() ?? 0
+        return CoverageEvent.allCases.map { event in
+            let name = event.name + String(repeating: " ", count: width - event.name.count)
+            let count = self[event]
+            let perSeed = seeds > 0 ? Double(count) / Double(seeds) : 0
+            return "  \(name)  \(String(count).leftPadded(to: 10))  (\(formatRate(perSeed)) per seed)"
+        }.joined(separator: "\n")
+    }
+
+    private func formatRate(_ value: Double) -> String {
+        let hundredths = Int((value * 100).rounded())
+        let fraction = String(hundredths % 100)
+        return "\(hundredths / 100).\(fraction.count == 1 ? "0" + fraction : fraction)"
+    }
+}
+
+extension String {
+    fileprivate func leftPadded(to width: Int) -> String {
+        count >= width ? self : String(repeating: " ", count: width - count) + self
+    }
+}

@@ -1,0 +1,56 @@
+import PaxosCore
+import PaxosSimulator
+import Testing
+
+/// Swarm options come from the seed alone: the seed replays the run, and the seeds differ in
+/// cluster size, fault mix and workload.
+@Suite struct SwarmTests {
+    @Test func aSeedDrawsTheSameOptionsEveryTime() {
+        for seed in UInt64(1)...50 {
+            #expect(SwarmOptions.draw(seed: seed) == SwarmOptions.draw(seed: seed))
+        }
+    }
+
+    @Test func seedsSpanClusterSizesFaultMixesAndWorkloads() {
+        let drawn = (UInt64(1)...300).map { SwarmOptions.draw(seed: $0) }
+        #expect(Set(drawn.map(\.nodes)) == Set(SimulationOptions.nodesRange))
+        #expect(Set(drawn.map(\.faults)).count > 50)
+        #expect(drawn.contains { !$0.faults.contains(.drop) } && drawn.contains { $0.faults.contains(.drop) })
+        #expect(Set(drawn.map(\.submitIntervalMicroseconds)).count > 3)
+        #expect(drawn.contains { $0.submitTarget != 0 } && drawn.contains { $0.submitTarget == 0 })
+    }
+
+    @Test func aSwarmRunReplaysByteForByteAndNamesItsReplayCommand() {
+        let options = SwarmOptions.draw(seed: 17)
+        let first = Simulator.runTraced(seed: 17, options: options)
+        let second = Simulator.runTraced(seed: 17, options: SwarmOptions.draw(seed: 17))
+        #expect(first.figures == second.figures)
+        #expect(first.trace == second.trace)
+        #expect(SimulationReport.replayCommand(seed: 17, options: options) == "paxos simulate --seed 17 --swarm")
+        var mutated = SimulationOptions()
+        mutated.mutations = [.acceptorAcceptsBelowPromise]
+        #expect(SimulationReport.replayCommand(seed: 3, options: SwarmOptions.draw(seed: 3, base: mutated))
+                == "paxos simulate --seed 3 --swarm --mutation acceptorAcceptsBelowPromise")
+    }
+
+    @Test func fixedSwarmSeedsRunClean() async {
+        let failure = await onOwnThread { () -> SimulationResult? in
+            for seed in UInt64(1)...60 {
+                let result = Simulator.run(seed: seed, options: SwarmOptions.draw(seed: seed))
+                if result.violation != nil { return result }
+            }
+            return nil
+        }
+        if let failure { Issue.record("\(SimulationReport.failure(for: failure))") }
+    }
+
+    /// The shell's live configuration is the one the simulator runs.
+    @Test func theLiveConfigurationDeliversOwnMessagesThroughTheShell() {
+        let members = [NodeID(1), NodeID(2), NodeID(3)]
+        let live = PaxosConfiguration.live(node: NodeID(2), members: members, phaseTimeoutMilliseconds: 30,
+                                           heartbeatMilliseconds: 20, backoff: .none, randomSeed: 5)
+        #expect(live.selfDeliveryThroughShell)
+        #expect(live.multiPaxos && live.forwardSubmitsToDistinguishedProposer)
+        #expect(live.phaseTimeoutMilliseconds == 30 && live.heartbeatMilliseconds == 20 && live.randomSeed == 5)
+    }
+}
