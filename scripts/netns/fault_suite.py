@@ -18,7 +18,8 @@ import subprocess
 import sys
 import time
 
-import report_svg
+sys.dont_write_bytecode = True   # no __pycache__ in the source tree
+import report_svg  # noqa: E402  (the module next to this file)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 CLIENTS = os.path.join(HERE, "..", "..", "clients", "python")
