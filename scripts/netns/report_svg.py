@@ -58,8 +58,9 @@ def write(path, history, faults, run_start, run_end, checks, verdict):
             out.append('<circle cx="%.1f" cy="%.1f" r="1.5" fill="#d2691e"/>' % (x(s + 0.5), y_latency(max(l))))
     # The checks: one mark each, green when it found nothing.
     status = ", ".join("%s %s %d" % ("\u2713" if n == 0 else "\u2717", name, n) for name, n in checks.items())
-    out.append('<text x="%d" y="18" font-size="13" font-weight="bold" fill="%s">%s</text>' % (
-        LEFT, "#2e7d32" if verdict else "#c62828", escape(("PASS  " if verdict else "FAIL  ") + status)))
+    # The verdict in bold, the checks after it in a smaller face: all eight fit the plot's width.
+    out.append('<text x="%d" y="18" font-size="11" fill="%s"><tspan font-size="14" font-weight="bold">%s</tspan>  %s</text>' % (
+        LEFT, "#2e7d32" if verdict else "#c62828", "PASS" if verdict else "FAIL", escape(status)))
     out.append('<text x="%d" y="%d" fill="#555">blue: acknowledged submits per second; orange: median latency (line) and highest (dots) per second; bands: faults</text>' % (
         LEFT, HEIGHT - 12))
     out.append('</svg>')
