@@ -444,8 +444,8 @@ public actor NodeRuntime {
     private func ring(sleeperDue: ContinuousClock.Instant) {
         guard sleeper?.due == sleeperDue else { return }  // replaced by a sooner one
         sleeper = nil
-        for alarm in alarms.popDue(now: .now) {
-            guard !stopping else { break }
+        let now = ContinuousClock.now
+        while !stopping, let alarm = alarms.popNextDue(now: now) {
             switch alarm {
             case .timer(let id):
                 step { $0.onTimer(id) }

@@ -36,17 +36,17 @@ struct TimerQueue<Key: Hashable & Sendable>: Sendable {
         live.removeAll()
     }
 
-    /// Removes and returns the live keys due at `now`, earliest first.
-    mutating func popDue(now: ContinuousClock.Instant) -> [Key] {
-        var due: [Key] = []
+    /// Removes and returns the earliest live key due at `now`, or nil. One at a time: firing one
+    /// alarm may cancel or re-arm another that is due too, and that one must then not fire.
+    mutating func popNextDue(now: ContinuousClock.Instant) -> Key? {
         while let first = heap.first, first.due <= now {
             let entry = popFirst()
             if live[entry.key] == entry.generation {
                 live[entry.key] = nil
-                due.append(entry.key)
+                return entry.key
             }
         }
-        return due
+        return nil
     }
 
     private mutating func popFirst() -> Entry {
