@@ -76,6 +76,9 @@ public struct PaxosConfiguration: Hashable, Sendable {
     public enum Mutation: String, Hashable, Sendable, CaseIterable {
         /// The acceptor answers without making its promise or acceptance durable.
         case acceptorRepliesBeforePersisting
+        /// The acceptor's promises and acceptances go with the decisions, whose fsync nobody
+        /// waits for (`Ready.persistEventually`): its answers can leave before they are durable.
+        case acceptorRecordsPersistEventually
         /// The acceptor accepts a ballot lower than its promise (breaks step 6).
         case acceptorAcceptsBelowPromise
         /// The proposer keeps its own value even when a promise carried an accepted one (breaks step 4).

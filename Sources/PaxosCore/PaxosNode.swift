@@ -83,7 +83,9 @@ public struct PaxosNode: Sendable {
             case forwarded(to: NodeID, since: UInt64, attempts: Int)
             case queued
             case proposing(InstanceNumber)
-            case chosen(InstanceNumber)
+            /// Chosen somewhere and not applied yet: only the application says where it lands
+            /// (a command chosen twice is applied at the lower instance).
+            case chosen
         }
 
         /// A queued submit goes into `instance`: its command, or nil if it was not queued.
@@ -96,12 +98,13 @@ public struct PaxosNode: Sendable {
     }
 
     private struct Mutations: Hashable, Sendable {
-        let acceptorRepliesBeforePersisting, acceptorAcceptsBelowPromise: Bool
+        let acceptorRepliesBeforePersisting, acceptorAcceptsBelowPromise, acceptorRecordsPersistEventually: Bool
         let proposerIgnoresAcceptedValues, proposerCountsAcceptorTwice: Bool
 
         init(_ set: Set<PaxosConfiguration.Mutation>) {
             acceptorRepliesBeforePersisting = set.contains(.acceptorRepliesBeforePersisting)
             acceptorAcceptsBelowPromise = set.contains(.acceptorAcceptsBelowPromise)
+            acceptorRecordsPersistEventually = set.contains(.acceptorRecordsPersistEventually)
             proposerIgnoresAcceptedValues = set.contains(.proposerIgnoresAcceptedValues)
             proposerCountsAcceptorTwice = set.contains(.proposerCountsAcceptorTwice)
         }
@@ -246,9 +249,12 @@ public struct PaxosNode: Sendable {
         }
         if let commandID = submitByRequest.removeValue(forKey: request), let pending = pendingSubmits.removeValue(forKey: commandID) {
             switch pending.state {
-            case .chosen(let instance):
-                // Chosen, only not applied yet (an earlier instance is still unknown here).
-                ready.replies.append(.submitted(request, instance: instance, value: pending.command.text ?? ""))
+            case .chosen:
+                // Chosen, but not applied yet: an earlier instance is still unknown here, and
+                // it may hold the same command (a retry chosen twice), which is then where the
+                // line goes. The instance is not known until then, so the answer is "unknown";
+                // a retry of a named request is answered with it once applied.
+                ready.replies.append(.failed(request, .outcomeUnknown))
             case .queued, .forwarded:
                 ready.replies.append(.failed(request, pending.sentInAccept ? .outcomeUnknown : .noQuorum))
             case .proposing(let instance):
@@ -410,7 +416,7 @@ public struct PaxosNode: Sendable {
         case .promise(let accepted):
             acceptors[instance] = state
             if state != before && !mutations.acceptorRepliesBeforePersisting {
-                ready.persist.append(.promised(instance: instance, ballot: ballot))
+                persistAcceptorRecord(.promised(instance: instance, ballot: ballot))
             }
             ready.trace.append(.promised(instance: instance, ballot: ballot, to: proposer, accepted: accepted))
             send(.promise(instance: instance, ballot: ballot, accepted: accepted), to: proposer)
@@ -435,13 +441,22 @@ public struct PaxosNode: Sendable {
             acceptors[instance] = state
             highestAccepted = max(highestAccepted, instance)
             if state != before && !mutations.acceptorRepliesBeforePersisting {
-                ready.persist.append(.accepted(instance: instance, proposal: AcceptedProposal(ballot: ballot, command: command)))
+                persistAcceptorRecord(.accepted(instance: instance, proposal: AcceptedProposal(ballot: ballot, command: command)))
             }
             ready.trace.append(.acceptedValue(instance: instance, ballot: ballot, from: proposer, command: command))
             send(.accepted(instance: instance, ballot: ballot), to: proposer)
         case .nack(let promised):
             ready.trace.append(.acceptRefused(instance: instance, ballot: ballot, from: proposer, promised: promised))
             send(.nack(instance: instance, ballot: ballot, promised: promised), to: proposer)
+        }
+    }
+
+    /// A promise or acceptance must be durable before the answer that reveals it leaves.
+    private mutating func persistAcceptorRecord(_ record: DurableRecord) {
+        if mutations.acceptorRecordsPersistEventually {
+            ready.persistEventually.append(record)
+        } else {
+            ready.persist.append(record)
         }
     }
 
@@ -483,7 +498,7 @@ public struct PaxosNode: Sendable {
         if extended != rangePromise {
             rangePromise = extended
             if !mutations.acceptorRepliesBeforePersisting {
-                ready.persist.append(.promisedFrom(from: extended.from, ballot: ballot))
+                persistAcceptorRecord(.promisedFrom(from: extended.from, ballot: ballot))
             }
         }
         ready.trace.append(.rangePromised(instance: start, ballot: ballot, to: proposer, reported: accepted.count))
@@ -671,14 +686,15 @@ public struct PaxosNode: Sendable {
         guard !chosen.contains(instance) else { return }
         chosen[instance] = command
         highestChosen = max(highestChosen, instance)
-        ready.persist.append(.chosen(instance: instance, command: command))
+        // The client may hear before this record is durable: see `Ready.persistEventually`.
+        ready.persistEventually.append(.chosen(instance: instance, command: command))
         ready.trace.append(trace)
 
         if let proposer = proposers[instance] {
             abandonProposer(instance)
             if let submit = proposer.submit, command.id != submit { requeue(submit) }
         }
-        if let commandID = command.id { updatePendingSubmit(commandID) { $0.state = .chosen(instance) } }
+        if let commandID = command.id { updatePendingSubmit(commandID) { $0.state = .chosen } }
         for waiter in proposeWaiters.removeValue(forKey: instance) ?? [] {
             let ours = waiter.command != nil && command.id == waiter.command
             ready.replies.append(.proposed(waiter.request, instance: instance, chosen: command, ours: ours))

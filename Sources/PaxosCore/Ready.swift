@@ -1,13 +1,23 @@
 /// What one step of the core asks the shell to do, in the order it must be done (etcd's `Ready`):
 ///
-/// 1. make every record of `persist` durable (write and fsync the log);
+/// 1. make every record of `persist` durable (write and fsync the log), and write the records
+///    of `persistEventually` after them;
 /// 2. only then send `messages`, answer `replies`, append `applied` to the replicated file, and
 ///    set or cancel `timers`.
 ///
 /// Grouping the effects this way makes "persist before send" a property of the type rather than
 /// of every call site: nothing that depends on a state change can leave before the change is on disk.
+/// `ReadyPipeline` is the one implementation of that order, for the live node and the simulator.
 public struct Ready: Hashable, Sendable {
+    /// Promises, acceptances, reserved rounds, incarnations: what this node must never forget
+    /// once anyone has heard of it. Durable before any other effect of this Ready.
     public var persist: [DurableRecord] = []
+    /// Decisions (`chosen`): knowledge, not promises. A value is chosen once a majority has
+    /// durably accepted it, so a node that forgets a decision in a crash learns it again from
+    /// its peers; nothing here waits for these records' fsync (etcd does not sync its commit
+    /// index either). Written after `persist`, so they are durable with the next fsync, and a
+    /// restart that finds them skips a catch-up.
+    public var persistEventually: [DurableRecord] = []
     public var messages: [Envelope] = []
     public var replies: [ClientReply] = []
     /// New lines of the replicated file, in instance order, continuing the previous ones.
@@ -19,12 +29,13 @@ public struct Ready: Hashable, Sendable {
     public init() {}
 
     public var isEmpty: Bool {
-        persist.isEmpty && messages.isEmpty && replies.isEmpty && applied.isEmpty && timers.isEmpty && trace.isEmpty
+        persist.isEmpty && persistEventually.isEmpty && messages.isEmpty && replies.isEmpty && applied.isEmpty && timers.isEmpty && trace.isEmpty
     }
 
     /// Empties every list, keeping its storage (when this Ready is its only owner) for reuse.
     mutating func removeAll() {
         persist.empty()
+        persistEventually.empty()
         messages.empty()
         replies.empty()
         applied.empty()

@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import NIOCore
 import PaxosCore
 import PaxosStorage
 import XMLRPC
@@ -7,7 +8,13 @@ import XMLRPC
 /// The shell around one `PaxosNode` (DESIGN.md section 2): feeds it events one at a time and
 /// performs the effects of each `Ready` in order — records made durable by the group-commit log
 /// first, then messages, replies, file lines and timers. Being an actor serializes the core.
+///
+/// The actor runs on the node's event loop, where its XML-RPC connections and peer links run
+/// too: a client's call, the step it causes and the answer stay on one thread.
 public actor NodeRuntime {
+    nonisolated let eventLoop: any EventLoop
+    public nonisolated var unownedExecutor: UnownedSerialExecutor { eventLoop.executor.asUnownedSerialExecutor() }
+
     public let cluster: ClusterConfiguration
     public let member: ClusterConfiguration.Node
     public let options: NodeOptions
@@ -24,10 +31,12 @@ public actor NodeRuntime {
     private let peers: [NodeID: PeerLink]
     private var faults = FaultInjector()
 
-    /// Readys whose records are written but maybe not yet durable, in the order they were made.
-    private var outbox: [(ticket: UInt64, ready: Ready)] = []
-    private var outboxHead = 0
-    private var highestTicketAwaited: UInt64 = 0
+    /// The order of effects (persist, then the rest; Readies in order; own messages after the
+    /// Ready that sent them): the component the simulator runs too.
+    private var pipeline = ReadyPipeline()
+    /// A task waits for the log's fsync: one at a time, for everything held when it started,
+    /// so the actor wakes once per fsync batch rather than once per Ready.
+    private var awaitingDurability = false
 
     /// What the shell must do at a due time: fire a core timer, or end a client's wait.
     enum Alarm: Hashable, Sendable {
@@ -44,8 +53,6 @@ public actor NodeRuntime {
     private var waiters: [RequestID: CheckedContinuation<Result<ClientReply, XMLRPCFault>, Never>] = [:]
     private var nextRequest: RequestID = 1
     private var stopping = false
-    /// Messages this node sent itself, delivered by the drain loop (never from inside `perform`).
-    private var localMessages: [Message] = []
     private var draining = false
 
     /// What happened here, for scenario printouts and diagrams: protocol steps and delivered
@@ -65,7 +72,8 @@ public actor NodeRuntime {
 
     init(cluster: ClusterConfiguration, member: ClusterConfiguration.Node, options: NodeOptions,
          recovered: DurableState, commitLog: GroupCommitLog, file: ReplicatedFile, eraStore: EraStore,
-         era: UInt64, signing: RequestSigning, metrics: NodeMetrics, logger: Logger) {
+         era: UInt64, signing: RequestSigning, metrics: NodeMetrics, logger: Logger, eventLoop: any EventLoop) {
+        self.eventLoop = eventLoop
         self.cluster = cluster
         self.member = member
         self.options = options
@@ -84,7 +92,8 @@ public actor NodeRuntime {
         self.era = era
         var peers: [NodeID: PeerLink] = [:]
         for node in cluster.nodes where node.id != member.id {
-            peers[node.nodeID] = PeerLink(from: member.nodeID, to: node, signing: signing, metrics: metrics, logger: logger)
+            peers[node.nodeID] = PeerLink(from: member.nodeID, to: node, signing: signing, metrics: metrics, logger: logger,
+                                          eventLoop: eventLoop)
         }
         self.peers = peers
     }
@@ -239,11 +248,18 @@ public actor NodeRuntime {
     /// Messages from a peer of the same era (a reset starts a new era; older messages are stale).
     public func receive(from sender: NodeID, era senderEra: UInt64, messages: [Message]) {
         guard !stopping, senderEra == era, sender != member.nodeID else { return }
+        // Every message of the call is a step of its own, but their records go to the log in
+        // one write (one ticket), and their effects wait for one fsync.
+        var readies: [Ready] = []
+        readies.reserveCapacity(messages.count)
         for message in messages {
             if message.isProtocolStep { observe(.delivered(from: sender, message)) }
             if case .catchUpReply(let entries) = message { metrics.received(catchUpEntries: entries.count) }
-            step { $0.onMessage(from: sender, message) }
+            let ready = core.onMessage(from: sender, message)
+            record(ready.trace)
+            readies.append(ready)
         }
+        hand(readies)
     }
 
     // MARK: - Reset (the lab's "restart")
@@ -257,10 +273,8 @@ public actor NodeRuntime {
             continuation.resume(returning: .failure(ApplicationFault.resetDuringRequest.fault("the cluster was reset while this request waited")))
         }
         waiters.removeAll()
-        outbox.removeAll()
-        outboxHead = 0
+        pipeline.removeAll()
         for peer in peers.values { peer.clear() }
-        localMessages.removeAll()
         faults.clear()
         let incarnation = core.incarnation
         try commitLog.reset(keepingIncarnation: incarnation)
@@ -295,6 +309,7 @@ public actor NodeRuntime {
     public func releaseFaultRule(_ id: Int?, remove: Bool) -> Int {
         let released = remove ? faults.remove(rule: id) : faults.release(rule: id)
         deliver(released)
+        drain()
         return released.count
     }
 
@@ -330,68 +345,90 @@ public actor NodeRuntime {
     private func deliver(_ envelopes: [Envelope]) {
         var byPeer: [NodeID: [Message]] = [:]
         var order: [NodeID] = []
+        var ownMessages = false
         for envelope in envelopes {
             if envelope.to == member.nodeID {
-                localMessages.append(envelope.message)
+                pipeline.addOwnMessage(envelope.message)
+                ownMessages = true
                 continue
             }
             if byPeer[envelope.to] == nil { order.append(envelope.to) }
             byPeer[envelope.to, default: []].append(envelope.message)
         }
         for peer in order { peers[peer]?.enqueue(byPeer[peer]!) }
-        if !localMessages.isEmpty { drainOutbox() }
+        if ownMessages { drain() }
     }
 
-    /// Runs one event through the core and queues its effects behind its records.
+    /// Runs one event through the core and hands its Ready to the pipeline behind its records.
     private func step(_ event: (inout PaxosNode) -> Ready) {
         let ready = event(&core)
         record(ready.trace)
-        metrics.appended(records: ready.persist.count)
-        let ticket: UInt64
+        metrics.appended(records: ready.persist.count + ready.persistEventually.count)
+        var persistTicket: UInt64? = nil
         do {
-            ticket = try commitLog.append(ready.persist)
+            if !ready.persist.isEmpty { persistTicket = try commitLog.append(ready.persist) }
+            // Written after, in log order, and never waited for (`Ready.persistEventually`).
+            if !ready.persistEventually.isEmpty { _ = try commitLog.append(ready.persistEventually) }
         } catch {
             failStop("cannot append to the log: \(error)")
         }
-        outbox.append((ticket, ready))
-        if ticket <= commitLog.durableTicket {
-            drainOutbox()
-        } else if ticket > highestTicketAwaited {
-            highestTicketAwaited = ticket
-            Task {
-                do {
-                    try await self.commitLog.waitUntilDurable(ticket)
-                } catch {
-                    self.failStop("cannot make the log durable: \(error)")
-                }
-                self.drainOutbox()
-            }
-        }
+        pipeline.add(ready, persistTicket: persistTicket)
+        drain()
     }
 
-    /// Performs, in order, the effects of every Ready whose records are durable, and delivers the
-    /// messages this node sent itself. Never nested: effects of one Ready are all performed before
-    /// those of the next, so a timer set by one step cannot outlive a later step's cancel.
-    private func drainOutbox() {
+    /// `step` for the Readies of several events taken in a row: their records are written
+    /// together, under one ticket, which every Ready with records waits for. A Ready is never
+    /// performed before its own records are durable, nor before an earlier one: the pipeline's
+    /// order is the same as for single steps, only the log writes fewer times.
+    private func hand(_ readies: [Ready]) {
+        var persist: [DurableRecord] = []
+        var persistEventually: [DurableRecord] = []
+        for ready in readies {
+            persist.append(contentsOf: ready.persist)
+            persistEventually.append(contentsOf: ready.persistEventually)
+        }
+        metrics.appended(records: persist.count + persistEventually.count)
+        var ticket: UInt64? = nil
+        do {
+            if !persist.isEmpty { ticket = try commitLog.append(persist) }
+            if !persistEventually.isEmpty { _ = try commitLog.append(persistEventually) }
+        } catch {
+            failStop("cannot append to the log: \(error)")
+        }
+        for ready in readies { pipeline.add(ready, persistTicket: ready.persist.isEmpty ? nil : ticket) }
+        drain()
+    }
+
+    /// Performs whatever the pipeline releases (effects of durable Readies, messages to this
+    /// node) until it must wait for the disk. Never nested: a step taken for an own message
+    /// only adds to the pipeline, and this loop goes on.
+    private func drain() {
         guard !draining else { return }
         draining = true
-        defer { draining = false }
-        while true {
-            if outboxHead < outbox.count, outbox[outboxHead].ticket <= commitLog.durableTicket {
-                let ready = outbox[outboxHead].ready
-                outboxHead += 1
+        while let work = pipeline.next(durableTicket: commitLog.durableTicket) {
+            switch work {
+            case .perform(let ready):
                 perform(ready)
-            } else if !localMessages.isEmpty {
-                let message = localMessages.removeFirst()
+            case .deliverToSelf(let message):
                 if message.isProtocolStep { observe(.delivered(from: member.nodeID, message)) }
                 step { $0.onMessage(from: member.nodeID, message) }
-            } else {
-                break
             }
         }
-        if outboxHead == outbox.count {
-            outbox.removeAll(keepingCapacity: true)
-            outboxHead = 0
+        draining = false
+        awaitDurability()
+    }
+
+    private func awaitDurability() {
+        guard !awaitingDurability, let ticket = pipeline.awaitedTicket(durableTicket: commitLog.durableTicket) else { return }
+        awaitingDurability = true
+        Task {
+            do {
+                try await self.commitLog.waitUntilDurable(ticket)
+            } catch {
+                self.failStop("cannot make the log durable: \(error)")
+            }
+            self.awaitingDurability = false
+            self.drain()
         }
     }
 

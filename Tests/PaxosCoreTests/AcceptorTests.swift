@@ -15,7 +15,7 @@ struct AcceptorTests {
         for violation in persistBeforeSendViolations(log: log, ready: ready, node: acceptor.id) {
             Issue.record(Comment(rawValue: violation), sourceLocation: sourceLocation)
         }
-        log += ready.persist
+        log += ready.persist + ready.persistEventually
         return ready
     }
 

@@ -61,6 +61,26 @@ struct ClientRequestTests {
         #expect(lines.first { $0.hasSuffix(" x\n") } == "\(instance ?? 0) x\n")
     }
 
+    @Test("a request chosen but not applied at its deadline is answered 'outcome unknown': a lower instance not yet known here may hold it too",
+          arguments: [[InstanceNumber(3), 5], [5, 3], [5]])
+    func deadlineBeforeApplyIsOutcomeUnknown(learnedOrder: [InstanceNumber]) {
+        var node = PaxosNode(configuration: configuration(2, of: 3))
+        _ = node.onStart()
+        _ = node.onSubmit(request: 7, value: "x", clientCommand: requestX)
+        for instance in learnedOrder {
+            _ = node.onMessage(from: NodeID(1), .learn(instance: instance, command: .value(requestX, "x")))
+        }
+        #expect(node.appliedThrough == 0, "instances 1 and 2 are not known: nothing is applied yet")
+        let ready = node.onDeadline(request: 7)
+        #expect(ready.replies == [.failed(7, .outcomeUnknown)])
+        // The retry, once everything is known, is told where the line is: the lower instance.
+        for instance in [InstanceNumber(1), 2, 3, 4, 5] where !learnedOrder.contains(instance) {
+            _ = node.onMessage(from: NodeID(1), .learn(instance: instance, command: instance == 3 ? .value(requestX, "x") : .noop))
+        }
+        let retry = node.onSubmit(request: 8, value: "x", clientCommand: requestX)
+        #expect(submitted(retry.replies.first)! == (3, "x"))
+    }
+
     @Test("after a crash and restart the node rebuilds the table from its log and still answers a retry with the first outcome")
     func tableSurvivesRestart() {
         var cluster = Cluster(size: 3)

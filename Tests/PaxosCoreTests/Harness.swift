@@ -83,7 +83,7 @@ extension Ready {
 
     var chosenRecords: [InstanceNumber: Command] {
         var result: [InstanceNumber: Command] = [:]
-        for case .chosen(let instance, let command) in persist { result[instance] = command }
+        for case .chosen(let instance, let command) in persistEventually { result[instance] = command }
         return result
     }
 
@@ -96,10 +96,13 @@ extension Ready {
 }
 
 /// The persist-before-send rule (DESIGN.md sections 2 and 4), checked against the node's log as it
-/// will be once this Ready's records are durable: every answer, announcement and applied line that
-/// leaves the node must already be backed by a record. Returns the violations, in words.
+/// will be once this Ready's records are durable: every promise and acceptance that leaves the
+/// node must already be backed by a durable record, and every decision announced, applied or
+/// acknowledged by a record written (`persistEventually`: a decision may be forgotten in a crash
+/// and learned again, a promise may not). Returns the violations, in words.
 func persistBeforeSendViolations(log: [DurableRecord], ready: Ready, node: NodeID) -> [String] {
     let durable = DurableState(replaying: log + ready.persist)
+    let written = DurableState(replaying: log + ready.persist + ready.persistEventually)
     var violations: [String] = []
     func promisedDurably(_ instance: InstanceNumber, _ ballot: Ballot) -> Bool {
         durable.chosen[instance] != nil
@@ -120,7 +123,7 @@ func persistBeforeSendViolations(log: [DurableRecord], ready: Ready, node: NodeI
             violations.append("node \(node) sends Prepare \(ballot) for instances \(from)... before its round is durable")
         case .prepare(let instance, let ballot) where durable.highestRound < ballot.round:
             violations.append("node \(node) sends Prepare \(ballot) for instance \(instance) before its round is durable")
-        case .learn(let instance, let command) where durable.chosen[instance] != command:
+        case .learn(let instance, let command) where written.chosen[instance] != command:
             violations.append("node \(node) announces \(command) in instance \(instance) before persisting it")
         default:
             break
@@ -136,14 +139,14 @@ func persistBeforeSendViolations(log: [DurableRecord], ready: Ready, node: NodeI
             break
         }
     }
-    for entry in ready.applied where durable.chosen[entry.instance] == nil {
+    for entry in ready.applied where written.chosen[entry.instance] == nil {
         violations.append("node \(node) applies instance \(entry.instance) before persisting it as chosen")
     }
     for reply in ready.replies {
         switch reply {
-        case .submitted(_, let instance, _) where durable.chosen[instance] == nil:
+        case .submitted(_, let instance, _) where written.chosen[instance] == nil:
             violations.append("node \(node) acknowledges instance \(instance) before persisting it as chosen")
-        case .proposed(_, let instance, let command, _) where durable.chosen[instance] != command:
+        case .proposed(_, let instance, let command, _) where written.chosen[instance] != command:
             violations.append("node \(node) answers propose(\(instance)) before persisting the choice")
         default:
             break
@@ -198,6 +201,7 @@ struct Cluster {
             Issue.record(Comment(rawValue: violation), sourceLocation: sourceLocation)
         }
         logs[id]!.append(contentsOf: ready.persist)
+        logs[id]!.append(contentsOf: ready.persistEventually)
         if let last = files[id]!.last, let first = ready.applied.first, first.instance <= last.instance {
             Issue.record("node \(id) applies instance \(first.instance) after \(last.instance)", sourceLocation: sourceLocation)
         }

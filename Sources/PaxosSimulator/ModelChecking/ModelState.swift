@@ -5,8 +5,11 @@ import PaxosCore
 /// the search can recognise a state reached by two paths.
 struct ModelState: Hashable {
     var nodes: [PaxosNode]
-    /// What each node's log holds: exactly the records of the Readies it released.
+    /// What each node's log holds durably: the `persist` records of the Readies it released, and
+    /// the `persistEventually` records some fsync covered since.
     var durable: [DurableState]
+    /// `persistEventually` records written but not yet covered by an fsync: a crash loses them.
+    var unsynced: [[DurableRecord]]
     /// Messages sent and not consumed, as a set ordered by `key`: with duplication, a message is
     /// either there (deliverable any number of times) or not.
     var network: [NetworkMessage] = []

@@ -1,8 +1,13 @@
 import PaxosCore
 
 /// The moves of the model and their effect on a state. Each move is one event at one node, whose
-/// Ready is performed at once: records durable, then messages into the network. A crash between
-/// two moves therefore keeps exactly what released Readies persisted.
+/// Ready is performed at once: `persist` records durable, then messages into the network. The
+/// `persistEventually` records wait for a fsync: the node's next `persist` covers them, and a
+/// crash either comes before any fsync (they are lost) or after one (they are kept). A crash
+/// between two moves therefore keeps exactly what released Readies persisted and what fsyncs
+/// covered. (A crash that may keep them, rather than a move of its own for the background
+/// fsync: the fsync alone changes nothing any node can see, and as a move it quadrupled the
+/// states of the default search.)
 enum ModelAction: Hashable {
     /// The node's client proposes the node's own value for instance 1.
     case propose(node: Int)
@@ -17,8 +22,9 @@ enum ModelAction: Hashable {
     case timer(node: Int, TimerID)
     /// Multi-Paxos: the node's client gives up waiting (its proposer may be dropped).
     case deadline(node: Int)
-    /// The node loses its volatile state and restarts from its log.
-    case crashAndRestart(node: Int)
+    /// The node loses its volatile state and restarts from its log; `afterSync`: a background
+    /// fsync covered its `persistEventually` records first.
+    case crashAndRestart(node: Int, afterSync: Bool = false)
 
     typealias NetworkMessageIndex = Int
 }
@@ -58,6 +64,7 @@ struct ModelTransitions {
     func initialState() -> ModelState {
         var state = ModelState(nodes: configurations.map { PaxosNode(configuration: $0) },
                                durable: Array(repeating: DurableState(), count: configurations.count),
+                               unsynced: Array(repeating: [], count: configurations.count),
                                timers: Array(repeating: [], count: configurations.count),
                                proposed: Array(repeating: false, count: configurations.count),
                                heartbeatsTaken: Array(repeating: 0, count: configurations.count),
@@ -107,7 +114,10 @@ struct ModelTransitions {
             }
         }
         if Int(state.crashesUsed) < options.crashes {
-            for node in state.nodes.indices { actions.append(.crashAndRestart(node: node)) }
+            for node in state.nodes.indices {
+                actions.append(.crashAndRestart(node: node))
+                if !state.unsynced[node].isEmpty { actions.append(.crashAndRestart(node: node, afterSync: true)) }
+            }
         }
         return actions
     }
@@ -145,9 +155,11 @@ struct ModelTransitions {
         case .deadline(let node):
             state.deadlinePassed[node] = true
             roundsStarted = perform(state.nodes[node].onDeadline(request: RequestID(node + 1)), node: node, in: &state)
-        case .crashAndRestart(let node):
+        case .crashAndRestart(let node, let afterSync):
             state.crashesUsed += 1
             state.timers[node] = []
+            if afterSync { syncUnsynced(node: node, in: &state) }
+            state.unsynced[node] = []
             state.nodes[node] = PaxosNode(configuration: configurations[node], recovered: state.durable[node])
             roundsStarted = perform(state.nodes[node].onStart(), node: node, in: &state)
         }
@@ -158,7 +170,12 @@ struct ModelTransitions {
     @discardableResult
     private func perform(_ ready: Ready, node: Int, in state: inout ModelState) -> UInt64 {
         var highestRound: UInt64 = 0
-        for record in ready.persist { state.durable[node].apply(record) }
+        if !ready.persist.isEmpty {
+            // One fsync covers everything written before, in log order.
+            syncUnsynced(node: node, in: &state)
+            for record in ready.persist { state.durable[node].apply(record) }
+        }
+        state.unsynced[node].append(contentsOf: ready.persistEventually)
         for event in ready.trace {
             switch event {
             case .prepareSent(_, let ballot), .rangePrepareSent(_, let ballot):
@@ -181,6 +198,11 @@ struct ModelTransitions {
             }
         }
         return highestRound
+    }
+
+    private func syncUnsynced(node: Int, in state: inout ModelState) {
+        for record in state.unsynced[node] { state.durable[node].apply(record) }
+        state.unsynced[node] = []
     }
 
     /// Timers in an order that depends only on what they are.
@@ -214,8 +236,8 @@ struct ModelTransitions {
             return "S\(node + 1) timer \(timer) fires"
         case .deadline(let node):
             return "S\(node + 1)'s client deadline passes"
-        case .crashAndRestart(let node):
-            return "S\(node + 1) crashes and restarts from its log"
+        case .crashAndRestart(let node, let afterSync):
+            return "S\(node + 1) crashes\(afterSync ? " after a fsync of its decisions" : "") and restarts from its log"
         }
     }
 }

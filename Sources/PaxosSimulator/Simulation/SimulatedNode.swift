@@ -8,11 +8,19 @@ struct SimulatedNode {
     /// Grows at every crash; events of an earlier life are ignored.
     var life: UInt32 = 0
     var disk: any SimulatedDisk
-    /// Readies whose records were written but are not yet known synced, in order: their effects
-    /// wait (etcd's rule), and so does every later Ready, persist or not, to keep the order. All
-    /// are released together when the sync in flight completes (group commit).
-    var held: [Ready] = []
+    /// The live node's order of effects (`ReadyPipeline`): Readies wait for their records'
+    /// sync, in order, and own messages follow the Ready that sent them.
+    var pipeline = ReadyPipeline()
+    /// Tickets of the disk's appends: the last written, and the last one a sync covered (a
+    /// sync covers everything written before it: group commit).
+    var appendedTicket: UInt64 = 0
+    var syncedTicket: UInt64 = 0
     var syncInFlight = false
+    var draining = false
+    /// Decisions written with `persistEventually` and not yet synced, with their ticket: a
+    /// crash may take them (the node then learns them again), so the checker must not count
+    /// them as remembered.
+    var unsyncedDecisions: [(ticket: UInt64, instance: InstanceNumber)] = []
     /// The replicated file: one line per applied value.
     var file: [FileEntry] = []
     /// The armed timers and their events, to cancel or replace them (a handful: the heartbeat

@@ -38,7 +38,7 @@ extension Simulation {
         let longest = checker.longestFile.count
         // By index: a `for node in nodes` copies every node (and retains all it holds) per event.
         for index in nodes.indices where index != options.calmNodeDown {
-            guard nodes[index].isUp, nodes[index].held.isEmpty, nodes[index].core.appliedThrough >= checker.highestLearned,
+            guard nodes[index].isUp, nodes[index].pipeline.isIdle, nodes[index].core.appliedThrough >= checker.highestLearned,
                   nodes[index].file.count == longest else { return false }
         }
         return true

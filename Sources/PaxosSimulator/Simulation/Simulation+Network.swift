@@ -5,10 +5,9 @@ import PaxosCore
 extension Simulation {
     func send(_ envelope: Envelope) {
         if envelope.from == envelope.to {
-            // The live shell keeps these in a local queue, delivered once the Ready that sent
-            // them is performed: no latency, no network fault, gone with a crash.
-            let index = Int(envelope.from.rawValue) - 1
-            localDeliveries.append((index, nodes[index].life, envelope.message))
+            // The pipeline delivers these once the Ready that sent them is performed: no
+            // latency, no network fault, gone with a crash.
+            nodes[Int(envelope.from.rawValue) - 1].pipeline.addOwnMessage(envelope.message)
             return
         }
         figures.messagesSent += 1
@@ -91,23 +90,6 @@ extension Simulation {
         }
     }
 
-    /// Delivers every message nodes sent themselves, and those that these send in turn.
-    func deliverLocalMessages() {
-        while localHead < localDeliveries.count {
-            let (index, life, message) = localDeliveries[localHead]
-            localHead += 1
-            deliverLocal(message, node: index, life: life)
-        }
-        localDeliveries.removeAll(keepingCapacity: true)
-        localHead = 0
-    }
-
-    private func deliverLocal(_ message: Message, node index: Int, life: UInt32) {
-        guard nodes[index].isUp, nodes[index].life == life else { return }
-        figures.coverage.count(.selfMessageDelivered)
-        trace?.beginStep(at: now, "S\(index + 1) <- itself \(describe(message))")
-        absorb(nodes[index].core.onMessage(from: nodes[index].core.id, message), node: index)
-    }
 
     // MARK: - Partitions
 

@@ -3,26 +3,49 @@ import PaxosCore
 /// The shell's side of a node: performing a Ready in order (records synced before anything else
 /// leaves), timers, crashes and restarts.
 extension Simulation {
-    /// Takes a node's Ready: writes its records, and releases its effects once they are synced.
+    /// Takes a node's Ready: writes its records and hands it to the node's pipeline, which
+    /// releases its effects once they are synced (the live node's `ReadyPipeline`).
     func absorb(_ ready: consuming Ready, node index: Int) {
+        var persistTicket: UInt64? = nil
         if !ready.persist.isEmpty {
             do { try nodes[index].disk.append(ready.persist) } catch { storageFailed(index, error) }
+            nodes[index].appendedTicket += 1
+            persistTicket = nodes[index].appendedTicket
         }
-        if syncMicroseconds == 0 {
-            if !ready.persist.isEmpty {
-                do { try nodes[index].disk.sync() } catch { storageFailed(index, error) }
+        if !ready.persistEventually.isEmpty {
+            do { try nodes[index].disk.append(ready.persistEventually) } catch { storageFailed(index, error) }
+            nodes[index].appendedTicket += 1
+            for position in ready.persistEventually.indices {
+                if case .chosen(let instance, _) = ready.persistEventually[position] {
+                    nodes[index].unsyncedDecisions.append((nodes[index].appendedTicket, instance))
+                }
             }
-            release(ready, node: index)
-            nodes[index].core.recycle(ready)
-            return
         }
-        if ready.persist.isEmpty && nodes[index].held.isEmpty {
-            release(ready, node: index)
-            nodes[index].core.recycle(ready)
-            return
+        if syncMicroseconds == 0 && nodes[index].appendedTicket > nodes[index].syncedTicket {
+            syncDisk(node: index)
         }
-        nodes[index].held.append(ready)
-        if !nodes[index].syncInFlight {
+        nodes[index].pipeline.add(ready, persistTicket: persistTicket)
+        drain(node: index)
+    }
+
+    /// Performs what the node's pipeline releases, then starts a sync if it waits for one.
+    private func drain(node index: Int) {
+        guard !nodes[index].draining else { return }
+        nodes[index].draining = true
+        while let work = nodes[index].pipeline.next(durableTicket: nodes[index].syncedTicket) {
+            switch work {
+            case .perform(let ready):
+                release(ready, node: index)
+                nodes[index].core.recycle(ready)
+            case .deliverToSelf(let message):
+                figures.coverage.count(.selfMessageDelivered)
+                trace?.beginStep(at: now, "S\(index + 1) <- itself \(describe(message))")
+                absorb(nodes[index].core.onMessage(from: nodes[index].core.id, message), node: index)
+            }
+        }
+        nodes[index].draining = false
+        if !nodes[index].syncInFlight,
+           nodes[index].pipeline.awaitedTicket(durableTicket: nodes[index].syncedTicket) != nil {
             nodes[index].syncInFlight = true
             queue.schedule(.syncDone(node: index, life: nodes[index].life), at: now + syncMicroseconds)
         }
@@ -31,21 +54,16 @@ extension Simulation {
     func finishSync(node index: Int, life: UInt32) {
         guard nodes[index].isUp, nodes[index].life == life else { return }
         trace?.beginStep(at: now, "S\(index + 1) fsync done")
-        do { try nodes[index].disk.sync() } catch { storageFailed(index, error) }
         nodes[index].syncInFlight = false
-        // Taken out rather than copied, so that emptying it does not allocate; releasing never
-        // holds anything new (only `absorb` does), so the emptied buffer goes back.
-        var held: [Ready] = []
-        swap(&held, &nodes[index].held)
-        for position in held.indices {
-            // Moved out, so that the core gets back the only reference to its storage.
-            var ready = Ready()
-            swap(&ready, &held[position])
-            release(ready, node: index)
-            nodes[index].core.recycle(ready)
-        }
-        held.removeAll(keepingCapacity: true)
-        if nodes[index].held.isEmpty { swap(&held, &nodes[index].held) }
+        syncDisk(node: index)
+        drain(node: index)
+    }
+
+    /// Everything written so far becomes durable.
+    private func syncDisk(node index: Int) {
+        do { try nodes[index].disk.sync() } catch { storageFailed(index, error) }
+        nodes[index].syncedTicket = nodes[index].appendedTicket
+        nodes[index].unsyncedDecisions.removeAll(keepingCapacity: true)
     }
 
     /// The simulated disk never fails on its own: an error is a bug of the storage code.
@@ -85,8 +103,8 @@ extension Simulation {
                 break
             }
         }
-        for position in ready.persist.indices {
-            if case .chosen(let instance, let command) = ready.persist[position] {
+        for position in ready.persistEventually.indices {
+            if case .chosen(let instance, let command) = ready.persistEventually[position] {
                 checker.nodeLearned(index, instance: instance, command: command)
             }
         }
@@ -134,13 +152,18 @@ extension Simulation {
         let torn = nodes[index].disk.crash(tearLastWrite: tear, random: &random)
         figures.crashes += 1
         if torn { figures.tornWrites += 1 }
-        if !nodes[index].held.isEmpty { figures.coverage.count(.crashWithUnsyncedWrites) }
+        if nodes[index].appendedTicket > nodes[index].syncedTicket { figures.coverage.count(.crashWithUnsyncedWrites) }
         nodes[index].tornAtCrash = torn
         trace?.beginStep(at: now, "S\(index + 1) crashes\(torn ? ", tearing its last write" : "")")
         nodes[index].isUp = false
         nodes[index].life += 1
-        nodes[index].held.removeAll()
+        nodes[index].pipeline.removeAll()
         nodes[index].syncInFlight = false
+        // Decisions not synced may be lost (unless a torn write kept them): the node may
+        // learn them again, and is not held to remember them.
+        for decision in nodes[index].unsyncedDecisions { checker.nodeMayForget(index, instance: decision.instance) }
+        nodes[index].unsyncedDecisions.removeAll()
+        nodes[index].syncedTicket = nodes[index].appendedTicket
         for armed in nodes[index].timers { queue.cancel(armed.event) }
         nodes[index].timers.removeAll()
         // The clients' connections break: they hear nothing, so nothing was acknowledged. A

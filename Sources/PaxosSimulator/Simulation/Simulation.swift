@@ -21,13 +21,6 @@ final class Simulation {
     @exclusivity(unchecked) var checker: InvariantChecker
     @exclusivity(unchecked) var figures = RunFigures()
     @exclusivity(unchecked) var trace: TraceRecorder?
-    /// Messages nodes sent themselves, delivered right after the event that released them,
-    /// before the next event: the live shell's local queue, drained once a Ready is performed.
-    /// A list read from `localHead` on, rather than events in the heap: a third of all
-    /// messages are a node's own, and the heap would order them for nothing.
-    @exclusivity(unchecked) var localDeliveries: [(node: Int, life: UInt32, message: Message)] = []
-    @exclusivity(unchecked) var localHead = 0
-
     // Faults.
     @exclusivity(unchecked) var faultsActive = true
     /// Cut links, indexed `from * nodes + to`.
@@ -91,7 +84,6 @@ final class Simulation {
             trace?.beginStep(at: now, "S\(index + 1) starts")
             absorb(nodes[index].core.onStart(), node: index)
         }
-        deliverLocalMessages()
         scheduleNextSubmit()
         if partitionFaults { schedulePartition() }
         if crashFaults { scheduleCrash() }
@@ -103,7 +95,6 @@ final class Simulation {
             figures.events += 1
             handle(queue.removeFirst())
             if figures.events == options.steps { stopFaults() }
-            deliverLocalMessages()
             if calmStartedAt != nil, isSettled {
                 checker.checkAcknowledgedValuesAreInFiles()
                 checker.checkFileMatchesChosen()

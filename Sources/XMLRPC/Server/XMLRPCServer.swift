@@ -6,11 +6,13 @@ import Synchronization
 /// An XML-RPC server over HTTP/1.1 on SwiftNIO, dispatching to an `XMLRPCMethodRegistry`.
 ///
 /// Each connection is kept alive between requests and answers its requests in order; method
-/// handlers run as Swift tasks, off the event loop.
+/// handlers run as Swift tasks whose executor preference is the connection's event loop (an
+/// actor with its own executor still runs on that).
 public final class XMLRPCServer: Sendable {
     public let configuration: XMLRPCServerConfiguration
     public let registry: XMLRPCMethodRegistry
     private let group: any EventLoopGroup
+    private let taskExecutors: EventLoopTaskExecutors
 
     private struct State {
         var listener: (any Channel)?
@@ -29,12 +31,14 @@ public final class XMLRPCServer: Sendable {
         self.configuration = configuration
         self.registry = registry
         self.group = group
+        self.taskExecutors = EventLoopTaskExecutors(group: group)
     }
 
     /// Binds and starts accepting connections.
     public func start() async throws {
         let configuration = self.configuration
         let registry = self.registry
+        let taskExecutors = self.taskExecutors
         let listener = try await ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: Int32(configuration.backlog))
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
@@ -45,7 +49,8 @@ public final class XMLRPCServer: Sendable {
                     try channel.pipeline.syncOperations.configureHTTPServerPipeline(
                         withPipeliningAssistance: true, withErrorHandling: true)
                     try channel.pipeline.syncOperations.addHandler(
-                        XMLRPCServerConnectionHandler(configuration: configuration, registry: registry))
+                        XMLRPCServerConnectionHandler(configuration: configuration, registry: registry,
+                                                      taskExecutor: taskExecutors.executor(for: channel.eventLoop)))
                 }
             }
             .bind(host: configuration.host, port: configuration.port)

@@ -31,9 +31,13 @@ final class XMLRPCServerConnectionHandler: ChannelInboundHandler, RemovableChann
     private var idleTimer: Scheduled<Void>?
     private var readTimer: Scheduled<Void>?
 
-    init(configuration: XMLRPCServerConfiguration, registry: XMLRPCMethodRegistry) {
+    /// Where method handlers run: this connection's event loop (nil: the global pool).
+    private let taskExecutor: EventLoopTaskExecutor?
+
+    init(configuration: XMLRPCServerConfiguration, registry: XMLRPCMethodRegistry, taskExecutor: EventLoopTaskExecutor?) {
         self.configuration = configuration
         self.registry = registry
+        self.taskExecutor = taskExecutor
     }
 
     func channelActive(context: ChannelHandlerContext) {
@@ -155,9 +159,11 @@ final class XMLRPCServerConnectionHandler: ChannelInboundHandler, RemovableChann
             return
         }
         let registry = self.registry
-        context.eventLoop.makeFutureWithTask {
-            XMLRPCCodec.encodeResponse(await registry.dispatch(call, caller: caller))
-        }.assumeIsolated().whenSuccess { [self] document in
+        let answered = context.eventLoop.makePromise(of: [UInt8].self)
+        Task(executorPreference: taskExecutor) {
+            answered.succeed(XMLRPCCodec.encodeResponse(await registry.dispatch(call, caller: caller)))
+        }
+        answered.futureResult.assumeIsolated().whenSuccess { [self] document in
             writeXML(document, head: head, context: context)
         }
     }
