@@ -22,6 +22,8 @@ struct ClientRequestWindow: Hashable, Sendable {
     init(instancesMax: UInt64) {
         precondition(instancesMax >= 1, "the window holds at least the last instance")
         self.instancesMax = instancesMax
+        // Grown from empty, the table rehashed itself at every doubling on the way.
+        instances.reserveCapacity(64)
     }
 
     var count: Int { instances.count }

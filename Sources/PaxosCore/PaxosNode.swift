@@ -880,9 +880,17 @@ public struct PaxosNode: Sendable {
     /// it is applied once.
     private mutating func takeBackForwardedSubmits() {
         let leader = distinguishedProposer
-        for commandID in pendingSubmits.keys.sorted() {
-            guard case .forwarded(let to, let since, let attempts) = pendingSubmits[commandID]!.state else { continue }
+        // The due ones are picked out first and only they are sorted: sorting every pending
+        // key and looking each up again cost a hash per submit at every heartbeat. Acting on
+        // one changes no other's state, so the outcome is the same.
+        var due: [(commandID: CommandID, attempts: Int)] = []
+        for (commandID, pending) in pendingSubmits {
+            guard case .forwarded(let to, let since, let attempts) = pending.state else { continue }
             guard to != leader || heartbeats - since >= configuration.forwardPatienceHeartbeats else { continue }
+            due.append((commandID, attempts))
+        }
+        due.sort { $0.commandID < $1.commandID }
+        for (commandID, attempts) in due {
             if leader != id && attempts < configuration.forwardAttemptsMax {
                 // A lost forward, or a leader that restarted and forgot it: ask again rather than
                 // run phase 1 here against the leader's own.
