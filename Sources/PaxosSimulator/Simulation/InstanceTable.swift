@@ -39,6 +39,14 @@ struct InstanceTable<Value> {
         return change(&values[Int(instance - 1)]!)
     }
 
+    /// The first non-nil result of `body` over the instances that hold a value, in increasing order.
+    func firstValue<Result>(_ body: (InstanceNumber, Value) -> Result?) -> Result? {
+        for index in values.indices {
+            if let value = values[index], let result = body(InstanceNumber(index + 1), value) { return result }
+        }
+        return nil
+    }
+
     /// The instances that hold a value, in increasing order.
     var instances: [InstanceNumber] {
         values.indices.compactMap { values[$0] == nil ? nil : InstanceNumber($0 + 1) }
