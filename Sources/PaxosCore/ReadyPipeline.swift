@@ -3,8 +3,9 @@
 /// sections 4 and 10).
 ///
 /// The shell writes each Ready's records to its log and hands the Ready over with the ticket its
-/// effects wait for; it tells the pipeline which ticket is durable, and performs whatever
-/// `next` returns, one piece of work at a time:
+/// effects wait for; it tells the pipeline which ticket is durable, and performs what it gets
+/// back (`add`, `takeReady`), or delivers what the node sent itself (`takeOwnMessage`), one
+/// piece of work at a time:
 /// - a Ready's effects leave only once its `persist` records are durable (its ticket);
 /// - Readies are performed in the order they were made, so a timer set by one step cannot
 ///   outlive a later step's cancel, and a reply never overtakes an earlier step's message;
@@ -23,26 +24,23 @@ public struct ReadyPipeline: Sendable {
     /// The ticket of the latest `persist` records handed to the log.
     public private(set) var lastTicket: UInt64 = 0
 
-    public enum Work: Sendable {
-        /// Perform this Ready's effects: its records are durable.
-        case perform(Ready)
-        /// Run `onMessage(from: self, message)` on the core and hand its Ready back.
-        case deliverToSelf(Message)
-    }
-
     public init() {}
 
-    /// The ticket `ready` must wait for, given the ticket its `persist` records got from the log
-    /// (nil when it had none): a Ready without records of its own still waits for the ones
-    /// before it, since Readies are performed in order. `persistEventually` records never make
-    /// anyone wait.
-    public mutating func add(_ ready: consuming Ready, persistTicket: UInt64?) {
+    /// Hands over a Ready whose `persist` records got `persistTicket` from the log (nil when it
+    /// had none: it still waits for the records before it, since Readies are performed in
+    /// order; `persistEventually` records never make anyone wait). Returns the Ready back when
+    /// it may be performed at once, because nothing is held before it and its records are
+    /// durable: the shell performs it without queueing it. Otherwise it is held, for
+    /// `takeReady`.
+    public mutating func add(_ ready: consuming Ready, persistTicket: UInt64?, durableTicket: UInt64) -> Ready? {
         if let persistTicket {
             precondition(persistTicket >= lastTicket, "log tickets go up")
             lastTicket = persistTicket
         }
+        if held.isEmpty && lastTicket <= durableTicket { return ready }
         held.append(ready)
         heldTickets.append(lastTicket)
+        return nil
     }
 
     /// A message this node sent itself (past the shell's fault filter).
@@ -50,17 +48,18 @@ public struct ReadyPipeline: Sendable {
         ownMessages.append(message)
     }
 
-    /// The next piece of work, given the highest durable ticket; nil when nothing can be done
-    /// until more is durable (or nothing is left).
-    public mutating func next(durableTicket: UInt64) -> Work? {
-        if let ticket = heldTickets.first, ticket <= durableTicket {
-            _ = heldTickets.popFirst()
-            return .perform(held.popFirst()!)
-        }
-        if let message = ownMessages.popFirst() {
-            return .deliverToSelf(message)
-        }
-        return nil
+    /// The next held Ready whose records are durable, to perform now. Held Readies go before
+    /// own messages: a message to itself never overtakes an effect of an earlier step.
+    public mutating func takeReady(durableTicket: UInt64) -> Ready? {
+        guard let ticket = heldTickets.first, ticket <= durableTicket else { return nil }
+        _ = heldTickets.popFirst()
+        return held.popFirst()
+    }
+
+    /// The next message this node sent itself, to run as `onMessage(from: self, ...)` once no
+    /// durable Ready is left to perform.
+    public mutating func takeOwnMessage() -> Message? {
+        ownMessages.popFirst()
     }
 
     /// The ticket the shell must wait for before more work can be done, if any: the last

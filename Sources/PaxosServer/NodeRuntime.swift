@@ -372,7 +372,9 @@ public actor NodeRuntime {
         } catch {
             failStop("cannot append to the log: \(error)")
         }
-        pipeline.add(ready, persistTicket: persistTicket)
+        if let now = pipeline.add(ready, persistTicket: persistTicket, durableTicket: commitLog.durableTicket) {
+            perform(now)
+        }
         drain()
     }
 
@@ -395,7 +397,17 @@ public actor NodeRuntime {
         } catch {
             failStop("cannot append to the log: \(error)")
         }
-        for ready in readies { pipeline.add(ready, persistTicket: ready.persist.isEmpty ? nil : ticket) }
+        // Own messages that performing one of these sends wait until all are handed over:
+        // their steps come after every step of this call.
+        let wasDraining = draining
+        draining = true
+        let durable = commitLog.durableTicket
+        for ready in readies {
+            if let now = pipeline.add(ready, persistTicket: ready.persist.isEmpty ? nil : ticket, durableTicket: durable) {
+                perform(now)
+            }
+        }
+        draining = wasDraining
         drain()
     }
 
@@ -405,13 +417,14 @@ public actor NodeRuntime {
     private func drain() {
         guard !draining else { return }
         draining = true
-        while let work = pipeline.next(durableTicket: commitLog.durableTicket) {
-            switch work {
-            case .perform(let ready):
+        while true {
+            if let ready = pipeline.takeReady(durableTicket: commitLog.durableTicket) {
                 perform(ready)
-            case .deliverToSelf(let message):
+            } else if let message = pipeline.takeOwnMessage() {
                 if message.isProtocolStep { observe(.delivered(from: member.nodeID, message)) }
                 step { $0.onMessage(from: member.nodeID, message) }
+            } else {
+                break
             }
         }
         draining = false

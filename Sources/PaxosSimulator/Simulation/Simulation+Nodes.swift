@@ -24,7 +24,10 @@ extension Simulation {
         if syncMicroseconds == 0 && nodes[index].appendedTicket > nodes[index].syncedTicket {
             syncDisk(node: index)
         }
-        nodes[index].pipeline.add(ready, persistTicket: persistTicket)
+        if let now = nodes[index].pipeline.add(ready, persistTicket: persistTicket, durableTicket: nodes[index].syncedTicket) {
+            release(now, node: index)
+            nodes[index].core.recycle(now)
+        }
         drain(node: index)
     }
 
@@ -32,15 +35,16 @@ extension Simulation {
     private func drain(node index: Int) {
         guard !nodes[index].draining else { return }
         nodes[index].draining = true
-        while let work = nodes[index].pipeline.next(durableTicket: nodes[index].syncedTicket) {
-            switch work {
-            case .perform(let ready):
+        while true {
+            if let ready = nodes[index].pipeline.takeReady(durableTicket: nodes[index].syncedTicket) {
                 release(ready, node: index)
                 nodes[index].core.recycle(ready)
-            case .deliverToSelf(let message):
+            } else if let message = nodes[index].pipeline.takeOwnMessage() {
                 figures.coverage.count(.selfMessageDelivered)
                 trace?.beginStep(at: now, "S\(index + 1) <- itself \(describe(message))")
                 absorb(nodes[index].core.onMessage(from: nodes[index].core.id, message), node: index)
+            } else {
+                break
             }
         }
         nodes[index].draining = false
