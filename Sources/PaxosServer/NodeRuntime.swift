@@ -418,17 +418,32 @@ public actor NodeRuntime {
         guard !draining else { return }
         draining = true
         while true {
-            if let ready = pipeline.takeReady(durableTicket: commitLog.durableTicket) {
+            if let ready = takeDurableReady() {
                 perform(ready)
-            } else if let message = pipeline.takeOwnMessage() {
-                if message.isProtocolStep { observe(.delivered(from: member.nodeID, message)) }
-                step { $0.onMessage(from: member.nodeID, message) }
-            } else {
-                break
+                continue
             }
+            guard let message = takeOwnMessage() else { break }
+            if message.isProtocolStep { observe(.delivered(from: member.nodeID, message)) }
+            step { $0.onMessage(from: member.nodeID, message) }
         }
         draining = false
         awaitDurability()
+    }
+
+    // Each access to the pipeline in a function of its own: written inline as
+    // `if let … = pipeline.takeReady(…) { perform } else if let … = pipeline.takeOwnMessage()`,
+    // the optimized build merged the two accesses into one scope and a later access on the
+    // same thread was reported as simultaneous ("Fatal access conflict"), a crash only the
+    // release build showed.
+    @inline(never)
+    private func takeDurableReady() -> Ready? {
+        let durable = commitLog.durableTicket
+        return pipeline.takeReady(durableTicket: durable)
+    }
+
+    @inline(never)
+    private func takeOwnMessage() -> Message? {
+        pipeline.takeOwnMessage()
     }
 
     private func awaitDurability() {

@@ -24,7 +24,10 @@ import report_svg  # noqa: E402  (the module next to this file)
 HERE = os.path.dirname(os.path.abspath(__file__))
 CLIENTS = os.path.join(HERE, "..", "..", "clients", "python")
 NETNS = os.path.join(HERE, "netns.sh")
-LIVENESS_SECONDS = 10.0          # after the last heal, every file identical within this
+# After the last heal, every file identical within this. A release build converges within a
+# second; the test suite runs the debug build, which works through a paused node's backlog of
+# peer messages several times slower, so it sets PAXOS_FAULT_SUITE_LIVENESS_S.
+LIVENESS_SECONDS = float(os.environ.get("PAXOS_FAULT_SUITE_LIVENESS_S", "10"))
 FIRST_ACK_SECONDS = 30.0         # the cluster must acknowledge something before faults start
 KINDS = ("isolate", "split", "bridge", "oneway", "loss", "kill", "pause", "restart", "loss+kill", "scatter")
 
