@@ -10,8 +10,16 @@ public protocol FileSystem: AnyObject, Sendable {
     func createDirectory(_ path: String) throws
     /// The whole content of a file.
     func readFile(_ path: String) throws -> [UInt8]
+    /// The bytes of `path` from `offset`, at most `count` of them (fewer at the end of the file):
+    /// what lets a reader walk a large file (a snapshot, the replicated file) in bounded chunks.
+    func read(_ path: String, offset: Int, count: Int) throws -> [UInt8]
+    /// The size of `path` in bytes.
+    func fileSize(_ path: String) throws -> Int
+    /// The names (not paths) of the files in `directory`, in no particular order.
+    func listDirectory(_ path: String) throws -> [String]
     /// Opens `path` for appending, creating it if missing. `created` tells the caller it must
-    /// sync the parent directory before relying on the file surviving a crash.
+    /// sync the parent directory before relying on the file surviving a crash. Writes start at
+    /// the current end of the file.
     func openForAppending(_ path: String) throws -> (file: any AppendableFile, created: Bool)
     /// Atomically replaces `destination` by `source` (POSIX rename).
     func rename(_ source: String, to destination: String) throws
@@ -21,17 +29,27 @@ public protocol FileSystem: AnyObject, Sendable {
     func syncDirectory(_ path: String) throws
 }
 
-/// An open file that only grows (or is cut back by recovery).
+/// An open file written front to back (or cut back by recovery).
+///
+/// The handle keeps its own write position instead of relying on O_APPEND: a preallocated file
+/// is already long (zeros), and the writer must overwrite those zeros rather than append after
+/// them. The position starts at the end of the file when it is opened.
 public protocol AppendableFile: AnyObject {
     var path: String { get }
-    /// Writes `bytes` at the end of the file: visible to readers, not yet durable. (Raw bytes,
-    /// so that the log can write from a buffer it reuses; `write(_: [UInt8])` wraps this.)
+    /// Writes `bytes` at the write position, which moves past them: visible to readers, not yet
+    /// durable. (Raw bytes, so that the log can write from a buffer it reuses; `write(_: [UInt8])`
+    /// wraps this.)
     func write(_ bytes: UnsafeRawBufferPointer) throws
     /// Makes every byte written so far durable (fdatasync). Safe to call while another thread
     /// writes: the sync covers at least what was written before it started.
     func sync() throws
-    /// Cuts the file to `size` bytes (recovery drops a torn tail); durable after `sync()`.
+    /// Cuts the file to `size` bytes (recovery drops a torn tail) and moves the write position
+    /// there; durable after `sync()`.
     func truncate(to size: Int) throws
+    /// Makes the file at least `bytes` long, the new bytes zero and their blocks allocated, without
+    /// moving the write position; durable after `sync()`. Why: an fdatasync that must also record a
+    /// new file size and new blocks costs more than one that only writes data (DESIGN.md section 9).
+    func preallocate(bytes: Int) throws
     func close()
 }
 

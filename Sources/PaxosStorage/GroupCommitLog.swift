@@ -29,6 +29,8 @@ public final class GroupCommitLog: @unchecked Sendable {
     private var closing = false
     private var syncThreadExited = false
     private var syncs = 0
+    /// Compactions written but not yet durable: (ticket, sequence of their checkpoint segment).
+    private var compactions: [(ticket: UInt64, sequence: UInt64)] = []
 
     /// Told the duration of every fsync (for a latency histogram), on the sync thread.
     private let syncObserver: (@Sendable (Duration) -> Void)?
@@ -41,7 +43,7 @@ public final class GroupCommitLog: @unchecked Sendable {
         thread.start()
     }
 
-    /// The log file's size in bytes (what has been appended, durable or not).
+    /// The bytes of records in the log's live segments (what has been appended, durable or not).
     public var logSizeBytes: Int { log.size }
 
     /// Writes `records` and returns their ticket (1, 2, 3...); durable once `durableTicket`
@@ -84,6 +86,33 @@ public final class GroupCommitLog: @unchecked Sendable {
         }
     }
 
+    /// Compaction: starts a new segment opening with `checkpoint` (see PaxosLog.compact), under
+    /// the append lock so that every later append follows it, and returns its ticket. When that
+    /// ticket is durable, every older segment has been deleted and the directory synced: the
+    /// sync thread deletes them before it reports the ticket, so a caller that waited for it
+    /// can count on the disk space.
+    ///
+    /// `checkpoint` must hold everything the caller needs from the older segments: after the
+    /// compaction, recovery starts from it and never reads them again.
+    public func compact(checkpoint: [DurableRecord]) throws -> UInt64 {
+        condition.lock()
+        defer { condition.unlock() }
+        try checkUsable()
+        let sequence: UInt64
+        do {
+            sequence = try log.compact(checkpoint: checkpoint)
+        } catch let error as StorageError where error.kind == .recordTooLarge {
+            throw error
+        } catch {
+            fail(with: error)
+            throw error
+        }
+        appendedTicket += 1
+        compactions.append((appendedTicket, sequence))
+        condition.broadcast()
+        return appendedTicket
+    }
+
     /// Appends and waits until the records are durable.
     public func appendDurably(_ records: [DurableRecord]) async throws {
         try await waitUntilDurable(try append(records))
@@ -110,6 +139,7 @@ public final class GroupCommitLog: @unchecked Sendable {
             if syncedTicket < appendedTicket {
                 try log.sync()
                 syncs += 1
+                try removeCompactedSegments(upTo: appendedTicket)
                 markDurable(upTo: appendedTicket)
             }
             try log.reset(keepingIncarnation: incarnation)
@@ -149,11 +179,19 @@ public final class GroupCommitLog: @unchecked Sendable {
             let started = ContinuousClock.now
             let result = Result { try log.sync() }
             syncObserver?(ContinuousClock.now - started)
+            // A compaction made durable by this sync frees the older segments before its ticket
+            // is reported (still outside the lock: appends go on meanwhile).
+            let compacted = condition.withLock { compactions.last { $0.ticket <= target }?.sequence }
+            let removal = Result {
+                try result.get()
+                if let compacted { try log.removeSegments(before: compacted) }
+            }
             condition.lock()
             syncing = false
-            switch result {
+            switch removal {
             case .success:
                 syncs += 1
+                compactions.removeAll { $0.ticket <= target }
                 markDurable(upTo: target)
             case .failure(let error):
                 fail(with: error)
@@ -163,6 +201,13 @@ public final class GroupCommitLog: @unchecked Sendable {
     }
 
     // MARK: Helpers (with `condition` held)
+
+    private func removeCompactedSegments(upTo ticket: UInt64) throws {
+        if let sequence = compactions.last(where: { $0.ticket <= ticket })?.sequence {
+            try log.removeSegments(before: sequence)
+        }
+        compactions.removeAll { $0.ticket <= ticket }
+    }
 
     private func markDurable(upTo ticket: UInt64) {
         precondition(ticket >= syncedTicket, "durability never goes backwards")

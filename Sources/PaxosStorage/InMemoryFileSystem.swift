@@ -23,26 +23,57 @@ public final class InMemoryFileSystem: FileSystem, @unchecked Sendable {
 
     /// A file's identity: two names can lead to one inode between a rename and a crash.
     ///
-    /// The disk usually holds a prefix of what readers see (a log only grows between syncs), so
-    /// the durable bytes are kept as a length into `content`: a sync is O(1) and never makes the
-    /// next append copy the whole file. Only when `content` is cut below the durable length
-    /// (recovery truncating a torn tail, before its sync) are the durable bytes kept apart.
+    /// Writes overwrite (a preallocated file is zeros that the log writes over), so the disk's
+    /// bytes are not a prefix of what readers see. Instead of a second copy of the file, each
+    /// change since the last sync leaves an undo entry: a sync forgets them in O(1), a crash
+    /// plays them backwards. Their size is bounded by what was written since the last sync.
     final class Inode {
         private(set) var content: [UInt8] = []
-        /// `durable == content[..<durableCount]` while `detachedDurable` is nil.
-        private var durableCount = 0
-        private var detachedDurable: [UInt8]?
 
-        var durable: [UInt8] { detachedDurable ?? Array(content[..<durableCount]) }
-        var durableByteCount: Int { detachedDurable?.count ?? durableCount }
+        private enum Undo {
+            /// A write of `count` bytes at `offset` over `overwritten` (the old bytes it covered)
+            /// into a file that was `previousCount` long.
+            case write(offset: Int, count: Int, overwritten: [UInt8], previousCount: Int)
+            /// A truncation that removed `removed` from the end.
+            case truncate(removed: [UInt8])
+            /// A preallocation that grew the file from `previousCount`.
+            case grow(previousCount: Int)
+        }
+        private var undo: [Undo] = []
 
-        func append(_ bytes: UnsafeRawBufferPointer) { content.append(contentsOf: bytes) }
+        var durable: [UInt8] {
+            let copy = Inode()
+            copy.content = content
+            copy.undo = undo
+            copy.revertToDurable()
+            return copy.content
+        }
+
+        /// (For tests: it replays the undo entries on a copy.)
+        var durableByteCount: Int { undo.isEmpty ? content.count : durable.count }
+
+        func write(_ bytes: UnsafeRawBufferPointer, at offset: Int) {
+            precondition(offset <= content.count, "writes leave no holes")
+            let overlap = min(bytes.count, content.count - offset)
+            undo.append(.write(offset: offset, count: bytes.count, overwritten: Array(content[offset..<(offset + overlap)]),
+                               previousCount: content.count))
+            content.replaceSubrange(offset..<(offset + overlap), with: bytes)
+        }
+
+        func grow(to size: Int) {
+            guard size > content.count else { return }
+            undo.append(.grow(previousCount: content.count))
+            // memset, not a generic append of repeated zeros: unoptimized test builds would take
+            // a generic path per byte, and a preallocation is a megabyte.
+            let extra = size - content.count
+            content += [UInt8](unsafeUninitializedCapacity: extra) { buffer, initialized in
+                _ = memset(buffer.baseAddress!, 0, extra)
+                initialized = extra
+            }
+        }
 
         /// fsync: everything readers see is on the disk.
-        func sync() {
-            durableCount = content.count
-            detachedDurable = nil
-        }
+        func sync() { undo.removeAll() }
 
         /// Readers and the disk both see `bytes` (a crash's outcome, or an overwrite).
         func setDurably(_ bytes: [UInt8]) {
@@ -52,28 +83,51 @@ public final class InMemoryFileSystem: FileSystem, @unchecked Sendable {
 
         /// A crash: readers see what the disk holds.
         func revertToDurable() {
-            if let detachedDurable {
-                content = detachedDurable
-            } else {
-                content.removeSubrange(durableCount...)
-            }
+            while let entry = undo.popLast() { revert(entry, keepingWrittenBytes: 0) }
+        }
+
+        /// A crash inside the last write: the disk got `kept` bytes of it, and everything before it.
+        func keepDurably(lastWriteBytes kept: Int) {
+            if let entry = undo.popLast() { revert(entry, keepingWrittenBytes: kept) }
             sync()
         }
 
-        /// A crash inside a write: the disk got as far as `size` bytes of what readers saw.
-        func keepDurably(prefix size: Int) {
-            content.removeSubrange(size...)
-            sync()
+        private func revert(_ entry: Undo, keepingWrittenBytes kept: Int) {
+            switch entry {
+            case .write(let offset, let count, let overwritten, let previousCount):
+                let kept = min(kept, count)
+                if kept < overwritten.count {
+                    content.replaceSubrange((offset + kept)..<(offset + overwritten.count), with: overwritten[kept...])
+                }
+                let size = max(previousCount, offset + kept)
+                if size < content.count { content.removeSubrange(size...) }
+            case .truncate(let removed):
+                content.append(contentsOf: removed)
+            case .grow(let previousCount):
+                content.removeSubrange(previousCount...)
+            }
         }
 
         func truncate(to size: Int) {
-            if detachedDurable == nil && size < durableCount { detachedDurable = Array(content[..<durableCount]) }
+            guard size < content.count else { return }
+            undo.append(.truncate(removed: Array(content[size...])))
             content.removeSubrange(size...)
         }
 
+        /// Damage that is on the disk and in what readers see, as a bad sector's would be.
         func flipByte(at offset: Int) {
             content[offset] ^= 0xFF
-            if detachedDurable != nil, offset < detachedDurable!.count { detachedDurable![offset] ^= 0xFF }
+            // An unsynced change that would restore this byte at a crash must restore it flipped.
+            for index in undo.indices {
+                switch undo[index] {
+                case .write(let writeOffset, let count, var overwritten, let previousCount)
+                    where offset >= writeOffset && offset < writeOffset + overwritten.count:
+                    overwritten[offset - writeOffset] ^= 0xFF
+                    undo[index] = .write(offset: writeOffset, count: count, overwritten: overwritten, previousCount: previousCount)
+                default:
+                    break
+                }
+            }
         }
     }
 
@@ -118,7 +172,7 @@ public final class InMemoryFileSystem: FileSystem, @unchecked Sendable {
             for inode in survivors.values {
                 if let tear, tear.inode === inode {
                     let kept = min(max(tornBytes ?? tear.count / 2, 0), tear.count)
-                    inode.keepDurably(prefix: min(tear.offset + kept, inode.content.count))
+                    inode.keepDurably(lastWriteBytes: kept)
                 } else {
                     inode.revertToDurable()
                 }
@@ -186,6 +240,29 @@ public final class InMemoryFileSystem: FileSystem, @unchecked Sendable {
         }
     }
 
+    public func read(_ path: String, offset: Int, count: Int) throws -> [UInt8] {
+        try lock.withLock {
+            guard let inode = names[path] else { throw Self.missing("open", path) }
+            let start = min(offset, inode.content.count)
+            return Array(inode.content[start..<min(start + count, inode.content.count)])
+        }
+    }
+
+    public func fileSize(_ path: String) throws -> Int {
+        try lock.withLock {
+            guard let inode = names[path] else { throw Self.missing("stat", path) }
+            return inode.content.count
+        }
+    }
+
+    public func listDirectory(_ path: String) throws -> [String] {
+        try lock.withLock {
+            guard directories.contains(path) else { throw Self.missing("opendir", path) }
+            let prefix = path.hasSuffix("/") ? path : path + "/"
+            return names.keys.filter { FilePaths.parent(of: $0) == path }.map { String($0.dropFirst(prefix.count)) }
+        }
+    }
+
     public func openForAppending(_ path: String) throws -> (file: any AppendableFile, created: Bool) {
         try lock.withLock {
             if let inode = names[path] {
@@ -226,11 +303,11 @@ public final class InMemoryFileSystem: FileSystem, @unchecked Sendable {
 
     // MARK: Handles
 
-    func write(_ bytes: UnsafeRawBufferPointer, to inode: Inode, path: String, epoch handleEpoch: Int) throws {
+    func write(_ bytes: UnsafeRawBufferPointer, to inode: Inode, at offset: Int, path: String, epoch handleEpoch: Int) throws {
         try lock.withLock {
             try checkAlive(handleEpoch, path)
-            lastWrite = Write(inode: inode, offset: inode.content.count, count: bytes.count)
-            inode.append(bytes)
+            lastWrite = Write(inode: inode, offset: offset, count: bytes.count)
+            inode.write(bytes, at: offset)
             statisticsStorage.writes += 1
             statisticsStorage.bytesWritten += bytes.count
         }
@@ -258,6 +335,15 @@ public final class InMemoryFileSystem: FileSystem, @unchecked Sendable {
         }
     }
 
+    func preallocate(_ inode: Inode, bytes: Int, path: String, epoch handleEpoch: Int) throws {
+        try lock.withLock {
+            try checkAlive(handleEpoch, path)
+            inode.grow(to: bytes)
+            // The zero-fill is not a write a crash could tear; the write before it is no longer last.
+            if lastWrite?.inode === inode { lastWrite = nil }
+        }
+    }
+
     private func checkAlive(_ handleEpoch: Int, _ path: String) throws {
         guard handleEpoch == epoch else {
             throw StorageError.io("use of a handle opened before a crash for", path: path, errorNumber: EBADF, message: "Bad file descriptor")
@@ -276,17 +362,25 @@ final class InMemoryAppendableFile: AppendableFile {
     private let inode: InMemoryFileSystem.Inode
     private let epoch: Int
     private var closed = false
+    private var position: Int
 
     init(fileSystem: InMemoryFileSystem, inode: InMemoryFileSystem.Inode, path: String, epoch: Int) {
         self.fileSystem = fileSystem
         self.inode = inode
         self.path = path
         self.epoch = epoch
+        position = inode.content.count
     }
 
     func write(_ bytes: UnsafeRawBufferPointer) throws {
         try checkOpen()
-        try fileSystem.write(bytes, to: inode, path: path, epoch: epoch)
+        try fileSystem.write(bytes, to: inode, at: position, path: path, epoch: epoch)
+        position += bytes.count
+    }
+
+    func preallocate(bytes: Int) throws {
+        try checkOpen()
+        try fileSystem.preallocate(inode, bytes: bytes, path: path, epoch: epoch)
     }
 
     func sync() throws {
@@ -297,6 +391,7 @@ final class InMemoryAppendableFile: AppendableFile {
     func truncate(to size: Int) throws {
         try checkOpen()
         try fileSystem.truncate(inode, to: size, path: path, epoch: epoch)
+        position = size
     }
 
     func close() { closed = true }

@@ -1,40 +1,65 @@
 import Foundation
 import PaxosCore
 
-/// The write-ahead log of one node: `<directory>/paxos.wal`, a sequence of WALFormat records.
+/// The write-ahead log of one node: segment files `<directory>/wal/<sequence>.wal`, each a
+/// sequence of WALFormat records (WALSegments, WALRecovery).
 ///
 /// A node appends the `persist` records of a Ready, syncs, and only then sends what depends on
 /// them (DESIGN.md section 4). Opening the log replays it into the `DurableState` the core
-/// restarts from.
+/// restarts from. `compact(checkpoint:)` starts a segment with the state the core still needs,
+/// after which the older segments can go (`removeSegments(before:)`).
 ///
 /// Threads: `sync()` may run on one thread while another appends (what GroupCommitLog does);
 /// everything else is to be called from one thread at a time.
 public final class PaxosLog: @unchecked Sendable {
-    public static let fileName = "paxos.wal"
-
     /// What recovery found, for the node's start-up log line.
     public struct Recovery: Hashable, Sendable {
         public var records = 0
-        /// Bytes of whole valid records: the size of the log after recovery.
+        /// Bytes of whole valid records in the live segments: the size of the log after recovery.
         public var validBytes = 0
-        /// Bytes of an incomplete or damaged last record that were cut off (0 if none).
+        /// Bytes of an incomplete or damaged last record that were cut off (0 if none; a zero
+        /// filled, preallocated tail is the normal end and not counted).
         public var droppedTailBytes = 0
         /// Why the tail was dropped, if it was.
         public var droppedTailReason: String?
-        /// Whether the log file did not exist and was created.
+        /// Whether the log did not exist and was created.
         public var created = false
+        /// Live segments after recovery.
+        public var segments = 0
+        /// Records of the checkpoint the log starts from (nil: it starts from its first segment).
+        public var checkpointRecords: Int?
+        /// Newest segments dropped because their checkpoint was cut short by a crash.
+        public var discardedIncompleteCheckpoints = 0
+        /// Segments deleted because a checkpoint superseded them (a compaction finished by recovery).
+        public var removedSegments = 0
+        /// Whether a single `paxos.wal` of an older version was moved into `wal/`.
+        public var migratedLegacyLog = false
     }
 
     public let directory: String
-    public let path: String
+    /// `<directory>/wal`.
+    public let walDirectory: String
+    public let options: WALOptions
     public let recovery: Recovery
     private let fileSystem: any FileSystem
 
-    // Guards the four below. `sync()` reads `file` under it but syncs outside, so appends go on
+    private struct Segment {
+        var sequence: UInt64
+        var path: String
+        var bytes: Int
+    }
+
+    // Guards everything below. `sync()` reads `file` under it but syncs outside, so appends go on
     // while an fsync runs.
     private let lock = NSLock()
     private var file: (any AppendableFile)?
-    private var sizeBytes: Int
+    /// The live segments, oldest first; the last is the one written (`file`).
+    private var segments: [Segment]
+    /// How far the current segment is zero-filled and allocated.
+    private var preallocatedBytes: Int
+    /// Handles of finished segments that a concurrent `sync()` may still hold; closed when none runs.
+    private var retiredFiles: [any AppendableFile] = []
+    private var syncsRunning = 0
     /// Set by the first failed write or sync. After a failed fsync the kernel may have dropped
     /// the dirty pages and will not report it again ("fsyncgate"), so nothing later could be
     /// trusted to be durable: the log refuses all further work, and the node must restart
@@ -46,136 +71,194 @@ public final class PaxosLog: @unchecked Sendable {
     private var frameBuffer: [UInt8] = []
     static let frameBufferBytesKept = 1 << 16
 
-    private init(directory: String, path: String, fileSystem: any FileSystem, file: any AppendableFile, sizeBytes: Int, recovery: Recovery) {
+    private init(directory: String, walDirectory: String, options: WALOptions, fileSystem: any FileSystem,
+                 file: any AppendableFile, segments: [Segment], preallocatedBytes: Int, recovery: Recovery) {
         self.directory = directory
-        self.path = path
+        self.walDirectory = walDirectory
+        self.options = options
         self.fileSystem = fileSystem
         self.file = file
-        self.sizeBytes = sizeBytes
+        self.segments = segments
+        self.preallocatedBytes = preallocatedBytes
         self.recovery = recovery
     }
 
-    /// Opens or creates `<directory>/paxos.wal` and replays it.
+    /// Opens or creates the log under `directory` and replays it.
     ///
-    /// A torn tail (an incomplete or damaged last record) is cut off and the cut synced: it was
-    /// never acknowledged, since every reply waits for the fsync of its records. A damaged record
-    /// followed by a valid one is corruption: this throws a `StorageError` naming file and offset.
-    public static func open(directory: String, fileSystem: any FileSystem) throws -> (log: PaxosLog, state: DurableState) {
-        try fileSystem.createDirectory(directory)
-        let path = FilePaths.join(directory, fileName)
-        // A leftover of a reset interrupted before its rename: the reset did not happen.
-        try fileSystem.remove(path + FilePaths.temporarySuffix)
+    /// A torn tail (an incomplete or damaged last record of the last segment) is cut off and the
+    /// cut synced: it was never acknowledged, since every reply waits for the fsync of its
+    /// records. A damaged record followed by a valid one, or damage in an earlier segment, is
+    /// corruption: this throws a `StorageError` naming file and offset. Segments superseded by a
+    /// checkpoint, and a checkpoint cut short, are deleted.
+    public static func open(directory: String, fileSystem: any FileSystem, options: WALOptions = WALOptions()) throws -> (log: PaxosLog, state: DurableState) {
+        let walDirectory = FilePaths.join(directory, WALSegmentNames.directoryName)
+        try fileSystem.createDirectory(walDirectory)
+        var recovery = Recovery()
+        recovery.migratedLegacyLog = try LegacyLogMigration.migrate(directory: directory, walDirectory: walDirectory, fileSystem: fileSystem)
 
-        var (records, recovery) = try scan(path: path, fileSystem: fileSystem)
-        let offset = recovery.validBytes
+        let plan = try WALRecovery.plan(walDirectory: walDirectory, fileSystem: fileSystem)
+        recovery.records = plan.records.count
+        recovery.droppedTailBytes = plan.droppedTailBytes
+        recovery.droppedTailReason = plan.droppedTailReason
+        recovery.checkpointRecords = plan.checkpointRecords
+        recovery.discardedIncompleteCheckpoints = plan.discardedIncompleteCheckpoints
+        recovery.removedSegments = plan.obsoletePaths.count - plan.discardedIncompleteCheckpoints
 
+        // Durably gone before anything is appended: a discarded checkpoint must not come back
+        // after a crash and sit after records written into the segment before it.
+        for path in plan.obsoletePaths { try fileSystem.remove(path) }
+        if !plan.obsoletePaths.isEmpty { try fileSystem.syncDirectory(walDirectory) }
+
+        var segments = plan.segments.map { Segment(sequence: $0.sequence, path: $0.path, bytes: $0.validBytes) }
+        let last = plan.segments.last
+        let path = last?.path ?? FilePaths.join(walDirectory, WALSegmentNames.fileName(sequence: 1))
         let (file, created) = try fileSystem.openForAppending(path)
+        var preallocated = last?.fileBytes ?? 0
         do {
-            if recovery.droppedTailBytes > 0 {
-                try file.truncate(to: offset)
-                try file.sync()
-            }
             if created {
                 recovery.created = true
-                try fileSystem.syncDirectory(directory)
+                segments = [Segment(sequence: 1, path: path, bytes: 0)]
+                try fileSystem.syncDirectory(walDirectory)
+            }
+            if let last, last.fileBytes > last.validBytes {
+                // Cut the tail (torn bytes, or the zeros the writer must overwrite): the handle then
+                // writes at the end of the valid records, and what follows is zeros again.
+                try file.truncate(to: last.validBytes)
+                preallocated = last.validBytes
+                if options.preallocationStepBytes > 0 {
+                    preallocated = min(max(last.fileBytes, last.validBytes + options.preallocationStepBytes), max(options.segmentBytesMax, last.validBytes))
+                    try file.preallocate(bytes: preallocated)
+                }
+                try file.sync()
             }
         } catch {
             file.close()
             throw error
         }
-        let log = PaxosLog(directory: directory, path: path, fileSystem: fileSystem, file: file, sizeBytes: offset, recovery: recovery)
-        return (log, DurableState(replaying: records))
+        recovery.segments = segments.count
+        recovery.validBytes = segments.reduce(0) { $0 + $1.bytes }
+        let log = PaxosLog(directory: directory, walDirectory: walDirectory, options: options, fileSystem: fileSystem,
+                           file: file, segments: segments, preallocatedBytes: preallocated, recovery: recovery)
+        return (log, DurableState(replaying: plan.records))
     }
 
     /// The records of the log in `directory`, in order, without changing anything: for tools
-    /// and tests. Throws as `open` does on corruption; a torn tail is left out.
+    /// and tests. Throws as `open` does on corruption; a torn tail is left out, and so are
+    /// checkpoint markers (the checkpoint's records are included, as `open` replays them).
     public static func readRecords(directory: String, fileSystem: any FileSystem) throws -> [DurableRecord] {
-        try scan(path: FilePaths.join(directory, fileName), fileSystem: fileSystem).records
-    }
-
-    /// Reads the log from the start, stopping at the first invalid record, which is a torn tail
-    /// if nothing valid follows it and corruption otherwise (see WALFormat.validFrameExists).
-    private static func scan(path: String, fileSystem: any FileSystem) throws -> (records: [DurableRecord], recovery: Recovery) {
-        let bytes = fileSystem.exists(path) ? try fileSystem.readFile(path) : []
-        var recovery = Recovery()
-        var records: [DurableRecord] = []
-        var offset = 0
-        scan: while offset < bytes.count {
-            switch WALFormat.frame(in: bytes, at: offset) {
-            case .valid(let payload, let next):
-                do {
-                    records.append(try RecordCodec.decode(bytes[payload]))
-                } catch {
-                    throw StorageError.unreadableRecord(path: path, offset: offset, reason: error.description)
-                }
-                offset = next
-            case .invalid(let reason):
-                if WALFormat.validFrameExists(in: bytes, after: offset) {
-                    throw StorageError.corruptRecord(path: path, offset: offset, reason: reason)
-                }
-                recovery.droppedTailBytes = bytes.count - offset
-                recovery.droppedTailReason = "\(reason) at offset \(offset)"
-                break scan
-            }
+        let walDirectory = FilePaths.join(directory, WALSegmentNames.directoryName)
+        let legacy = FilePaths.join(directory, WALSegmentNames.legacyFileName)
+        if fileSystem.exists(legacy), try WALSegmentNames.sequences(in: walDirectory, fileSystem: fileSystem).isEmpty {
+            return try SegmentScan.scan(try fileSystem.readFile(legacy), path: legacy).records
         }
-        recovery.records = records.count
-        recovery.validBytes = offset
-        return (records, recovery)
+        return try WALRecovery.plan(walDirectory: walDirectory, fileSystem: fileSystem).records
     }
 
-    /// The size of the log in bytes, as written (not necessarily durable).
-    public var size: Int { lock.withLock { sizeBytes } }
+    /// The path of the segment being written.
+    public var path: String { lock.withLock { segments[segments.count - 1].path } }
+
+    /// The bytes of records in the live segments, as written (not necessarily durable): what
+    /// the log holds on disk, preallocated zeros aside.
+    public var size: Int { lock.withLock { segments.reduce(0) { $0 + $1.bytes } } }
+
+    /// The bytes of records in the segment being written: the offset of the next append in it.
+    public var currentSegmentSize: Int { lock.withLock { segments[segments.count - 1].bytes } }
+
+    /// The sequences of the live segments, oldest first.
+    public var segmentSequences: [UInt64] { lock.withLock { segments.map(\.sequence) } }
 
     /// Writes `records` to the operating system in one write: visible, not yet durable.
-    /// An oversized record is refused before anything is written.
+    /// An oversized record is refused before anything is written. Starts the next segment first
+    /// if the current one would pass `segmentBytesMax`.
     public func append(_ records: [DurableRecord]) throws {
         if records.isEmpty { return }
         try lock.withLock {
             let count = try WALFormat.encodeFrames(of: records, into: &frameBuffer)
             defer { if frameBuffer.count > Self.frameBufferBytesKept { frameBuffer = [] } }
-            let file = try usableFile()
-            do {
-                try frameBuffer.withUnsafeBytes { try file.write(UnsafeRawBufferPointer(rebasing: $0[..<count])) }
-            } catch {
-                // A partial write leaves garbage that later records would follow: stop here.
-                failure = Self.storageError(error, path: path)
-                throw error
+            _ = try usableFile()
+            let current = segments[segments.count - 1]
+            if current.bytes > 0, current.bytes + count > options.segmentBytesMax {
+                try guardFailure { try startSegment(sequence: current.sequence + 1, initialFrames: []) }
             }
-            sizeBytes += count
+            try guardFailure {
+                try frameBuffer.withUnsafeBytes { try write(UnsafeRawBufferPointer(rebasing: $0[..<count])) }
+            }
         }
     }
 
-    /// fdatasync: everything appended before this call is durable when it returns.
+    /// fdatasync: everything appended before this call is durable when it returns. (Segments
+    /// before the current one were synced when it was started.)
     public func sync() throws {
-        let file = try lock.withLock { try usableFile() }
+        let file = try lock.withLock {
+            let file = try usableFile()
+            syncsRunning += 1
+            return file
+        }
+        defer {
+            lock.withLock {
+                syncsRunning -= 1
+                if syncsRunning == 0 {
+                    for retired in retiredFiles { retired.close() }
+                    retiredFiles = []
+                }
+            }
+        }
         do {
             try file.sync()
         } catch {
-            lock.withLock { if failure == nil { failure = Self.storageError(error, path: path) } }
+            lock.withLock { if failure == nil { failure = Self.storageError(error, path: file.path) } }
             throw error
         }
     }
 
-    /// Admin reset: atomically replaces the log by one holding only `.incarnation(incarnation)`,
-    /// so a restarted node keeps a fresh incarnation and never reuses command identifiers.
-    /// Records appended but not synced before the reset are discarded with the old log.
+    /// Starts a new segment whose first frames are a checkpoint: a begin marker, `checkpoint`,
+    /// an end marker. Later appends follow it in that segment. Returns the new segment's
+    /// sequence. Nothing is durable yet: once a `sync()` has covered it, recovery starts from
+    /// this checkpoint, and `removeSegments(before:)` may delete the older segments.
+    ///
+    /// `checkpoint` is whatever the caller's state needs to restart without the older segments
+    /// (opaque here); recovery replays it like any records.
+    @discardableResult
+    public func compact(checkpoint: [DurableRecord]) throws -> UInt64 {
+        var frames: [UInt8] = []
+        CheckpointMarker.begin(recordCount: UInt64(checkpoint.count)).appendFrame(to: &frames)
+        frames += try WALFormat.frames(of: checkpoint)
+        CheckpointMarker.end(recordCount: UInt64(checkpoint.count)).appendFrame(to: &frames)
+        return try lock.withLock {
+            _ = try usableFile()
+            let sequence = segments[segments.count - 1].sequence + 1
+            try guardFailure { try startSegment(sequence: sequence, initialFrames: frames) }
+            return sequence
+        }
+    }
+
+    /// Deletes every segment older than `sequence` and syncs the directory. Only once the
+    /// checkpoint opening segment `sequence` is durable: before that, recovery still needs them.
+    public func removeSegments(before sequence: UInt64) throws {
+        let doomed: [Segment] = lock.withLock {
+            let doomed = segments.filter { $0.sequence < sequence }
+            segments.removeAll { $0.sequence < sequence }
+            return doomed
+        }
+        if doomed.isEmpty { return }
+        // Oldest first: a crash part-way leaves a contiguous run ending at the checkpoint,
+        // which recovery accepts and finishes deleting.
+        for segment in doomed { try fileSystem.remove(segment.path) }
+        try fileSystem.syncDirectory(walDirectory)
+    }
+
+    /// Admin reset: replaces the log by one holding only `.incarnation(incarnation)`, so a
+    /// restarted node keeps a fresh incarnation and never reuses command identifiers. A crash
+    /// leaves the old log or the new one. Records appended but not synced before the reset are
+    /// discarded with the old log.
     public func reset(keepingIncarnation incarnation: UInt64) throws {
-        var contents: [UInt8] = []
-        try WALFormat.appendFrame(of: .incarnation(incarnation), to: &contents)
-        try lock.withLock {
-            let old = try usableFile()
-            do {
-                try fileSystem.replaceAtomically(path, with: contents)
-                old.close()
-                file = nil
-                let (reopened, _) = try fileSystem.openForAppending(path)
-                file = reopened
-                sizeBytes = contents.count
-            } catch {
-                // The rename may or may not have happened: which file we would append to is unknown.
-                failure = Self.storageError(error, path: path)
-                throw error
-            }
+        let sequence = try compact(checkpoint: [.incarnation(incarnation)])
+        try sync()
+        do {
+            try removeSegments(before: sequence)
+        } catch {
+            lock.withLock { if failure == nil { failure = Self.storageError(error, path: walDirectory) } }
+            throw error
         }
     }
 
@@ -184,6 +267,53 @@ public final class PaxosLog: @unchecked Sendable {
         lock.withLock {
             file?.close()
             file = nil
+            for retired in retiredFiles { retired.close() }
+            retiredFiles = []
+        }
+    }
+
+    // MARK: Writing (with `lock` held)
+
+    /// Writes at the end of the current segment, preallocating ahead of it first.
+    private func write(_ bytes: UnsafeRawBufferPointer) throws {
+        let file = try usableFile()
+        let index = segments.count - 1
+        let end = segments[index].bytes + bytes.count
+        if options.preallocationStepBytes > 0, end > preallocatedBytes {
+            let target = max(end, min(preallocatedBytes + options.preallocationStepBytes, options.segmentBytesMax))
+            try file.preallocate(bytes: target)
+            preallocatedBytes = target
+        }
+        try file.write(bytes)
+        segments[index].bytes = end
+    }
+
+    /// Syncs the current segment, creates segment `sequence` (durably named), and writes
+    /// `initialFrames` into it. Syncing the old segment first keeps the rule recovery relies
+    /// on: only the last segment can end torn, so damage in an earlier one is corruption.
+    private func startSegment(sequence: UInt64, initialFrames: [UInt8]) throws {
+        let old = try usableFile()
+        try old.sync()
+        let path = FilePaths.join(walDirectory, WALSegmentNames.fileName(sequence: sequence))
+        let (file, created) = try fileSystem.openForAppending(path)
+        if !created { try file.truncate(to: 0) }  // (recovery deletes leftovers; never reuse bytes)
+        try fileSystem.syncDirectory(walDirectory)
+        if syncsRunning > 0 { retiredFiles.append(old) } else { old.close() }
+        self.file = file
+        segments.append(Segment(sequence: sequence, path: path, bytes: 0))
+        preallocatedBytes = 0
+        try initialFrames.withUnsafeBytes { try write($0) }
+    }
+
+    /// Runs a write; a failure leaves bytes that later records would follow, so it is fatal.
+    private func guardFailure(_ body: () throws -> Void) throws {
+        do {
+            try body()
+        } catch let error as StorageError where error.kind == .recordTooLarge {
+            throw error
+        } catch {
+            if failure == nil { failure = Self.storageError(error, path: segments[segments.count - 1].path) }
+            throw error
         }
     }
 
@@ -194,6 +324,7 @@ public final class PaxosLog: @unchecked Sendable {
 
     /// Must be called with `lock` held.
     private func usableFile() throws -> any AppendableFile {
+        let path = segments[segments.count - 1].path
         if let failure {
             throw StorageError(
                 kind: .logFailed, path: path,

@@ -32,20 +32,58 @@ public final class PosixFileSystem: FileSystem {
         var chunk = [UInt8](repeating: 0, count: Self.readChunkBytes)
         while true {
             let count = try Self.retrying("read", path) {
-                chunk.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
+                chunk.withUnsafeMutableBytes { Glibc.read(descriptor, $0.baseAddress, $0.count) }
             }
             if count == 0 { return contents }
             contents.append(contentsOf: chunk[0..<Int(count)])
         }
     }
 
+    public func read(_ path: String, offset: Int, count: Int) throws -> [UInt8] {
+        precondition(offset >= 0 && count >= 0, "read of a negative range")
+        let descriptor = try Self.retrying("open", path) { open(path, O_RDONLY | O_CLOEXEC) }
+        defer { _ = Glibc.close(descriptor) }
+        var contents = [UInt8](repeating: 0, count: count)
+        var filled = 0
+        while filled < count {
+            let got = try Self.retrying("pread", path) {
+                contents.withUnsafeMutableBytes { pread(descriptor, $0.baseAddress! + filled, count - filled, off_t(offset + filled)) }
+            }
+            if got == 0 { break }  // end of file
+            filled += Int(got)
+        }
+        contents.removeSubrange(filled...)
+        return contents
+    }
+
+    public func fileSize(_ path: String) throws -> Int {
+        var information = stat()
+        if stat(path, &information) != 0 { throw Self.error("stat", path) }
+        return Int(information.st_size)
+    }
+
+    public func listDirectory(_ path: String) throws -> [String] {
+        guard let directory = opendir(path) else { throw Self.error("opendir", path) }
+        defer { closedir(directory) }
+        var names: [String] = []
+        while let entry = readdir(directory) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+                String(cString: raw.bindMemory(to: CChar.self).baseAddress!)
+            }
+            if name != "." && name != ".." { names.append(name) }
+        }
+        return names
+    }
+
     public func openForAppending(_ path: String) throws -> (file: any AppendableFile, created: Bool) {
-        let flags = O_WRONLY | O_APPEND | O_CLOEXEC
+        // No O_APPEND: the handle writes at its own position (pwrite), so that a preallocated
+        // file's zeros are overwritten instead of appended after.
+        let flags = O_WRONLY | O_CLOEXEC
         let existing = open(path, flags)
-        if existing >= 0 { return (PosixAppendableFile(path: path, descriptor: existing), false) }
+        if existing >= 0 { return (try PosixAppendableFile(path: path, descriptor: existing), false) }
         guard errno == ENOENT else { throw Self.error("open", path) }
         let created = try Self.retrying("create", path) { open(path, flags | O_CREAT | O_EXCL, Self.fileMode) }
-        return (PosixAppendableFile(path: path, descriptor: created), true)
+        return (try PosixAppendableFile(path: path, descriptor: created), true)
     }
 
     public func rename(_ source: String, to destination: String) throws {
@@ -78,14 +116,22 @@ public final class PosixFileSystem: FileSystem {
     }
 }
 
-/// One open descriptor in append mode: every write lands at the current end of the file.
+/// One open descriptor written with pwrite at a position it tracks, starting at the end.
 final class PosixAppendableFile: AppendableFile {
     let path: String
     private let descriptor: Int32
+    private var position: Int
 
-    init(path: String, descriptor: Int32) {
+    init(path: String, descriptor: Int32) throws {
         self.path = path
         self.descriptor = descriptor
+        let end = lseek(descriptor, 0, SEEK_END)
+        if end < 0 {
+            let error = PosixFileSystem.error("lseek", path)
+            _ = Glibc.close(descriptor)
+            throw error
+        }
+        position = Int(end)
     }
 
     func write(_ buffer: UnsafeRawBufferPointer) throws {
@@ -93,11 +139,12 @@ final class PosixAppendableFile: AppendableFile {
         var written = 0
         // write(2) may accept fewer bytes than asked (signals, quotas): continue until done.
         while written < buffer.count {
-            let count = try PosixFileSystem.retrying("write", path) {
-                Glibc.write(descriptor, base + written, buffer.count - written)
+            let count = try PosixFileSystem.retrying("pwrite", path) {
+                pwrite(descriptor, base + written, buffer.count - written, off_t(position + written))
             }
             written += Int(count)
         }
+        position += written
     }
 
     func sync() throws {
@@ -107,6 +154,18 @@ final class PosixAppendableFile: AppendableFile {
 
     func truncate(to size: Int) throws {
         try PosixFileSystem.retrying("ftruncate", path) { ftruncate(descriptor, off_t(size)) }
+        position = size
+    }
+
+    func preallocate(bytes: Int) throws {
+        // posix_fallocate returns the error number instead of setting errno. Where the file system
+        // cannot allocate without writing, glibc writes zeros instead: slower, same result.
+        while true {
+            let result = posix_fallocate(descriptor, 0, off_t(bytes))
+            if result == 0 { return }
+            if result == EINTR { continue }
+            throw StorageError.io("posix_fallocate", path: path, errorNumber: result, message: String(cString: strerror(result)))
+        }
     }
 
     func close() {

@@ -3,23 +3,33 @@ import PaxosCore
 /// The replicated file: a view of the applied instances, one line `<instance> <value>\n` each
 /// (FileEntry.line), nothing else, so replicas compare with `cmp` (DESIGN.md section 4).
 ///
-/// The WAL is the truth and this file only a rendering of it, so appends need no fsync: after a
-/// crash, `rebuild(from:)` rewrites the file if it is behind or damaged.
+/// The WAL (and the newest snapshot) is the truth and this file only a rendering of it, so
+/// appends need no fsync: after a crash, `rebuild` rewrites the file if it is behind or damaged.
+/// Reads (`entries(from:limit:)`) come from the disk through a sparse index (FileLineIndex), so
+/// the node keeps no line in memory.
 public final class ReplicatedFile {
     public let path: String
     private let fileSystem: any FileSystem
     private var file: (any AppendableFile)?
-    /// The instance of the last line, so lines stay in instance order.
-    private var lastInstance: InstanceNumber?
+    private var index: FileLineIndex
+    /// Bytes read at once when scanning or serving reads.
+    static let readChunkBytes = 1 << 20
 
-    public init(path: String, fileSystem: any FileSystem) throws {
+    public init(path: String, fileSystem: any FileSystem, indexStride: Int = 1024) throws {  // (FileLineIndex.defaultStride)
         self.path = path
         self.fileSystem = fileSystem
+        index = FileLineIndex(stride: indexStride)
         try fileSystem.createDirectory(FilePaths.parent(of: path))
     }
 
-    /// At start-up: if the file's bytes differ from the rendering of `entries` (behind, damaged,
-    /// missing), rewrites it atomically. Returns whether it rewrote.
+    /// The instance of the last line, nil if the file is empty.
+    public var lastInstance: InstanceNumber? { index.lastInstance }
+    /// The size of the file as written.
+    public var byteCount: Int { index.byteCount }
+
+    /// At start-up, with the whole history in memory: if the file's bytes differ from the
+    /// rendering of `entries` (behind, damaged, missing), rewrites it atomically. Returns whether
+    /// it rewrote.
     @discardableResult
     public func rebuild(from entries: [FileEntry]) throws -> Bool {
         let expected = Self.render(entries, after: nil)
@@ -27,32 +37,190 @@ public final class ReplicatedFile {
         let current = fileSystem.exists(path) ? try fileSystem.readFile(path) : nil
         let rewrite = current != expected
         if rewrite { try fileSystem.replaceAtomically(path, with: expected) }
-        lastInstance = entries.last?.instance
-        file = try fileSystem.openForAppending(path).file
+        try reopen()
         return rewrite
+    }
+
+    /// At start-up, when the log no longer holds every instance: the file must be the bytes of
+    /// `snapshot`'s file (the lines through its instance) followed by the lines of `entries`
+    /// (the applied instances above it, from the log). The prefix is trusted if the file is at
+    /// least that long and the line ending there is the snapshot's instance: it was synced
+    /// before the snapshot was taken (SnapshotStore.write), so a crash can only have damaged
+    /// what follows. The rest is compared byte for byte; if anything differs, the file is
+    /// rewritten from the snapshot and `entries`. Returns whether it rewrote.
+    @discardableResult
+    public func rebuild(snapshot: Snapshot?, store: SnapshotStore?, entries: [FileEntry]) throws -> Bool {
+        guard let snapshot, let store else { return try rebuild(from: entries) }
+        precondition(entries.first.map { $0.instance > snapshot.instance } ?? true, "entries must follow the snapshot")
+        closeFile()
+        let prefix = snapshot.fileByteCount
+        let suffix = Self.render(entries, after: nil)
+        if fileSystem.exists(path), try fileSystem.fileSize(path) == prefix + suffix.count,
+           try prefixEnds(at: prefix, withInstance: snapshot.instance),
+           try fileSystem.read(path, offset: prefix, count: suffix.count) == suffix {
+            try reopen()
+            return false
+        }
+        try replace(withSnapshot: snapshot, store: store, then: suffix)
+        return true
+    }
+
+    /// Installs a snapshot received from a peer: the file becomes the snapshot's file bytes,
+    /// atomically (temporary file, fsync, rename, fsync directory), copied in bounded chunks.
+    public func replace(withSnapshot snapshot: Snapshot, store: SnapshotStore) throws {
+        try replace(withSnapshot: snapshot, store: store, then: [])
+    }
+
+    /// The same from bytes in memory (small files, tests).
+    public func replace(withSnapshotBytes bytes: [UInt8]) throws {
+        closeFile()
+        try fileSystem.replaceAtomically(path, with: bytes)
+        try reopen()
     }
 
     /// Appends lines for newly applied instances, which must follow the last line's instance.
     public func append(_ entries: [FileEntry]) throws {
         if entries.isEmpty { return }
-        let bytes = Self.render(entries, after: lastInstance)
+        let bytes = Self.render(entries, after: index.lastInstance)
         let file = try openFile()
         try file.write(bytes)
-        lastInstance = entries.last?.instance
+        for entry in entries { index.addLine(instance: entry.instance, bytes: entry.line.utf8.count) }
     }
+
+    /// Up to `limit` entries from instance `from` on, read from the disk.
+    public func entries(from instance: InstanceNumber, limit: Int) throws -> [FileEntry] {
+        guard limit > 0, let last = index.lastInstance, instance <= last else { return [] }
+        var offset = index.startOffset(forInstance: instance)
+        var result: [FileEntry] = []
+        var pending: [UInt8] = []
+        while result.count < limit, offset < index.byteCount {
+            let chunk = try fileSystem.read(path, offset: offset, count: min(Self.readChunkBytes, index.byteCount - offset))
+            if chunk.isEmpty { break }
+            offset += chunk.count
+            pending += chunk
+            let (lines, consumed) = FileLines.parse(pending[...])
+            pending.removeFirst(consumed)
+            for (entry, _) in lines {
+                guard let entry else { throw damaged("a line that is not `<instance> <value>`") }
+                if entry.instance >= instance { result.append(entry) }
+                if result.count == limit { break }
+            }
+        }
+        return result
+    }
+
+    /// The size of the file's lines through `instance` (which must be a line of it): what a
+    /// snapshot through `instance` copies.
+    public func byteCount(through instance: InstanceNumber) throws -> Int {
+        guard let last = index.lastInstance, instance <= last else {
+            throw damaged("no line for instance \(instance) (last \(index.lastInstance.map(String.init) ?? "none"))")
+        }
+        var offset = index.startOffset(forInstance: instance)
+        var pending: [UInt8] = []
+        var start = offset
+        while offset < index.byteCount {
+            let chunk = try fileSystem.read(path, offset: offset, count: min(Self.readChunkBytes, index.byteCount - offset))
+            if chunk.isEmpty { break }
+            offset += chunk.count
+            pending += chunk
+            let (lines, consumed) = FileLines.parse(pending[...])
+            pending.removeFirst(consumed)
+            for (entry, bytes) in lines {
+                start += bytes
+                if let entry, entry.instance >= instance {
+                    guard entry.instance == instance else { throw damaged("no line for instance \(instance)") }
+                    return start
+                }
+            }
+        }
+        throw damaged("no line for instance \(instance)")
+    }
+
+    /// fsync: before a snapshot is taken from the file (see `rebuild(snapshot:...)`).
+    public func sync() throws { try openFile().sync() }
 
     /// Admin reset: the file becomes empty (atomically, so a crash leaves it old or empty).
     public func reset() throws {
         closeFile()
         try fileSystem.replaceAtomically(path, with: [])
-        lastInstance = nil
-        file = try fileSystem.openForAppending(path).file
+        try reopen()
     }
 
     public func close() { closeFile() }
 
     /// The exact bytes of the file holding `entries`.
     public static func render(_ entries: [FileEntry]) -> [UInt8] { render(entries, after: nil) }
+
+    // MARK: Private
+
+    private func replace(withSnapshot snapshot: Snapshot, store: SnapshotStore, then suffix: [UInt8]) throws {
+        closeFile()
+        let temporary = path + FilePaths.temporarySuffix
+        try fileSystem.remove(temporary)
+        let (file, _) = try fileSystem.openForAppending(temporary)
+        do {
+            var copied = 0
+            while copied < snapshot.fileByteCount {
+                let chunk = try fileSystem.read(snapshot.path, offset: snapshot.fileBytesOffset + copied,
+                                                count: min(SnapshotStore.chunkBytesMax, snapshot.fileByteCount - copied))
+                guard !chunk.isEmpty else { throw SnapshotFormat.invalid(snapshot.path, "shorter than its header says") }
+                try file.write(chunk)
+                copied += chunk.count
+            }
+            try file.write(suffix)
+            try file.sync()
+            file.close()
+        } catch {
+            file.close()
+            throw error
+        }
+        try fileSystem.rename(temporary, to: path)
+        try fileSystem.syncDirectory(FilePaths.parent(of: path))
+        try reopen()
+    }
+
+    /// Whether the file has a whole line for `instance` ending exactly at byte `offset`.
+    private func prefixEnds(at offset: Int, withInstance instance: InstanceNumber) throws -> Bool {
+        if offset == 0 { return true }
+        let lookBack = min(offset, 64 * 1024 + 32)  // a line is at most a value (64 KiB) and a number
+        let tail = try fileSystem.read(path, offset: offset - lookBack, count: lookBack)
+        guard tail.count == lookBack, tail.last == 0x0A else { return false }
+        let body = tail.dropLast()
+        let lineStart = (body.lastIndex(of: 0x0A).map { $0 + 1 }) ?? body.startIndex
+        guard lineStart > body.startIndex || lookBack == offset else { return false }
+        return FileLines.entry(body[lineStart...])?.instance == instance
+    }
+
+    /// Scans the file once to build the index, and opens it for appending. A partial last line
+    /// (a torn append) is damage: the caller rebuilds first.
+    private func reopen() throws {
+        closeFile()
+        var fresh = FileLineIndex(stride: index.stride)
+        if fileSystem.exists(path) {
+            let size = try fileSystem.fileSize(path)
+            var offset = 0
+            var pending: [UInt8] = []
+            while offset < size {
+                let chunk = try fileSystem.read(path, offset: offset, count: min(Self.readChunkBytes, size - offset))
+                if chunk.isEmpty { break }
+                offset += chunk.count
+                pending += chunk
+                let (lines, consumed) = FileLines.parse(pending[...])
+                pending.removeFirst(consumed)
+                for (entry, bytes) in lines {
+                    guard let entry else { throw damaged("a line that is not `<instance> <value>`") }
+                    fresh.addLine(instance: entry.instance, bytes: bytes)
+                }
+            }
+            if !pending.isEmpty { throw damaged("a partial last line") }
+        }
+        index = fresh
+        file = try fileSystem.openForAppending(path).file
+    }
+
+    private func damaged(_ reason: String) -> StorageError {
+        StorageError(kind: .corruption, path: path, description: "replicated file \(path): \(reason)")
+    }
 
     private static func render(_ entries: [FileEntry], after previous: InstanceNumber?) -> [UInt8] {
         var bytes: [UInt8] = []

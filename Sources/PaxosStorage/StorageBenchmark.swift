@@ -67,6 +67,45 @@ public enum StorageBenchmark {
         return Figures(label: "group commit, \(clients) writers", appends: clients * appendsPerClient, syncs: syncs, seconds: elapsed)
     }
 
+    /// fdatasync latency after one small write each, in a file that grows with every write or
+    /// in one preallocated beforehand (what a WAL segment is): the figure behind preallocation.
+    public struct SyncLatency: Sendable, CustomStringConvertible {
+        public var label: String
+        public var p50Microseconds: Double
+        public var p90Microseconds: Double
+        public var p99Microseconds: Double
+        public var description: String {
+            "\(label): fdatasync p50 \(Int(p50Microseconds.rounded())) us, p90 \(Int(p90Microseconds.rounded())) us, "
+                + "p99 \(Int(p99Microseconds.rounded())) us"
+        }
+    }
+
+    public static func syncLatency(path: String, fileSystem: any FileSystem, preallocated: Bool, syncs: Int, writeBytes: Int = 512) throws -> SyncLatency {
+        try fileSystem.remove(path)
+        let (file, _) = try fileSystem.openForAppending(path)
+        defer {
+            file.close()
+            try? fileSystem.remove(path)
+        }
+        try fileSystem.syncDirectory(FilePaths.parent(of: path))
+        if preallocated { try file.preallocate(bytes: syncs * writeBytes) }
+        try file.sync()
+        let bytes = [UInt8](repeating: 0x61, count: writeBytes)
+        let clock = ContinuousClock()
+        var durations: [Double] = []
+        durations.reserveCapacity(syncs)
+        for _ in 0..<syncs {
+            try file.write(bytes)
+            let start = clock.now
+            try file.sync()
+            durations.append(seconds(clock.now - start) * 1e6)
+        }
+        durations.sort()
+        func percentile(_ fraction: Double) -> Double { durations[min(durations.count - 1, Int(Double(durations.count) * fraction))] }
+        return SyncLatency(label: preallocated ? "preallocated file" : "growing file",
+                           p50Microseconds: percentile(0.5), p90Microseconds: percentile(0.9), p99Microseconds: percentile(0.99))
+    }
+
     private static func seconds(_ duration: Duration) -> Double {
         Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
     }

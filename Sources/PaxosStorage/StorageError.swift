@@ -12,6 +12,8 @@ public struct StorageError: Error, CustomStringConvertible, Equatable, Sendable 
         case logFailed
         /// The log or file was closed.
         case closed
+        /// A snapshot file or chunk that fails its checks (checksum, header, offset, size).
+        case invalidSnapshot
     }
 
     public var kind: Kind

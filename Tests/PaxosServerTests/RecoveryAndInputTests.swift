@@ -9,7 +9,12 @@ import Glibc
 
 @Suite("Live node: damaged logs and bad input", .serialized)
 struct RecoveryAndInputTests {
-    static let walName = "paxos.wal"
+    /// The first (here the only) segment of the log.
+    static let walName = "wal/0000000000000001.wal"
+
+    /// Where the records of a segment end: after them come preallocated zeros. (The last record
+    /// here is a value, whose text ends in a nonzero byte.)
+    static func recordsEnd(_ bytes: [UInt8]) -> Int { (bytes.lastIndex { $0 != 0 } ?? -1) + 1 }
 
     @Test("a log with a flipped byte in the middle: the node refuses to start and names file and offset")
     func corruptLogRefusesToStart() async throws {
@@ -21,8 +26,8 @@ struct RecoveryAndInputTests {
 
         let wal = test.node(2).dataDirectory + "/" + Self.walName
         var bytes = try [UInt8](Data(contentsOf: URL(fileURLWithPath: wal)))
-        #expect(bytes.count > 200)
-        bytes[bytes.count / 2] ^= 0x5A
+        #expect(Self.recordsEnd(bytes) > 200)
+        bytes[Self.recordsEnd(bytes) / 2] ^= 0x5A
         try Data(bytes).write(to: URL(fileURLWithPath: wal))
 
         try test.cluster.start(node: 2)
@@ -43,8 +48,9 @@ struct RecoveryAndInputTests {
         test.cluster.kill(node: 2)
 
         let wal = test.node(2).dataDirectory + "/" + Self.walName
+        let end = Self.recordsEnd(try [UInt8](Data(contentsOf: URL(fileURLWithPath: wal))))
         let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: wal))
-        handle.seekToEndOfFile()
+        try handle.seek(toOffset: UInt64(end))
         // A length prefix promising 200 bytes, followed by only 7: what a crash mid-write leaves.
         handle.write(Data([200, 0, 0, 0, 1, 2, 3, 4, 5, 6, 7]))
         try handle.close()

@@ -259,7 +259,7 @@ struct SecurityTests {
     private func quietDataFiles(_ test: TestCluster) async throws -> [Data] {
         func read() -> [Data] {
             [UInt32(1), 2, 3].flatMap { id in
-                [test.node(id).dataDirectory + "/paxos.wal", test.filePath(id)].map { FileManager.default.contents(atPath: $0) ?? Data() }
+                [test.node(id).dataDirectory + "/wal/0000000000000001.wal", test.filePath(id)].map { FileManager.default.contents(atPath: $0) ?? Data() }
             }
         }
         var settled: [Data] = []

@@ -6,7 +6,7 @@ import Testing
 @Suite("Crash recovery on the in-memory disk")
 struct CrashRecoveryTests {
     let directory = "/data/node1"
-    var walPath: String { FilePaths.join(directory, PaxosLog.fileName) }
+    var walPath: String { firstSegmentPath(directory) }
 
     @Test func unsyncedRecordsAreLostAndSyncedRecordsKept() throws {
         let fileSystem = InMemoryFileSystem()
@@ -43,6 +43,7 @@ struct CrashRecoveryTests {
             try log.sync()
             let goodSize = log.size
             try log.append([last])
+            let lastBytes = try fileSystem.readFile(walPath)[goodSize..<(goodSize + lastSize)]
             #expect(fileSystem.lastUnsyncedWriteByteCount == lastSize)
             fileSystem.crash(tearLastWrite: true, tornBytes: tornBytes)
 
@@ -55,10 +56,12 @@ struct CrashRecoveryTests {
             } else {
                 #expect(records == before, "torn after \(tornBytes) bytes")
                 #expect(state == DurableState(replaying: before))
-                #expect(reopened.recovery.droppedTailBytes == tornBytes)
+                #expect(reopened.recovery.droppedTailBytes == nonzeroExtent(lastBytes.prefix(tornBytes)))
                 #expect(reopened.size == goodSize)
-                // The cut was synced: a second crash right away finds the same log.
-                #expect(fileSystem.durableSize(walPath) == goodSize)
+                // The cut was synced: a second crash right away finds the same log, zeros after it.
+                fileSystem.crash()
+                #expect(try PaxosLog.readRecords(directory: directory, fileSystem: fileSystem) == before)
+                #expect(try fileSystem.readFile(walPath)[goodSize...].allSatisfy { $0 == 0 })
             }
             reopened.close()
         }
@@ -101,8 +104,8 @@ struct CrashRecoveryTests {
         #expect(try PaxosLog.readRecords(directory: directory, fileSystem: fileSystem) == [chosenRecord(1), chosenRecord(3)])
     }
 
-    @Test func aZeroFilledTailIsDroppedAsTorn() throws {
-        // ext4 may persist a file's new size before its data after a power loss: zeros.
+    @Test func aZeroFilledTailIsTheNormalEndNotDamage() throws {
+        // Preallocated space, or ext4 persisting a file's new size before its data: zeros.
         let fileSystem = InMemoryFileSystem()
         let disk = Disk(fileSystem: fileSystem, directory: directory)
         let (_, size) = try writeLog([chosenRecord(1), chosenRecord(2)], on: disk)
@@ -110,8 +113,8 @@ struct CrashRecoveryTests {
         let (log, state) = try PaxosLog.open(directory: directory, fileSystem: fileSystem)
         log.close()
         #expect(state.chosen.count == 2)
-        #expect(log.recovery.droppedTailBytes == 4096)
-        #expect(fileSystem.durableSize(walPath) == size)
+        #expect(log.recovery.droppedTailBytes == 0)
+        #expect(log.size == size)
     }
 
     @Test func aResetInterruptedByACrashLeavesTheOldOrTheNewLogNeverAMix() throws {

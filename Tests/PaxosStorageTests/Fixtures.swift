@@ -41,7 +41,8 @@ struct Disk {
     var fileSystem: any FileSystem
     /// Where the log and files go (does not exist yet: opening must create it).
     var directory: String
-    var walPath: String { FilePaths.join(directory, PaxosLog.fileName) }
+    /// The first segment of the log, where a log that never rolled over keeps all its records.
+    var walPath: String { firstSegmentPath(directory) }
 }
 
 func withDisk<Result>(_ kind: DiskKind, _ body: (Disk) throws -> Result) throws -> Result {
@@ -70,6 +71,11 @@ func makeTemporaryDirectory() throws -> String {
     let path = FileManager.default.temporaryDirectory.path + "/paxos-storage-test-" + UUID().uuidString
     try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
     return path
+}
+
+/// The path of segment 1 of the log in `directory`.
+func firstSegmentPath(_ directory: String) -> String {
+    FilePaths.join(FilePaths.join(directory, WALSegmentNames.directoryName), WALSegmentNames.fileName(sequence: 1))
 }
 
 /// Writes `records` to a fresh log, one append and one sync each, and returns the offset at

@@ -146,6 +146,9 @@ final class GatedFileSystem: FileSystem, @unchecked Sendable {
     func exists(_ path: String) -> Bool { memory.exists(path) }
     func createDirectory(_ path: String) throws { try memory.createDirectory(path) }
     func readFile(_ path: String) throws -> [UInt8] { try memory.readFile(path) }
+    func read(_ path: String, offset: Int, count: Int) throws -> [UInt8] { try memory.read(path, offset: offset, count: count) }
+    func fileSize(_ path: String) throws -> Int { try memory.fileSize(path) }
+    func listDirectory(_ path: String) throws -> [String] { try memory.listDirectory(path) }
     func rename(_ source: String, to destination: String) throws { try memory.rename(source, to: destination) }
     func remove(_ path: String) throws { try memory.remove(path) }
     func syncDirectory(_ path: String) throws { try memory.syncDirectory(path) }
@@ -169,6 +172,7 @@ final class GatedFileSystem: FileSystem, @unchecked Sendable {
             try file.sync()
         }
         func truncate(to size: Int) throws { try file.truncate(to: size) }
+        func preallocate(bytes: Int) throws { try file.preallocate(bytes: bytes) }
         func close() { file.close() }
     }
 

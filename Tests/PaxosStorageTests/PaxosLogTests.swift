@@ -118,15 +118,17 @@ struct PaxosLogTests {
         }
     }
 
+    /// Versions before segments reset through `paxos.wal.tmp`; a leftover of theirs is dropped.
     @Test func aLeftoverTemporaryFileOfAnInterruptedResetIsRemovedAndTheLogKept() throws {
         let fileSystem = InMemoryFileSystem()
         let disk = Disk(fileSystem: fileSystem, directory: "/data/node1")
         try writeLog([chosenRecord(1)], on: disk)
-        fileSystem.overwrite(path: disk.walPath + FilePaths.temporarySuffix, with: [1, 2, 3])
+        let leftover = FilePaths.join(disk.directory, WALSegmentNames.legacyFileName) + FilePaths.temporarySuffix
+        fileSystem.overwrite(path: leftover, with: [1, 2, 3])
         let (log, state) = try PaxosLog.open(directory: disk.directory, fileSystem: fileSystem)
         log.close()
         #expect(state.chosen.count == 1)
-        #expect(!fileSystem.exists(disk.walPath + FilePaths.temporarySuffix))
+        #expect(!fileSystem.exists(leftover))
     }
 
     @Test func aFailedSyncMakesTheLogRefuseEverythingAfterwards() throws {

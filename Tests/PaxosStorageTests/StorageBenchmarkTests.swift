@@ -18,4 +18,19 @@ struct StorageBenchmarkTests {
             }
         }
     }
+
+    /// `PAXOS_STORAGE_BENCH=1 swift test --filter StorageBenchmarkTests/printFdatasyncLatency`
+    @Test func printFdatasyncLatencyOfAGrowingFileAgainstAPreallocatedOne() throws {
+        try withDisk(.posix) { disk in
+            try disk.fileSystem.createDirectory(disk.directory)
+            // Alternated, so that a noisy neighbour on the disk weighs on both alike.
+            for round in 1...3 {
+                for preallocated in [false, true] {
+                    let figures = try StorageBenchmark.syncLatency(
+                        path: disk.directory + "/sync-\(preallocated)", fileSystem: disk.fileSystem, preallocated: preallocated, syncs: 2000)
+                    print("round \(round), \(figures)")
+                }
+            }
+        }
+    }
 }

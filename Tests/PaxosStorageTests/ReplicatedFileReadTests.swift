@@ -1,0 +1,59 @@
+import PaxosCore
+import PaxosStorage
+import Testing
+
+/// The replicated file serving reads from disk, and rebuilt when the log no longer holds everything.
+@Suite("Replicated file reads and snapshot rebuild")
+struct ReplicatedFileReadTests {
+    let entries = (1...100).map { FileEntry(instance: $0, value: "v\($0) " + String(repeating: "x", count: Int($0 % 7))) }
+
+    @Test(arguments: DiskKind.allCases)
+    func entriesFromAnyInstanceComeFromTheDiskThroughTheSparseIndex(kind: DiskKind) throws {
+        try withDisk(kind) { disk in
+            let file = try ReplicatedFile(path: disk.directory + "/file", fileSystem: disk.fileSystem, indexStride: 8)
+            try file.rebuild(from: Array(entries[0..<60]))
+            try file.append(Array(entries[60...]))
+            for from in [1, 2, 7, 8, 9, 50, 64, 99, 100] as [InstanceNumber] {
+                #expect(try file.entries(from: from, limit: 5) == Array(entries[Int(from - 1)..<min(Int(from - 1) + 5, 100)]))
+            }
+            #expect(try file.entries(from: 101, limit: 5).isEmpty)
+            #expect(try file.entries(from: 1, limit: 1000) == entries)
+            #expect(try file.byteCount(through: 100) == file.byteCount)
+            #expect(try file.byteCount(through: 30) == ReplicatedFile.render(Array(entries[0..<30])).count)
+            file.close()
+        }
+    }
+
+    @Test func rebuildFromASnapshotAndTheLogEntriesAboveIt() throws {
+        let memory = InMemoryFileSystem()
+        let file = try ReplicatedFile(path: "/d/file", fileSystem: memory, indexStride: 8)
+        try file.rebuild(from: entries)
+        try file.sync()
+        let store = try SnapshotStore(dataDirectory: "/d", fileSystem: memory)
+        let snapshot = try store.write(instance: 50, metadata: [], fileBytesFrom: file.path, fileByteCount: try file.byteCount(through: 50))
+        let above = Array(entries[50...])
+        // Intact: nothing rewritten.
+        #expect(try file.rebuild(snapshot: snapshot, store: store, entries: above) == false)
+        // Behind (the last appends lost), damaged in the tail, or missing: rewritten whole.
+        let whole = try memory.readFile("/d/file")
+        for damaged in [Array(whole.prefix(whole.count - 30)), Array(whole.prefix(100)), whole.map { $0 == 0x78 ? 0x79 : $0 }] {
+            memory.overwrite(path: "/d/file", with: damaged)
+            #expect(try file.rebuild(snapshot: snapshot, store: store, entries: above))
+            #expect(try memory.readFile("/d/file") == whole)
+        }
+        try memory.remove("/d/file")
+        #expect(try file.rebuild(snapshot: snapshot, store: store, entries: above))
+        #expect(try file.entries(from: 49, limit: 3) == Array(entries[48..<51]))
+        #expect(file.lastInstance == 100)
+    }
+
+    @Test func replaceWithSnapshotBytesIsAtomic() throws {
+        let memory = InMemoryFileSystem()
+        let file = try ReplicatedFile(path: "/d/file", fileSystem: memory)
+        try file.rebuild(from: Array(entries[0..<3]))
+        try file.replace(withSnapshotBytes: ReplicatedFile.render(Array(entries[0..<9])))
+        #expect(file.lastInstance == 9)
+        memory.crash()
+        #expect(try memory.readFile("/d/file") == ReplicatedFile.render(Array(entries[0..<9])))
+    }
+}
