@@ -90,21 +90,11 @@ public final class ReplicatedFile {
     /// Up to `limit` entries from instance `from` on, read from the disk.
     public func entries(from instance: InstanceNumber, limit: Int) throws -> [FileEntry] {
         guard limit > 0, let last = index.lastInstance, instance <= last else { return [] }
-        var offset = index.startOffset(forInstance: instance)
         var result: [FileEntry] = []
-        var pending: [UInt8] = []
-        while result.count < limit, offset < index.byteCount {
-            let chunk = try fileSystem.read(path, offset: offset, count: min(Self.readChunkBytes, index.byteCount - offset))
-            if chunk.isEmpty { break }
-            offset += chunk.count
-            pending += chunk
-            let (lines, consumed) = FileLines.parse(pending[...])
-            pending.removeFirst(consumed)
-            for (entry, _) in lines {
-                guard let entry else { throw damaged("a line that is not `<instance> <value>`") }
-                if entry.instance >= instance { result.append(entry) }
-                if result.count == limit { break }
-            }
+        try scanLines(near: instance) { entry, _ in
+            guard let entry else { throw damaged("a line that is not `<instance> <value>`") }
+            if entry.instance >= instance { result.append(entry) }
+            return result.count < limit
         }
         return result
     }
@@ -115,25 +105,36 @@ public final class ReplicatedFile {
         guard let last = index.lastInstance, instance <= last else {
             throw damaged("no line for instance \(instance) (last \(index.lastInstance.map(String.init) ?? "none"))")
         }
+        var end = index.startOffset(forInstance: instance)
+        var found = false
+        try scanLines(near: instance) { entry, bytes in
+            end += bytes
+            guard let entry, entry.instance >= instance else { return true }
+            guard entry.instance == instance else { throw damaged("no line for instance \(instance)") }
+            found = true
+            return false
+        }
+        guard found else { throw damaged("no line for instance \(instance)") }
+        return end
+    }
+
+    /// Reads the lines from the indexed one at or before `instance` on, in chunks, handing each
+    /// (nil if it is not a line of the format) and its size in bytes to `body` until it returns
+    /// false or the file ends.
+    private func scanLines(near instance: InstanceNumber, _ body: (FileEntry?, Int) throws -> Bool) throws {
         var offset = index.startOffset(forInstance: instance)
         var pending: [UInt8] = []
-        var start = offset
         while offset < index.byteCount {
             let chunk = try fileSystem.read(path, offset: offset, count: min(Self.readChunkBytes, index.byteCount - offset))
-            if chunk.isEmpty { break }
+            if chunk.isEmpty { return }
             offset += chunk.count
             pending += chunk
             let (lines, consumed) = FileLines.parse(pending[...])
             pending.removeFirst(consumed)
             for (entry, bytes) in lines {
-                start += bytes
-                if let entry, entry.instance >= instance {
-                    guard entry.instance == instance else { throw damaged("no line for instance \(instance)") }
-                    return start
-                }
+                if try !body(entry, bytes) { return }
             }
         }
-        throw damaged("no line for instance \(instance)")
     }
 
     /// fsync: before a snapshot is taken from the file (see `rebuild(snapshot:...)`).
