@@ -123,6 +123,11 @@ struct InvariantChecker {
         }
     }
 
+    /// A node lost its disk (`Fault.amnesia`): it need not remember any decision.
+    mutating func nodeLostDisk(_ node: Int) {
+        learnedByNode[node] = InstanceTable<Command>()
+    }
+
     /// A node crashed before the decision it learned for `instance` was synced
     /// (`Ready.persistEventually`): it need not remember it.
     mutating func nodeMayForget(_ node: Int, instance: InstanceNumber) {

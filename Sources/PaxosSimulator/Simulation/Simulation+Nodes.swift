@@ -153,7 +153,17 @@ extension Simulation {
 
     func crash(_ index: Int) {
         let tear = tornFaults && random.next() % 2 == 0
-        let torn = nodes[index].disk.crash(tearLastWrite: tear, random: &random)
+        var torn = nodes[index].disk.crash(tearLastWrite: tear, random: &random)
+        if amnesiaFaults && random.next() % 3 == 0 {
+            // The disk is gone: the node restarts from an empty one, remembering no promise,
+            // acceptance, decision or incarnation. The checker forgets what it learned (a
+            // rebuilt node may), but not what it promised: the acceptor contract still holds
+            // it to those, which is what a safe rejoin must guarantee.
+            nodes[index].disk = Self.makeDisk(options.disk)
+            checker.nodeLostDisk(index)
+            torn = false
+            trace?.note("S\(index + 1)'s disk is lost")
+        }
         figures.crashes += 1
         if torn { figures.tornWrites += 1 }
         if nodes[index].appendedTicket > nodes[index].syncedTicket { figures.coverage.count(.crashWithUnsyncedWrites) }

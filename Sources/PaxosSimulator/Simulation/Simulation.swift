@@ -29,6 +29,8 @@ final class Simulation {
     @exclusivity(unchecked) var syncMicroseconds: UInt64
     /// The fault mix as plain switches: asked for on every message, where a `Set` lookup costs a hash.
     let dropFaults, duplicateFaults, reorderFaults, delayFaults, partitionFaults, crashFaults, tornFaults: Bool
+    /// `Fault.amnesia`: some crashes also lose the disk.
+    let amnesiaFaults: Bool
     let staleFaults, contendFaults: Bool
     /// The last messages sent, from which the `stale` fault replays one long after.
     @exclusivity(unchecked) var recentEnvelopes: [Envelope] = []
@@ -59,6 +61,7 @@ final class Simulation {
         partitionFaults = faults.contains(.partition)
         crashFaults = faults.contains(.crash)
         tornFaults = faults.contains(.torn)
+        amnesiaFaults = faults.contains(.amnesia)
         staleFaults = faults.contains(.stale)
         contendFaults = faults.contains(.contend)
         anyFaults = !faults.faults.isEmpty
@@ -151,7 +154,7 @@ final class Simulation {
         }
     }
 
-    private static func makeDisk(_ kind: SimulationOptions.Disk) -> any SimulatedDisk {
+    static func makeDisk(_ kind: SimulationOptions.Disk) -> any SimulatedDisk {
         switch kind {
         case .records:
             return RecordDisk()

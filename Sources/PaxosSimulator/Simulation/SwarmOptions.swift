@@ -19,7 +19,7 @@ public enum SwarmOptions {
         options.nodes = pick([3, 3, 4, 5, 5, 6, 7])
         options.steps = pick([150, 400, 800, 2_000, 5_000])
         var faults = Set<Fault>()
-        for fault in Fault.allCases where chance(fault == .torn ? 700 : 550) { faults.insert(fault) }
+        for fault in Fault.survivable where chance(fault == .torn ? 700 : 550) { faults.insert(fault) }
         if faults.contains(.torn) { faults.insert(.crash) }
         options.faults = FaultMix(faults)
 
