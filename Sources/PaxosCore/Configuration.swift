@@ -66,6 +66,14 @@ public struct PaxosConfiguration: Hashable, Sendable {
 
     public var quorum: Int { members.count / 2 + 1 }
 
+    /// A node's configuration never changes while it runs, and the model checker fingerprints
+    /// every state it reaches, each holding every node's configuration: hashing the node and
+    /// its members is enough (equal configurations still hash alike; `==` compares everything).
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(node)
+        hasher.combine(members)
+    }
+
     public enum Backoff: Hashable, Sendable {
         /// Retry at once: two duelling proposers can preempt each other forever (the lecture's livelock).
         case none
