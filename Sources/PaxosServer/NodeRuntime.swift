@@ -372,9 +372,7 @@ public actor NodeRuntime {
         } catch {
             failStop("cannot append to the log: \(error)")
         }
-        if let now = pipeline.add(ready, persistTicket: persistTicket, durableTicket: commitLog.durableTicket) {
-            perform(now)
-        }
+        if let now = addToPipeline(ready, persistTicket: persistTicket) { perform(now) }
         drain()
     }
 
@@ -401,11 +399,8 @@ public actor NodeRuntime {
         // their steps come after every step of this call.
         let wasDraining = draining
         draining = true
-        let durable = commitLog.durableTicket
         for ready in readies {
-            if let now = pipeline.add(ready, persistTicket: ready.persist.isEmpty ? nil : ticket, durableTicket: durable) {
-                perform(now)
-            }
+            if let now = addToPipeline(ready, persistTicket: ready.persist.isEmpty ? nil : ticket) { perform(now) }
         }
         draining = wasDraining
         drain()
@@ -435,6 +430,12 @@ public actor NodeRuntime {
     // the optimized build merged the two accesses into one scope and a later access on the
     // same thread was reported as simultaneous ("Fatal access conflict"), a crash only the
     // release build showed.
+    @inline(never)
+    private func addToPipeline(_ ready: Ready, persistTicket: UInt64?) -> Ready? {
+        let durable = commitLog.durableTicket
+        return pipeline.add(ready, persistTicket: persistTicket, durableTicket: durable)
+    }
+
     @inline(never)
     private func takeDurableReady() -> Ready? {
         let durable = commitLog.durableTicket

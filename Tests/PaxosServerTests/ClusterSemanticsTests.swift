@@ -58,7 +58,7 @@ struct ClusterSemanticsTests {
             for e in errors[:5]: print(e)
             sys.exit(1 if errors else 0)
             """
-        let result = try runPython(script, arguments: test.ports.map(String.init), timeoutSeconds: 240)
+        let result = try await runPython(script, arguments: test.ports.map(String.init), timeoutSeconds: 240)
         #expect(result.status == 0, "\(result.output)")
 
         let expectedValues = Set((0..<8).flatMap { t in (0..<50).map { "t\(t)-v\($0)" } })

@@ -126,7 +126,7 @@ struct FailoverCommandTests {
             print("ok")
             """
         let port = try TestCluster.freePortRange(count: 1)
-        let result = try runPython(script, arguments: [pythonClientsDirectory, test.addresses.joined(separator: ","), String(port)])
+        let result = try await runPython(script, arguments: [pythonClientsDirectory, test.addresses.joined(separator: ","), String(port)])
         #expect(result.status == 0 && result.output.contains("ok"), "\(result.output)")
         #expect([1, 2, 3].allSatisfy { test.fileContents($0).isEmpty })
     }

@@ -67,7 +67,7 @@ struct MetricsTests {
             print("problems:", problems, "failed:", failed)
             sys.exit(1 if problems or failed else 0)
             """
-        let result = try runPython(script, arguments: [String(test.ports[0])])
+        let result = try await runPython(script, arguments: [String(test.ports[0])])
         #expect(result.status == 0, "\(result.output)")
     }
 }

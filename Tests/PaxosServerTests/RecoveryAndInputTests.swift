@@ -121,7 +121,7 @@ struct RecoveryAndInputTests {
             print("after:", proxy.paxos.submit("still-serving"))
             sys.exit(1 if bad else 0)
             """
-        let result = try runPython(script, arguments: [String(test.ports[0])])
+        let result = try await runPython(script, arguments: [String(test.ports[0])])
         #expect(result.status == 0, "\(result.output)")
         try await eventually("every file holds exactly the two good values") {
             [1, 2, 3].allSatisfy { test.fileContents($0) == "1 good\n2 still-serving\n" }

@@ -227,7 +227,7 @@ struct SecurityTests {
             print(results)
             sys.exit(0 if results == expected else 1)
             """
-        let result = try runPython(script, arguments: [String(test.ports[0]), test.cluster.secretPath ?? ""])
+        let result = try await runPython(script, arguments: [String(test.ports[0]), test.cluster.secretPath ?? ""])
         #expect(result.status == 0, "\(result.output)")
         try await eventually("every file holds alice's value") { [1, 2, 3].allSatisfy { test.fileContents($0) == "1 from alice\n" } }
     }

@@ -135,7 +135,10 @@ struct TimeoutError: Error, CustomStringConvertible {
 }
 
 /// Runs a Python 3 script with arguments; returns its exit status and output (stdout and stderr).
-func runPython(_ script: String, arguments: [String] = [], timeoutSeconds: Double = 120) throws -> (status: Int32, output: String) {
+/// Waits without blocking a thread: a workload script can run for a minute, and blocking one of
+/// the test process's two cooperative threads for that long starved every other test's waits
+/// (nodes "did not answer within 30 s" while they were answering).
+func runPython(_ script: String, arguments: [String] = [], timeoutSeconds: Double = 120) async throws -> (status: Int32, output: String) {
     let outputPath = FileManager.default.temporaryDirectory.appendingPathComponent("paxos-python-\(UUID().uuidString).out").path
     _ = FileManager.default.createFile(atPath: outputPath, contents: nil)
     defer { try? FileManager.default.removeItem(atPath: outputPath) }
@@ -148,7 +151,7 @@ func runPython(_ script: String, arguments: [String] = [], timeoutSeconds: Doubl
     process.standardError = handle
     try process.run()
     let deadline = Date().addingTimeInterval(timeoutSeconds)
-    while process.isRunning && Date() < deadline { usleep(20_000) }
+    while process.isRunning && Date() < deadline { try await Task.sleep(nanoseconds: 20_000_000) }
     if process.isRunning {
         kill(process.processIdentifier, SIGKILL)
     }
