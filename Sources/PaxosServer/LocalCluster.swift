@@ -129,8 +129,10 @@ public final class LocalCluster: @unchecked Sendable {
         return tail.isEmpty ? "(its log \(node.dataDirectory)/node.log is empty)" : tail
     }
 
-    /// Waits until the given nodes (all by default) answer `paxos.status`.
-    public func waitUntilServing(nodes ids: [UInt32]? = nil, timeoutSeconds: Double = 30) async throws {
+    /// Waits until the given nodes (all by default) answer `paxos.status`. The default is generous:
+    /// the test suite starts a dozen clusters at once beside its model checks, and debug nodes
+    /// on two busy cores took more than 30 s to answer there.
+    public func waitUntilServing(nodes ids: [UInt32]? = nil, timeoutSeconds: Double = 90) async throws {
         let targets = (ids ?? configuration.nodes.map(\.id)).compactMap { configuration.node($0) }
         let deadline = Date().addingTimeInterval(timeoutSeconds)
         // Signed, so that a node requiring client passwords answers too.

@@ -1,6 +1,5 @@
 import Foundation
 import Logging
-import NIOPosix
 import PaxosCore
 import PaxosStorage
 import ServiceLifecycle
@@ -69,13 +68,9 @@ final class NodeService: Service {
         let adminEnabled = options.adminEnabled ?? cluster.adminEnabled
 
         let signing = RequestSigning(secret: secret)
-        // One event loop thread for the whole node: its connections, its peer links and its
-        // runtime actor, so that a request is handled start to end without a thread hand-off.
-        // (Measured against NIO's shared two-thread group: see README, "Measured figures".)
-        let group = MultiThreadedEventLoopGroup(numberOfThreads: options.eventLoopThreads)
         let runtime = NodeRuntime(cluster: cluster, member: member, options: options, recovered: recovered,
                                   commitLog: commitLog, file: file, eraStore: eraStore, era: era, signing: signing,
-                                  metrics: metrics, logger: logger, eventLoop: group.next())
+                                  metrics: metrics, logger: logger)
         try await runtime.start()
 
         let access = NodeAccessPolicy(secret: secret, members: cluster.nodes.map(\.id), clientPasswords: clientPasswords,
@@ -95,13 +90,12 @@ final class NodeService: Service {
         serverConfiguration.resources["/metrics"] = XMLRPCResource(contentType: "text/plain; version=0.0.4; charset=utf-8") {
             metrics.render(openConnections: serving.server?.connectionCount ?? 0)
         }
-        let server = XMLRPCServer(configuration: serverConfiguration, registry: registry, group: group)
+        let server = XMLRPCServer(configuration: serverConfiguration, registry: registry)
         serving.server = server
         do {
             try await server.start()
         } catch {
             await runtime.stop()
-            try? await group.shutdownGracefully()
             throw ConfigurationError("node \(member.id) cannot listen on \(member.address): \(error)")
         }
         logger.notice("node \(member.id) serving XML-RPC on http://\(member.address)/RPC2", metadata: [
@@ -114,7 +108,6 @@ final class NodeService: Service {
         logger.notice("shutting down")
         try? await server.shutdown()
         await runtime.stop()
-        try? await group.shutdownGracefully()
     }
 }
 

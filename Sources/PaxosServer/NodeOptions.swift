@@ -13,9 +13,6 @@ public struct NodeOptions: Sendable {
     /// The largest XML-RPC request body the node reads. A 64 KiB value escaped at worst (five
     /// bytes per byte) fits; peer batches and catch-up replies are sized to fit too.
     public var requestBodyBytesMax = 1 << 20
-    /// Threads of the node's event loop group. The runtime actor runs on the first loop; with
-    /// one, every connection shares its thread and no request changes threads.
-    public var eventLoopThreads = 1
     /// The cluster secret's file; nil takes the one the cluster configuration names.
     public var secretFile: String? = nil
     /// Where the users allowed to call the client methods are (HTTP Basic authentication);

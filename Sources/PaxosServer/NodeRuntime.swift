@@ -1,6 +1,5 @@
 import Foundation
 import Logging
-import NIOCore
 import PaxosCore
 import PaxosStorage
 import XMLRPC
@@ -8,12 +7,7 @@ import XMLRPC
 /// The shell around one `PaxosNode` (DESIGN.md section 2): feeds it events one at a time and
 /// performs the effects of each `Ready` in order — records made durable by the group-commit log
 /// first, then messages, replies, file lines and timers. Being an actor serializes the core.
-///
-/// The actor runs on the node's event loop, where its XML-RPC connections and peer links run
-/// too: a client's call, the step it causes and the answer stay on one thread.
 public actor NodeRuntime {
-    nonisolated let eventLoop: any EventLoop
-    public nonisolated var unownedExecutor: UnownedSerialExecutor { eventLoop.executor.asUnownedSerialExecutor() }
 
     public let cluster: ClusterConfiguration
     public let member: ClusterConfiguration.Node
@@ -72,8 +66,7 @@ public actor NodeRuntime {
 
     init(cluster: ClusterConfiguration, member: ClusterConfiguration.Node, options: NodeOptions,
          recovered: DurableState, commitLog: GroupCommitLog, file: ReplicatedFile, eraStore: EraStore,
-         era: UInt64, signing: RequestSigning, metrics: NodeMetrics, logger: Logger, eventLoop: any EventLoop) {
-        self.eventLoop = eventLoop
+         era: UInt64, signing: RequestSigning, metrics: NodeMetrics, logger: Logger) {
         self.cluster = cluster
         self.member = member
         self.options = options
@@ -92,8 +85,7 @@ public actor NodeRuntime {
         self.era = era
         var peers: [NodeID: PeerLink] = [:]
         for node in cluster.nodes where node.id != member.id {
-            peers[node.nodeID] = PeerLink(from: member.nodeID, to: node, signing: signing, metrics: metrics, logger: logger,
-                                          eventLoop: eventLoop)
+            peers[node.nodeID] = PeerLink(from: member.nodeID, to: node, signing: signing, metrics: metrics, logger: logger)
         }
         self.peers = peers
     }

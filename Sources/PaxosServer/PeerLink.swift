@@ -1,6 +1,5 @@
 import Logging
 import NIOConcurrencyHelpers
-import NIOCore
 import PaxosCore
 import XMLRPC
 
@@ -36,19 +35,14 @@ final class PeerLink: Sendable {
         var dropped = 0
     }
 
-    /// The node's event loop: calls are made from tasks that run there, on connections of that loop.
-    private let executor: EventLoopTaskExecutor
-
-    init(from: NodeID, to target: ClusterConfiguration.Node, signing: RequestSigning, metrics: NodeMetrics, logger: Logger,
-         eventLoop: any EventLoop) {
-        self.executor = EventLoopTaskExecutor(eventLoop)
+    init(from: NodeID, to target: ClusterConfiguration.Node, signing: RequestSigning, metrics: NodeMetrics, logger: Logger) {
         self.from = from
         self.target = target
         self.logger = logger
         self.metrics = metrics
         // Every batch is signed as this node: the peer checks the code before it decodes a byte.
         self.client = XMLRPCClient(host: target.host, port: target.port, path: "/RPC2",
-                                   configuration: signing.clientConfiguration(as: .node(from.rawValue)), group: eventLoop)
+                                   configuration: signing.clientConfiguration(as: .node(from.rawValue)))
     }
 
     func setEra(_ era: UInt64) { state.withLockedValue { $0.era = era } }
@@ -61,7 +55,7 @@ final class PeerLink: Sendable {
             state.queue.append(contentsOf: messages.prefix(max(room, 0)))
             return Self.takeBatches(&state)
         }
-        for (era, batch) in batches { Task(executorPreference: executor) { await self.send(batch, era: era) } }
+        for (era, batch) in batches { Task { await self.send(batch, era: era) } }
     }
 
     func clear() { state.withLockedValue { $0.queue.removeAll() } }
@@ -126,6 +120,6 @@ final class PeerLink: Sendable {
         } else if becameReachable {
             logger.notice("peer \(target.id) at \(target.address) reachable again")
         }
-        for (era, batch) in next { Task(executorPreference: executor) { await self.send(batch, era: era) } }
+        for (era, batch) in next { Task { await self.send(batch, era: era) } }
     }
 }

@@ -6,13 +6,11 @@ import Synchronization
 /// An XML-RPC server over HTTP/1.1 on SwiftNIO, dispatching to an `XMLRPCMethodRegistry`.
 ///
 /// Each connection is kept alive between requests and answers its requests in order; method
-/// handlers run as Swift tasks whose executor preference is the connection's event loop (an
-/// actor with its own executor still runs on that).
+/// handlers run as Swift tasks, off the event loop.
 public final class XMLRPCServer: Sendable {
     public let configuration: XMLRPCServerConfiguration
     public let registry: XMLRPCMethodRegistry
     private let group: any EventLoopGroup
-    private let taskExecutors: EventLoopTaskExecutors
 
     private struct State {
         var listener: (any Channel)?
@@ -31,14 +29,12 @@ public final class XMLRPCServer: Sendable {
         self.configuration = configuration
         self.registry = registry
         self.group = group
-        self.taskExecutors = EventLoopTaskExecutors(group: group)
     }
 
     /// Binds and starts accepting connections.
     public func start() async throws {
         let configuration = self.configuration
         let registry = self.registry
-        let taskExecutors = self.taskExecutors
         let listener = try await ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: Int32(configuration.backlog))
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
@@ -49,8 +45,7 @@ public final class XMLRPCServer: Sendable {
                     try channel.pipeline.syncOperations.configureHTTPServerPipeline(
                         withPipeliningAssistance: true, withErrorHandling: true)
                     try channel.pipeline.syncOperations.addHandler(
-                        XMLRPCServerConnectionHandler(configuration: configuration, registry: registry,
-                                                      taskExecutor: taskExecutors.executor(for: channel.eventLoop)))
+                        XMLRPCServerConnectionHandler(configuration: configuration, registry: registry))
                 }
             }
             .bind(host: configuration.host, port: configuration.port)

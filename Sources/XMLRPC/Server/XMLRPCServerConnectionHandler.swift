@@ -31,13 +31,9 @@ final class XMLRPCServerConnectionHandler: ChannelInboundHandler, RemovableChann
     private var idleTimer: Scheduled<Void>?
     private var readTimer: Scheduled<Void>?
 
-    /// Where method handlers run: this connection's event loop (nil: the global pool).
-    private let taskExecutor: EventLoopTaskExecutor?
-
-    init(configuration: XMLRPCServerConfiguration, registry: XMLRPCMethodRegistry, taskExecutor: EventLoopTaskExecutor?) {
+    init(configuration: XMLRPCServerConfiguration, registry: XMLRPCMethodRegistry) {
         self.configuration = configuration
         self.registry = registry
-        self.taskExecutor = taskExecutor
     }
 
     func channelActive(context: ChannelHandlerContext) {
@@ -159,11 +155,9 @@ final class XMLRPCServerConnectionHandler: ChannelInboundHandler, RemovableChann
             return
         }
         let registry = self.registry
-        let answered = context.eventLoop.makePromise(of: [UInt8].self)
-        Task(executorPreference: taskExecutor) {
-            answered.succeed(XMLRPCCodec.encodeResponse(await registry.dispatch(call, caller: caller)))
-        }
-        answered.futureResult.assumeIsolated().whenSuccess { [self] document in
+        context.eventLoop.makeFutureWithTask {
+            XMLRPCCodec.encodeResponse(await registry.dispatch(call, caller: caller))
+        }.assumeIsolated().whenSuccess { [self] document in
             writeXML(document, head: head, context: context)
         }
     }
