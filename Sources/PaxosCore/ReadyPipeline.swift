@@ -70,7 +70,6 @@ public struct ReadyPipeline: Sendable {
     }
 
     public var isIdle: Bool { held.isEmpty && ownMessages.isEmpty }
-    public var heldCount: Int { held.count }
 
     /// A crash or a reset: effects not performed are lost, like the node's volatile state.
     /// Tickets stay monotonic (the log keeps counting).
