@@ -48,7 +48,10 @@ final class TestCluster: @unchecked Sendable {
 
     func start() async throws {
         try cluster.startAll()
-        try await cluster.waitUntilServing(timeoutSeconds: 30)
+        // The suite starts about twelve debug clusters in its first second, beside the model
+        // check and the simulations on their own threads: on two cores a node then took more
+        // than 30 s to answer (three fresh-clone runs of five failed so, none later in the run).
+        try await cluster.waitUntilServing(timeoutSeconds: 120)
     }
 
     /// Stops every node and removes the data directory.
