@@ -37,6 +37,10 @@ public enum Message: Hashable, Sendable {
     case readIndexRequest(read: UInt64)
     /// The answer to `readIndexRequest`.
     case readIndexReply(read: UInt64, highest: InstanceNumber)
+    /// Bounded history: the sender compacted every instance through `through` into a snapshot
+    /// and cannot answer for them one by one (a Prepare, Accept or catch-up request below its
+    /// snapshot point); a receiver behind it fetches the snapshot (`Ready.snapshotWanted`).
+    case snapshotOffer(through: InstanceNumber)
 
     public var instance: InstanceNumber? {
         switch self {
@@ -45,7 +49,7 @@ public enum Message: Hashable, Sendable {
             return instance
         case .prepareFrom(let from, _), .promiseFrom(let from, _, _, _), .nackFrom(let from, _, _):
             return from
-        case .status, .catchUpRequest, .catchUpReply, .forward, .readIndexRequest, .readIndexReply:
+        case .status, .catchUpRequest, .catchUpReply, .forward, .readIndexRequest, .readIndexReply, .snapshotOffer:
             return nil
         }
     }

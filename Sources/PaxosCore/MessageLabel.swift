@@ -33,6 +33,8 @@ extension Message {
             return "read index?"
         case .readIndexReply(_, let highest):
             return "read index \(highest)"
+        case .snapshotOffer(let through):
+            return "snapshot through \(through)"
         }
     }
 
@@ -54,13 +56,14 @@ extension Message {
         case .catchUpReply: return "catchUpReply"
         case .readIndexRequest: return "readIndexRequest"
         case .readIndexReply: return "readIndexReply"
+        case .snapshotOffer: return "snapshotOffer"
         }
     }
 
     /// Whether the message belongs to the protocol's seven steps (not anti-entropy).
     public var isProtocolStep: Bool {
         switch self {
-        case .status, .catchUpRequest, .catchUpReply, .readIndexRequest, .readIndexReply: return false
+        case .status, .catchUpRequest, .catchUpReply, .readIndexRequest, .readIndexReply, .snapshotOffer: return false
         default: return true
         }
     }

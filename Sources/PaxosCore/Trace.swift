@@ -17,6 +17,10 @@ public enum TraceEvent: Hashable, Sendable, CustomStringConvertible {
     case rangePrepareRefused(instance: InstanceNumber, ballot: Ballot, to: NodeID, promised: Ballot)
     case leading(instance: InstanceNumber, ballot: Ballot, reproposed: Int)
     case leadershipEnded(instance: InstanceNumber, ballot: Ballot, by: Ballot?)
+    // Bounded history: a snapshot point moved here, a peer offered one, one was installed.
+    case compacted(through: InstanceNumber)
+    case snapshotOffered(through: InstanceNumber, by: NodeID)
+    case snapshotInstalled(through: InstanceNumber)
 
     public var instance: InstanceNumber {
         switch self {
@@ -25,7 +29,8 @@ public enum TraceEvent: Hashable, Sendable, CustomStringConvertible {
              .acceptRefused(let i, _, _, _), .preempted(let i, _, _, _), .timedOut(let i, _, _),
              .chosen(let i, _, _), .learned(let i, _),
              .rangePrepareSent(let i, _), .rangePromised(let i, _, _, _), .rangePrepareRefused(let i, _, _, _),
-             .leading(let i, _, _), .leadershipEnded(let i, _, _):
+             .leading(let i, _, _), .leadershipEnded(let i, _, _),
+             .compacted(let i), .snapshotOffered(let i, _), .snapshotInstalled(let i):
             return i
         }
     }
@@ -64,6 +69,12 @@ public enum TraceEvent: Hashable, Sendable, CustomStringConvertible {
             return "instances \(i)...: leading in ballot \(b), \(reproposed) accepted values proposed again"
         case .leadershipEnded(let i, let b, let by):
             return "instances \(i)...: ballot \(b) no longer leads" + (by.map { ", preempted by \($0)" } ?? "")
+        case .compacted(let i):
+            return "instances ...\(i): compacted into the snapshot point"
+        case .snapshotOffered(let i, let by):
+            return "instances ...\(i): snapshot offered by \(by)"
+        case .snapshotInstalled(let i):
+            return "instances ...\(i): snapshot installed"
         }
     }
 }
@@ -81,6 +92,7 @@ extension TraceEvent {
         case .acceptSent: return 5
         case .acceptedValue, .acceptRefused: return 6
         case .chosen, .learned, .preempted, .timedOut: return 7
+        case .compacted, .snapshotOffered, .snapshotInstalled: return 7
         }
     }
 
@@ -103,6 +115,9 @@ extension TraceEvent {
         case .rangePrepareRefused: return "rangePrepareRefused"
         case .leading: return "leading"
         case .leadershipEnded: return "leadershipEnded"
+        case .compacted: return "compacted"
+        case .snapshotOffered: return "snapshotOffered"
+        case .snapshotInstalled: return "snapshotInstalled"
         }
     }
 }

@@ -83,6 +83,8 @@ public enum WireLimits {
                 break
             case .readIndexReply(_, let highest):
                 check(instance: highest, allowZero: true)
+            case .snapshotOffer(let through):
+                check(instance: through)
             }
         }
 

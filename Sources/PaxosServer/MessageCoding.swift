@@ -52,6 +52,8 @@ public enum MessageCoding {
             s["type"] = "readIndexRequest"; s["read"] = .int(Int(truncatingIfNeeded: read))
         case .readIndexReply(let read, let highest):
             s["type"] = "readIndexReply"; s["read"] = .int(Int(truncatingIfNeeded: read)); s["highest"] = .int(Int(highest))
+        case .snapshotOffer(let through):
+            s["type"] = "snapshotOffer"; s["through"] = .int(Int(through))
         }
         return .struct(s)
     }
@@ -103,6 +105,8 @@ public enum MessageCoding {
             return .readIndexRequest(read: try readID(s))
         case "readIndexReply":
             return .readIndexReply(read: try readID(s), highest: try instance(s, "highest"))
+        case "snapshotOffer":
+            return .snapshotOffer(through: try instance(s, "through"))
         default:
             throw DecodingError(description: "unknown peer message type '\(type)'")
         }

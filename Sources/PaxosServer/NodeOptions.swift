@@ -18,6 +18,11 @@ public struct NodeOptions: Sendable {
     /// Where the users allowed to call the client methods are (HTTP Basic authentication);
     /// nil lets anyone call them.
     public var clientPasswordFile: String? = nil
+    /// The snapshot point moves (the log is compacted, and memory with it) after this many
+    /// applied instances (0: never). Each move syncs the file and writes a checkpoint of the
+    /// state above the point: small, so frequent moves are cheap; memory and the log hold at
+    /// most about this many instances beyond the applied-command window.
+    public var snapshotIntervalInstances: UInt64 = 10_000
 
     public init() {}
 }

@@ -36,6 +36,9 @@ struct NodeCommand: AsyncParsableCommand {
     @Option(help: "Require HTTP Basic authentication for the client methods: a file of `user:password` lines, mode 0600.")
     var clientPasswordFile: String?
 
+    @Option(help: "Move the snapshot point (compact the log and memory) after this many applied instances; 0 never does.")
+    var snapshotEvery: UInt64 = NodeOptions().snapshotIntervalInstances
+
     @Option(help: "Stop gracefully when the process with this pid is gone (set by the commands that start nodes).")
     var exitWithParent: Int32?
 
@@ -65,6 +68,7 @@ struct NodeCommand: AsyncParsableCommand {
         if enableAdmin { options.adminEnabled = true }
         options.secretFile = secretFile
         options.clientPasswordFile = clientPasswordFile
+        options.snapshotIntervalInstances = snapshotEvery
         do {
             try await NodeHost.run(configurationPath: config, nodeID: id, options: options, logger: Logger(label: "paxos.node"))
         } catch {

@@ -31,6 +31,7 @@ enum MessageKind: Hashable, Sendable {
     case prepare, promise, accept, accepted, nack, learn, forward, status, catchUpRequest, catchUpReply
     case prepareFrom, promiseFrom, nackFrom
     case readIndexRequest, readIndexReply
+    case snapshotOffer
 }
 
 extension Message {
@@ -51,6 +52,7 @@ extension Message {
         case .nackFrom: return .nackFrom
         case .readIndexRequest: return .readIndexRequest
         case .readIndexReply: return .readIndexReply
+        case .snapshotOffer: return .snapshotOffer
         }
     }
 }

@@ -28,7 +28,11 @@ import Testing
         #expect([Property.agreement, .stability, .durability, .acceptorContract].contains(violation.property), "\(violation)")
     }
 
-    @Test(arguments: PaxosConfiguration.Mutation.allCases)
+    /// The model checker's configuration takes no snapshot points (two values, three
+    /// acceptors): a bug below one is the simulator's to find.
+    static let modelCheckable = PaxosConfiguration.Mutation.allCases.filter { $0 != .acceptorVotesBelowSnapshotPoint }
+
+    @Test(arguments: modelCheckable)
     func modelCheckerCatchesMutation(_ mutation: PaxosConfiguration.Mutation) async {
         var options = ModelCheckOptions()
         options.mutations = [mutation]

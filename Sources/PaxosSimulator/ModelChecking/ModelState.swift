@@ -133,6 +133,8 @@ struct ModelState: Hashable {
             return "read? \(read)"
         case .readIndexReply(let read, let highest):
             return "read! \(read) \(highest)"
+        case .snapshotOffer(let through):
+            return "snapshot! \(through)"
         }
     }
 

@@ -34,6 +34,8 @@ public enum CoverageEvent: Int, CaseIterable, Hashable, Sendable {
     /// A linearizable read answered, and one that had to wait for its node to catch up.
     case linearizableReadAnswered
     case linearizableReadWaited
+    case snapshotTaken
+    case snapshotInstalled
 }
 
 extension CoverageEvent {
@@ -61,6 +63,8 @@ extension CoverageEvent {
         case .namedSubmitRetried: return "failed named submits retried elsewhere"
         case .linearizableReadAnswered: return "linearizable reads answered"
         case .linearizableReadWaited: return "linearizable reads that waited for their node"
+        case .snapshotTaken: return "snapshot points taken (log and memory compacted)"
+        case .snapshotInstalled: return "snapshots installed by a node behind"
         }
     }
 }

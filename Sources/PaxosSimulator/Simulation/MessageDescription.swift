@@ -35,6 +35,8 @@ enum MessageDescription {
             return "read index? (read \(read))"
         case .readIndexReply(let read, let highest):
             return "read index \(highest) (read \(read))"
+        case .snapshotOffer(let through):
+            return "snapshot offer through \(through)"
         }
     }
 }
