@@ -171,9 +171,7 @@ extension NodeRuntime {
 enum SnapshotFetch {
     /// A snapshot larger than this is refused (the replicated file would not fit a disk anyway).
     static let totalBytesMax = 1 << 40
-    /// Bytes per `paxos.snapshot` answer: base64 makes them 4/3 as many characters, which must
-    /// stay under the XML-RPC decoder's 1 MiB limit on one text (`XMLRPCDecodingLimits`).
-    static let chunkBytes = XMLRPCDecodingLimits.textBytesMaxDefault / 2
+    static let chunkBytes = SnapshotTransferLimits.chunkBytes
 
     static func run(client: XMLRPCClient, store: SnapshotStore) async throws -> Snapshot {
         var receiver: SnapshotReceiver? = nil
@@ -227,3 +225,9 @@ enum SnapshotFetch {
 @_silgen_name("malloc_trim")
 private func glibcMallocTrim(_ pad: Int) -> Int32
 #endif
+
+public enum SnapshotTransferLimits {
+    /// Bytes per `paxos.snapshot` answer: base64 makes them 4/3 as many characters, which must
+    /// stay under the XML-RPC decoder's 1 MiB limit on one text (`XMLRPCDecodingLimits`).
+    public static let chunkBytes = XMLRPCDecodingLimits.textBytesMaxDefault / 2
+}
