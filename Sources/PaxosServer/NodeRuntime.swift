@@ -90,10 +90,12 @@ public actor NodeRuntime {
         self.logger = logger
         self.metrics = metrics
         // The same function builds the simulator's nodes: what the checkers test is what runs.
-        let configuration = PaxosConfiguration.live(
+        var configuration = PaxosConfiguration.live(
             node: member.nodeID, members: cluster.members, phaseTimeoutMilliseconds: options.phaseTimeoutMilliseconds,
             heartbeatMilliseconds: options.heartbeatMilliseconds, backoff: options.backoff,
             randomSeed: UInt64.random(in: 1...UInt64.max))
+        // The tail kept below the snapshot point is at most half the distance between points.
+        configuration.snapshotTailInstances = min(configuration.snapshotTailInstances, options.snapshotIntervalInstances / 2)
         self.coreConfiguration = configuration
         self.core = PaxosNode(configuration: configuration, recovered: recovered)
         self.commitLog = commitLog
