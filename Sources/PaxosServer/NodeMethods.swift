@@ -83,7 +83,7 @@ enum NodeMethods {
 
         registry.register(
             "paxos.status",
-            help: "status(): {node, address, applied, highestChosen, lines, file, dataDirectory, incarnation, era, pendingSubmits, activeProposals, leader, leading, ballotRound, fsyncP99Seconds, uptimeSeconds, adminEnabled, members}.",
+            help: "status(): {node, address, applied, highestChosen, snapshotPoint, lines, file, dataDirectory, incarnation, era, pendingSubmits, activeProposals, leader, leading, ballotRound, fsyncP99Seconds, uptimeSeconds, adminEnabled, members}.",
             signature: [["struct"]], requires: client
         ) { parameters in
             try parameters.expectCount(0)
@@ -94,6 +94,7 @@ enum NodeMethods {
             return .struct(XMLRPCStruct([
                 ("node", .int(Int(status.node.rawValue))), ("address", .string(status.address)),
                 ("applied", .int(Int(status.applied))), ("highestChosen", .int(Int(status.highestChosen))),
+                ("snapshotPoint", .int(Int(status.snapshotPoint))),
                 ("lines", .int(status.lines)), ("file", .string(status.file)),
                 ("dataDirectory", .string(status.dataDirectory)), ("incarnation", .int(Int(status.incarnation))),
                 ("era", .int(Int(status.era))), ("pendingSubmits", .int(status.pendingSubmits)),

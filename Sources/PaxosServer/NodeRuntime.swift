@@ -244,6 +244,8 @@ public actor NodeRuntime {
         public var address: String
         public var applied: InstanceNumber
         public var highestChosen: InstanceNumber
+        /// The snapshot point: instances up to here live in the file only (bounded history).
+        public var snapshotPoint: InstanceNumber
         public var lines: Int
         public var file: String
         public var dataDirectory: String
@@ -264,7 +266,7 @@ public actor NodeRuntime {
 
     public func status() -> Status {
         Status(node: member.nodeID, address: member.address, applied: core.appliedThrough,
-               highestChosen: core.highestChosen, lines: file.lineCount, file: file.path,
+               highestChosen: core.highestChosen, snapshotPoint: core.compactedThrough, lines: file.lineCount, file: file.path,
                dataDirectory: member.dataDirectory, incarnation: core.incarnation, era: era,
                pendingSubmits: core.pendingSubmitCount, activeProposals: core.activeProposals,
                leader: core.distinguishedProposer, leading: core.isLeading, ballotRound: core.highestRound,
