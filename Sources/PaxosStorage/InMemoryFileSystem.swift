@@ -82,14 +82,20 @@ public final class InMemoryFileSystem: FileSystem, @unchecked Sendable {
         func grow(to size: Int) {
             guard size > content.count else { return }
             undo.append(.grow(previousCount: content.count))
-            // memset, not a generic append of repeated zeros: unoptimized test builds would take
-            // a generic path per byte, and a preallocation is a megabyte.
-            let extra = size - content.count
-            content += [UInt8](unsafeUninitializedCapacity: extra) { buffer, initialized in
-                _ = memset(buffer.baseAddress!, 0, extra)
-                initialized = extra
+            // Copied from a static page of zeros, not a generic append of repeated zeros:
+            // unoptimized test builds would take a generic path per byte, and a preallocation is
+            // a megabyte. (No temporary array per preallocation step either.)
+            var extra = size - content.count
+            Self.zeroPage.withUnsafeBytes { zeros in
+                while extra > 0 {
+                    let step = min(extra, zeros.count)
+                    content.append(contentsOf: UnsafeRawBufferPointer(rebasing: zeros[..<step]))
+                    extra -= step
+                }
             }
         }
+
+        private static let zeroPage = [UInt8](repeating: 0, count: 64 << 10)
 
         /// fsync: everything readers see is on the disk. (The undo storage is kept for the next
         /// writes; it is bounded by what was written between two syncs.)
@@ -163,16 +169,17 @@ public final class InMemoryFileSystem: FileSystem, @unchecked Sendable {
         var count: Int
     }
 
-    // Guards everything below: the group-commit thread syncs while tasks append.
+    // Guards everything below: the group-commit thread syncs while tasks append. (Only touched
+    // with it held, so their dynamic exclusivity checks, several per simulated write, are off.)
     private let lock = NSLock()
-    private var names: [String: Inode] = [:]
-    private var durableNames: [String: Inode] = [:]
-    private var directories: Set<String> = ["/", "."]
-    private var lastWrite: Write?
-    private var syncFailuresToInject = 0
-    private var statisticsStorage = Statistics()
+    @exclusivity(unchecked) private var names: [String: Inode] = [:]
+    @exclusivity(unchecked) private var durableNames: [String: Inode] = [:]
+    @exclusivity(unchecked) private var directories: Set<String> = ["/", "."]
+    @exclusivity(unchecked) private var lastWrite: Write?
+    @exclusivity(unchecked) private var syncFailuresToInject = 0
+    @exclusivity(unchecked) private var statisticsStorage = Statistics()
     /// Bumped by every crash: handles opened before it refuse to work, as a dead process's would.
-    private var epoch = 0
+    @exclusivity(unchecked) private var epoch = 0
 
     public init() {}
 

@@ -324,13 +324,14 @@ public final class PaxosLog: @unchecked Sendable {
 
     /// Must be called with `lock` held.
     private func usableFile() throws -> any AppendableFile {
+        if failure == nil, let file { return file }
+        // (The path only for the error: copying it out cost more than the checks, twice per append.)
         let path = segments[segments.count - 1].path
         if let failure {
             throw StorageError(
                 kind: .logFailed, path: path,
                 description: "the log \(path) failed earlier and refuses further use until the node restarts: \(failure)")
         }
-        guard let file else { throw StorageError(kind: .closed, path: path, description: "the log \(path) is closed") }
-        return file
+        throw StorageError(kind: .closed, path: path, description: "the log \(path) is closed")
     }
 }
