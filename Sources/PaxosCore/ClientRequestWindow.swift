@@ -17,13 +17,15 @@ struct ClientRequestWindow: Hashable, Sendable {
 
     let instancesMax: UInt64
     private var instances: [CommandID: InstanceNumber] = [:]
-    private var order = FIFO<Entry>()
+    private var order: FIFO<Entry>
 
     init(instancesMax: UInt64) {
         precondition(instancesMax >= 1, "the window holds at least the last instance")
         self.instancesMax = instancesMax
-        // Grown from empty, the table rehashed itself at every doubling on the way.
+        // Grown from empty, the table rehashed itself at every doubling on the way (and the
+        // queue reallocated itself at each); every start of a node made both again.
         instances.reserveCapacity(64)
+        order = FIFO(minimumCapacity: 64)
     }
 
     var count: Int { instances.count }

@@ -40,13 +40,12 @@ public struct CommandID: Hashable, Comparable, Sendable, CustomStringConvertible
         hasher.combine(folded)
     }
 
-    /// What a `Set` or `Dictionary` asks for: the folded word and the table's seed through two
-    /// rounds of a 64-bit finalizer (MurmurHash3's), without building a `Hasher` (SipHash) per
-    /// lookup, which was most of the cost of a node's lookups by identifier. Every bit of the
-    /// word and of the seed reaches the low bits a table indexes with.
+    /// What a `Set` or `Dictionary` asks for: the folded word, keyed by the table's seed, through
+    /// a 64-bit finalizer (MurmurHash3's, a bijection in which every input bit reaches every
+    /// output bit), without building a `Hasher` (SipHash) per lookup, which was most of the cost
+    /// of a node's lookups by identifier.
     public func _rawHashValue(seed: Int) -> Int {
-        let seed = UInt64(truncatingIfNeeded: seed)
-        return Int(truncatingIfNeeded: Self.mix(Self.mix(folded ^ seed) ^ (seed &* 0x9E37_79B9_7F4A_7C15)))
+        Int(truncatingIfNeeded: Self.mix(folded ^ (UInt64(truncatingIfNeeded: seed) &* 0x9E37_79B9_7F4A_7C15)))
     }
 
     private var folded: UInt64 {

@@ -11,6 +11,15 @@ struct FIFO<Element: Sendable>: Sendable {
 
     var isEmpty: Bool { count == 0 }
 
+    init() {}
+
+    /// Room for `capacity` elements before the first growth (rounded up to a power of two).
+    init(minimumCapacity capacity: Int) {
+        var size = 4
+        while size < capacity { size *= 2 }
+        storage = [Element?](repeating: nil, count: size)
+    }
+
     /// Takes `element` over (a Ready handed to the pipeline moves in, not copied and destroyed).
     mutating func append(_ element: consuming Element) {
         growIfFull()

@@ -59,8 +59,8 @@ public final class PaxosLog: @unchecked Sendable {
     /// How far the current segment is zero-filled and allocated.
     @exclusivity(unchecked) private var preallocatedBytes: Int
     /// Handles of finished segments that a concurrent `sync()` may still hold; closed when none runs.
-    private var retiredFiles: [any AppendableFile] = []
-    private var syncsRunning = 0
+    @exclusivity(unchecked) private var retiredFiles: [any AppendableFile] = []
+    @exclusivity(unchecked) private var syncsRunning = 0
     /// Set by the first failed write or sync. After a failed fsync the kernel may have dropped
     /// the dirty pages and will not report it again ("fsyncgate"), so nothing later could be
     /// trusted to be durable: the log refuses all further work, and the node must restart
