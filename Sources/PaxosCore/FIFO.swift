@@ -11,14 +11,24 @@ struct FIFO<Element: Sendable>: Sendable {
 
     var isEmpty: Bool { count == 0 }
 
-    mutating func append(_ element: Element) {
+    init() {}
+
+    /// Room for `capacity` elements before the first growth (rounded up to a power of two).
+    init(minimumCapacity capacity: Int) {
+        var size = 4
+        while size < capacity { size *= 2 }
+        storage = [Element?](repeating: nil, count: size)
+    }
+
+    /// Takes `element` over (a Ready handed to the pipeline moves in, not copied and destroyed).
+    mutating func append(_ element: consuming Element) {
         growIfFull()
         storage[(head + count) & (storage.count - 1)] = element
         count += 1
     }
 
     /// Puts `element` first: the next `popFirst` returns it.
-    mutating func prepend(_ element: Element) {
+    mutating func prepend(_ element: consuming Element) {
         growIfFull()
         head = (head - 1) & (storage.count - 1)
         storage[head] = element
@@ -49,7 +59,8 @@ struct FIFO<Element: Sendable>: Sendable {
     private mutating func growIfFull() {
         guard count == storage.count else { return }
         var grown = [Element?](repeating: nil, count: max(4, storage.count * 2))
-        for (index, element) in elements.enumerated() { grown[index] = element }
+        // Moved, not copied: the old storage is dropped right after.
+        for index in 0..<count { grown[index] = storage[(head + index) & (storage.count - 1)].take() }
         storage = grown
         head = 0
     }

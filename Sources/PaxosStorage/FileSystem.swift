@@ -87,11 +87,30 @@ public enum FilePaths {
 
     /// The directory holding `path` ("/a/b" -> "/a", "b" -> ".", "/b" -> "/").
     public static func parent(of path: String) -> String {
+        // Byte by byte for an ASCII path (every path the node and the simulator make): the
+        // character walk below counted the whole path on every step, and the simulator's
+        // in-memory disk asks this of every name at every directory sync.
+        if let parent = asciiParent(of: path) { return parent }
         var trimmed = Substring(path)
         while trimmed.count > 1, trimmed.hasSuffix("/") { trimmed = trimmed.dropLast() }
         guard let slash = trimmed.lastIndex(of: "/") else { return "." }
         if slash == trimmed.startIndex { return "/" }
         return String(trimmed[..<slash])
+    }
+
+    /// `parent(of:)` for an ASCII path (nil for any other), where bytes are characters.
+    private static func asciiParent(of path: String) -> String? {
+        let slash = UInt8(ascii: "/")
+        return path.utf8.withContiguousStorageIfAvailable { bytes -> String? in
+            var end = bytes.count
+            for byte in bytes where byte >= 0x80 { return nil }
+            while end > 1, bytes[end - 1] == slash { end -= 1 }
+            var index = end - 1
+            while index >= 0, bytes[index] != slash { index -= 1 }
+            if index < 0 { return "." }
+            if index == 0 { return "/" }
+            return String(decoding: UnsafeBufferPointer(rebasing: bytes[..<index]), as: UTF8.self)
+        } ?? nil
     }
 
     public static func join(_ directory: String, _ name: String) -> String {

@@ -28,23 +28,31 @@ public final class InMemoryFileSystem: FileSystem, @unchecked Sendable {
     /// change since the last sync leaves an undo entry: a sync forgets them in O(1), a crash
     /// plays them backwards. Their size is bounded by what was written since the last sync.
     final class Inode {
-        private(set) var content: [UInt8] = []
+        // Guarded by the file system's lock (or owned by one `durable` copy): the dynamic
+        // exclusivity checks, several per write, are switched off.
+        @exclusivity(unchecked) private(set) var content: [UInt8] = []
 
         private enum Undo {
-            /// A write of `count` bytes at `offset` over `overwritten` (the old bytes it covered)
-            /// into a file that was `previousCount` long.
-            case write(offset: Int, count: Int, overwritten: [UInt8], previousCount: Int)
-            /// A truncation that removed `removed` from the end.
-            case truncate(removed: [UInt8])
+            /// A write of `count` bytes at `offset` over the `overwrittenCount` old bytes it
+            /// covered (kept in `undoBytes` from `overwrittenStart`) into a file that was
+            /// `previousCount` long.
+            case write(offset: Int, count: Int, overwrittenStart: Int, overwrittenCount: Int, previousCount: Int)
+            /// A truncation that removed `removedCount` bytes (kept in `undoBytes` from
+            /// `removedStart`) from the end.
+            case truncate(removedStart: Int, removedCount: Int)
             /// A preallocation that grew the file from `previousCount`.
             case grow(previousCount: Int)
         }
-        private var undo: [Undo] = []
+        @exclusivity(unchecked) private var undo: [Undo] = []
+        /// The old bytes the undo entries restore, one after the other: one buffer reused from
+        /// sync to sync instead of an array per write.
+        @exclusivity(unchecked) private var undoBytes: [UInt8] = []
 
         var durable: [UInt8] {
             let copy = Inode()
             copy.content = content
             copy.undo = undo
+            copy.undoBytes = undoBytes
             copy.revertToDurable()
             return copy.content
         }
@@ -55,25 +63,46 @@ public final class InMemoryFileSystem: FileSystem, @unchecked Sendable {
         func write(_ bytes: UnsafeRawBufferPointer, at offset: Int) {
             precondition(offset <= content.count, "writes leave no holes")
             let overlap = min(bytes.count, content.count - offset)
-            undo.append(.write(offset: offset, count: bytes.count, overwritten: Array(content[offset..<(offset + overlap)]),
-                               previousCount: content.count))
-            content.replaceSubrange(offset..<(offset + overlap), with: bytes)
+            undo.append(.write(offset: offset, count: bytes.count, overwrittenStart: undoBytes.count,
+                               overwrittenCount: overlap, previousCount: content.count))
+            guard bytes.count > 0 else { return }
+            if overlap > 0 {
+                // Keep the old bytes, then copy the new ones over them in place.
+                content.withUnsafeMutableBytes { content in
+                    let old = UnsafeRawBufferPointer(rebasing: content[offset..<(offset + overlap)])
+                    undoBytes.append(contentsOf: old)
+                    content.baseAddress!.advanced(by: offset).copyMemory(from: bytes.baseAddress!, byteCount: overlap)
+                }
+            }
+            if overlap < bytes.count {
+                content.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[overlap...]))
+            }
         }
 
         func grow(to size: Int) {
             guard size > content.count else { return }
             undo.append(.grow(previousCount: content.count))
-            // memset, not a generic append of repeated zeros: unoptimized test builds would take
-            // a generic path per byte, and a preallocation is a megabyte.
-            let extra = size - content.count
-            content += [UInt8](unsafeUninitializedCapacity: extra) { buffer, initialized in
-                _ = memset(buffer.baseAddress!, 0, extra)
-                initialized = extra
+            // Copied from a static page of zeros, not a generic append of repeated zeros:
+            // unoptimized test builds would take a generic path per byte, and a preallocation is
+            // a megabyte. (No temporary array per preallocation step either.)
+            var extra = size - content.count
+            Self.zeroPage.withUnsafeBytes { zeros in
+                while extra > 0 {
+                    let step = min(extra, zeros.count)
+                    content.append(contentsOf: UnsafeRawBufferPointer(rebasing: zeros[..<step]))
+                    extra -= step
+                }
             }
         }
 
-        /// fsync: everything readers see is on the disk.
-        func sync() { undo.removeAll() }
+        private static let zeroPage = [UInt8](repeating: 0, count: 64 << 10)
+
+        /// fsync: everything readers see is on the disk. (The undo storage is kept for the next
+        /// writes; it is bounded by what was written between two syncs.)
+        func sync() {
+            undo.removeAll(keepingCapacity: true)
+            undoBytes.removeAll(keepingCapacity: true)
+        }
 
         /// Readers and the disk both see `bytes` (a crash's outcome, or an overwrite).
         func setDurably(_ bytes: [UInt8]) {
@@ -84,6 +113,7 @@ public final class InMemoryFileSystem: FileSystem, @unchecked Sendable {
         /// A crash: readers see what the disk holds.
         func revertToDurable() {
             while let entry = undo.popLast() { revert(entry, keepingWrittenBytes: 0) }
+            undoBytes.removeAll(keepingCapacity: true)
         }
 
         /// A crash inside the last write: the disk got `kept` bytes of it, and everything before it.
@@ -94,15 +124,16 @@ public final class InMemoryFileSystem: FileSystem, @unchecked Sendable {
 
         private func revert(_ entry: Undo, keepingWrittenBytes kept: Int) {
             switch entry {
-            case .write(let offset, let count, let overwritten, let previousCount):
+            case .write(let offset, let count, let overwrittenStart, let overwrittenCount, let previousCount):
                 let kept = min(kept, count)
-                if kept < overwritten.count {
-                    content.replaceSubrange((offset + kept)..<(offset + overwritten.count), with: overwritten[kept...])
+                if kept < overwrittenCount {
+                    content.replaceSubrange((offset + kept)..<(offset + overwrittenCount),
+                                            with: undoBytes[(overwrittenStart + kept)..<(overwrittenStart + overwrittenCount)])
                 }
                 let size = max(previousCount, offset + kept)
                 if size < content.count { content.removeSubrange(size...) }
-            case .truncate(let removed):
-                content.append(contentsOf: removed)
+            case .truncate(let removedStart, let removedCount):
+                content.append(contentsOf: undoBytes[removedStart..<(removedStart + removedCount)])
             case .grow(let previousCount):
                 content.removeSubrange(previousCount...)
             }
@@ -110,7 +141,8 @@ public final class InMemoryFileSystem: FileSystem, @unchecked Sendable {
 
         func truncate(to size: Int) {
             guard size < content.count else { return }
-            undo.append(.truncate(removed: Array(content[size...])))
+            undo.append(.truncate(removedStart: undoBytes.count, removedCount: content.count - size))
+            undoBytes.append(contentsOf: content[size...])
             content.removeSubrange(size...)
         }
 
@@ -118,12 +150,11 @@ public final class InMemoryFileSystem: FileSystem, @unchecked Sendable {
         func flipByte(at offset: Int) {
             content[offset] ^= 0xFF
             // An unsynced change that would restore this byte at a crash must restore it flipped.
-            for index in undo.indices {
-                switch undo[index] {
-                case .write(let writeOffset, let count, var overwritten, let previousCount)
-                    where offset >= writeOffset && offset < writeOffset + overwritten.count:
-                    overwritten[offset - writeOffset] ^= 0xFF
-                    undo[index] = .write(offset: writeOffset, count: count, overwritten: overwritten, previousCount: previousCount)
+            for entry in undo {
+                switch entry {
+                case .write(let writeOffset, _, let overwrittenStart, let overwrittenCount, _)
+                    where offset >= writeOffset && offset < writeOffset + overwrittenCount:
+                    undoBytes[overwrittenStart + offset - writeOffset] ^= 0xFF
                 default:
                     break
                 }
@@ -138,16 +169,17 @@ public final class InMemoryFileSystem: FileSystem, @unchecked Sendable {
         var count: Int
     }
 
-    // Guards everything below: the group-commit thread syncs while tasks append.
+    // Guards everything below: the group-commit thread syncs while tasks append. (Only touched
+    // with it held, so their dynamic exclusivity checks, several per simulated write, are off.)
     private let lock = NSLock()
-    private var names: [String: Inode] = [:]
-    private var durableNames: [String: Inode] = [:]
-    private var directories: Set<String> = ["/", "."]
-    private var lastWrite: Write?
-    private var syncFailuresToInject = 0
-    private var statisticsStorage = Statistics()
+    @exclusivity(unchecked) private var names: [String: Inode] = [:]
+    @exclusivity(unchecked) private var durableNames: [String: Inode] = [:]
+    @exclusivity(unchecked) private var directories: Set<String> = ["/", "."]
+    @exclusivity(unchecked) private var lastWrite: Write?
+    @exclusivity(unchecked) private var syncFailuresToInject = 0
+    @exclusivity(unchecked) private var statisticsStorage = Statistics()
     /// Bumped by every crash: handles opened before it refuse to work, as a dead process's would.
-    private var epoch = 0
+    @exclusivity(unchecked) private var epoch = 0
 
     public init() {}
 

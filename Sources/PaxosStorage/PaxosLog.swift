@@ -50,25 +50,26 @@ public final class PaxosLog: @unchecked Sendable {
     }
 
     // Guards everything below. `sync()` reads `file` under it but syncs outside, so appends go on
-    // while an fsync runs.
+    // while an fsync runs. (The state an append touches is only reached with the lock held and
+    // by no nested access: its dynamic exclusivity checks, about ten per append, are off.)
     private let lock = NSLock()
-    private var file: (any AppendableFile)?
+    @exclusivity(unchecked) private var file: (any AppendableFile)?
     /// The live segments, oldest first; the last is the one written (`file`).
-    private var segments: [Segment]
+    @exclusivity(unchecked) private var segments: [Segment]
     /// How far the current segment is zero-filled and allocated.
-    private var preallocatedBytes: Int
+    @exclusivity(unchecked) private var preallocatedBytes: Int
     /// Handles of finished segments that a concurrent `sync()` may still hold; closed when none runs.
-    private var retiredFiles: [any AppendableFile] = []
-    private var syncsRunning = 0
+    @exclusivity(unchecked) private var retiredFiles: [any AppendableFile] = []
+    @exclusivity(unchecked) private var syncsRunning = 0
     /// Set by the first failed write or sync. After a failed fsync the kernel may have dropped
     /// the dirty pages and will not report it again ("fsyncgate"), so nothing later could be
     /// trusted to be durable: the log refuses all further work, and the node must restart
     /// and recover from what is really on disk.
-    private var failure: StorageError?
+    @exclusivity(unchecked) private var failure: StorageError?
     /// Where appends encode their frames, reused so that an append allocates nothing; its
     /// start holds the last append's frames. Let go after an append larger than
     /// `frameBufferBytesKept`, so one big record does not stay resident.
-    private var frameBuffer: [UInt8] = []
+    @exclusivity(unchecked) private var frameBuffer: [UInt8] = []
     static let frameBufferBytesKept = 1 << 16
 
     private init(directory: String, walDirectory: String, options: WALOptions, fileSystem: any FileSystem,
@@ -324,13 +325,14 @@ public final class PaxosLog: @unchecked Sendable {
 
     /// Must be called with `lock` held.
     private func usableFile() throws -> any AppendableFile {
+        if case .none = failure, let file { return file }
+        // (The path only for the error: copying it out cost more than the checks, twice per append.)
         let path = segments[segments.count - 1].path
         if let failure {
             throw StorageError(
                 kind: .logFailed, path: path,
                 description: "the log \(path) failed earlier and refuses further use until the node restarts: \(failure)")
         }
-        guard let file else { throw StorageError(kind: .closed, path: path, description: "the log \(path) is closed") }
-        return file
+        throw StorageError(kind: .closed, path: path, description: "the log \(path) is closed")
     }
 }

@@ -39,6 +39,21 @@ public enum WALSegmentNames {
 
     /// The sequence of a segment's file name, or nil for any other file.
     public static func sequence(fileName: String) -> UInt64? {
+        // Byte by byte when the name is stored contiguously (always, in practice): the same
+        // answer as the character walk below, which a restart paid for every file it listed.
+        if let sequence = fileName.utf8.withContiguousStorageIfAvailable({ bytes -> UInt64? in
+            guard bytes.count == digits + 4, bytes[digits] == UInt8(ascii: "."), bytes[digits + 1] == UInt8(ascii: "w"),
+                  bytes[digits + 2] == UInt8(ascii: "a"), bytes[digits + 3] == UInt8(ascii: "l") else { return nil }
+            var value: UInt64 = 0
+            for index in 0..<digits {
+                let digit = bytes[index] &- UInt8(ascii: "0")
+                guard digit <= 9 else { return nil }
+                value = value * 10 + UInt64(digit)
+            }
+            return value
+        }) {
+            return sequence
+        }
         guard fileName.hasSuffix(suffix) else { return nil }
         let number = fileName.dropLast(suffix.count)
         guard number.count == digits, number.allSatisfy({ $0 >= "0" && $0 <= "9" }) else { return nil }

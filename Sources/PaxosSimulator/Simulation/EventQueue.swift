@@ -40,8 +40,10 @@ struct EventQueue<Event> {
     var count: Int { heap.count }
     var isEmpty: Bool { heap.isEmpty }
 
+    /// Takes `event` over: the caller's `.deliver(envelope)` moves into its slot, where a
+    /// borrowed event was copied in (retaining the message) and the caller's destroyed.
     @discardableResult
-    mutating func schedule(_ event: Event, at time: SimulatedTime) -> Handle {
+    mutating func schedule(_ event: consuming Event, at time: SimulatedTime) -> Handle {
         precondition(nextSequence < UInt32.max, "a run schedules at most \(Self.schedulesMax) events")
         let slot: UInt32
         if let free = freeSlots.popLast() {

@@ -33,10 +33,12 @@ struct InstanceTable<Value> {
 
     /// Changes the value of `instance` in place (`initial` if it has none), returning what
     /// `change` returns.
-    mutating func update<Result>(_ instance: InstanceNumber, default initial: Value,
+    /// (`initial` is made only when needed, and the presence test copies no value out.)
+    mutating func update<Result>(_ instance: InstanceNumber, default initial: @autoclosure () -> Value,
                                  _ change: (inout Value) -> Result) -> Result {
-        if self[instance] == nil { self[instance] = initial }
-        return change(&values[Int(instance - 1)]!)
+        let index = Int(truncatingIfNeeded: instance &- 1)
+        if !(index >= 0 && index < values.count && values[index] != nil) { self[instance] = initial() }
+        return change(&values[index]!)
     }
 
     /// The first non-nil result of `body` over the instances that hold a value, in increasing order.

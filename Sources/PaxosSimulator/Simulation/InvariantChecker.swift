@@ -28,7 +28,7 @@ struct InvariantChecker {
 
     /// Who accepted what, per instance and ballot: the definition of "chosen" (a majority of
     /// acceptors accepted one ballot), independent of what any proposer believes.
-    private var votes = InstanceTable<[Votes]>()
+    private var votes = InstanceTable<InstanceVotes>()
     private var chosenByVotes = InstanceTable<Command>()
     private let quorum: Int
 
@@ -38,6 +38,28 @@ struct InvariantChecker {
         var ballot: Ballot
         var command: Command
         var acceptors: UInt64 = 0
+    }
+
+    /// The ballots voted on in one instance: nearly always one, held inline (an array per
+    /// instance was an allocation per decision); any others follow in `more`.
+    private struct InstanceVotes {
+        var first: Votes
+        var more: [Votes] = []
+
+        /// Counts `node`'s vote for `command` in `ballot`; returns the ballot's voters and the
+        /// command the ballot's first vote carried.
+        mutating func add(_ node: Int, ballot: Ballot, command: Command) -> (acceptors: UInt64, carried: Command) {
+            if first.ballot == ballot {
+                first.acceptors |= 1 << UInt64(node)
+                return (first.acceptors, first.command)
+            }
+            let index = more.firstIndex { $0.ballot == ballot } ?? {
+                more.append(Votes(ballot: ballot, command: command))
+                return more.count - 1
+            }()
+            more[index].acceptors |= 1 << UInt64(node)
+            return (more[index].acceptors, more[index].command)
+        }
     }
 
     private(set) var violation: (property: Property, detail: String)?
@@ -58,13 +80,8 @@ struct InvariantChecker {
             fail(.acceptorContract, broken)
         }
         // In place: a copy taken out and written back made every vote copy the instance's list.
-        let (acceptors, carried) = votes.update(instance, default: []) { ballots in
-            let index = ballots.firstIndex { $0.ballot == ballot } ?? {
-                ballots.append(Votes(ballot: ballot, command: command))
-                return ballots.count - 1
-            }()
-            ballots[index].acceptors |= 1 << UInt64(node)
-            return (ballots[index].acceptors, ballots[index].command)
+        let (acceptors, carried) = votes.update(instance, default: InstanceVotes(first: Votes(ballot: ballot, command: command))) {
+            $0.add(node, ballot: ballot, command: command)
         }
         if carried != command {
             fail(.agreement, "instance \(instance): ballot \(ballot) carried both \(carried) and \(command)")
