@@ -26,15 +26,18 @@ struct AppliedCommands: Hashable, Sendable {
     let clientInstancesMax: UInt64
     let nodeInstancesMax: UInt64
     private var instances: [CommandID: InstanceNumber] = [:]
-    private var clientOrder = FIFO<Entry>()
-    private var nodeOrder = FIFO<Entry>()
+    private var clientOrder: FIFO<Entry>
+    private var nodeOrder: FIFO<Entry>
 
     init(clientInstancesMax: UInt64, nodeInstancesMax: UInt64) {
         precondition(clientInstancesMax >= 1 && nodeInstancesMax >= 1, "the window holds at least the last instance")
         self.clientInstancesMax = clientInstancesMax
         self.nodeInstancesMax = nodeInstancesMax
-        // Grown from empty, the table rehashed itself at every doubling on the way.
+        // Grown from empty, the table rehashed itself at every doubling on the way (and the
+        // queues reallocated themselves at each); every start of a node made them again.
         instances.reserveCapacity(64)
+        clientOrder = FIFO(minimumCapacity: 64)
+        nodeOrder = FIFO(minimumCapacity: 64)
     }
 
     var count: Int { instances.count }
