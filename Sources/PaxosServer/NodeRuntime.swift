@@ -207,17 +207,22 @@ public actor NodeRuntime {
 
     /// The applied instances from `start` on, as this node has them (a local read: it may miss
     /// what was chosen elsewhere and not yet learned here).
-    public func read(from start: InstanceNumber) throws -> [FileEntry] {
-        try entries(from: start)
+    public nonisolated func read(from start: InstanceNumber) async throws -> [FileEntry] {
+        try entries(await fileReader(), from: start)
     }
 
     /// A linearizable read: the applied instances from `start` on, once this node has applied
     /// every value that was acknowledged anywhere before the call began (`ReadQuorums`).
-    public func linearizableRead(from start: InstanceNumber) async throws -> [FileEntry] {
+    public nonisolated func linearizableRead(from start: InstanceNumber) async throws -> [FileEntry] {
+        try entries(await readableFile(), from: start)
+    }
+
+    /// The file once the core said a linearizable read may be answered (`ReadQuorums`).
+    private func readableFile() async throws -> ReplicatedFileReader {
         try checkServing()
         switch try await request({ core, request in core.onRead(request: request) }) {
         case .readable:
-            return try entries(from: start)
+            return file.reader
         case .failed(_, let failure):
             throw Self.fault(for: failure)
         case .submitted, .proposed, .appliedEarlier:
@@ -228,11 +233,14 @@ public actor NodeRuntime {
     /// At most this many lines per read: a client pages with `from` (README, XML-RPC methods).
     public static let readEntriesMax = 10_000
 
-    /// From the replicated file on disk (the node keeps no old line in memory): it holds every
-    /// line a reply of this node has announced, since replies follow the lines in a Ready.
-    private func entries(from start: InstanceNumber) throws -> [FileEntry] {
+    private func fileReader() -> ReplicatedFileReader { file.reader }
+
+    /// From the replicated file on disk (the node keeps no old line in memory), off the actor:
+    /// the reader covers every line a reply of this node has announced, since replies follow
+    /// the lines in a Ready, and those lines never change.
+    private nonisolated func entries(_ reader: ReplicatedFileReader, from start: InstanceNumber) throws -> [FileEntry] {
         do {
-            return try file.entries(from: max(start, 1), limit: Self.readEntriesMax)
+            return try reader.entries(from: max(start, 1), limit: Self.readEntriesMax)
         } catch {
             logger.error("cannot read the replicated file", metadata: ["error": "\(error)"])
             throw XMLRPCFault(code: XMLRPCFault.internalError, message: "cannot read the replicated file: \(error)")

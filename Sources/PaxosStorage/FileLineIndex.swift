@@ -3,7 +3,7 @@ import PaxosCore
 /// Where every `stride`-th line of the replicated file starts: enough to find any instance's
 /// line with one bounded read, in memory that grows by one entry per `stride` lines (16 bytes
 /// per 1024 lines: 16 KB for a million values) instead of one string per line.
-struct FileLineIndex: Equatable {
+struct FileLineIndex: Equatable, Sendable {
     static let defaultStride = 1024
 
     struct Mark: Equatable {

@@ -110,52 +110,20 @@ public final class ReplicatedFile {
 
     /// Up to `limit` entries from instance `from` on, read from the disk.
     public func entries(from instance: InstanceNumber, limit: Int) throws -> [FileEntry] {
-        guard limit > 0, let last = index.lastInstance, instance <= last else { return [] }
-        var result: [FileEntry] = []
-        try scanLines(near: instance) { entry, _ in
-            guard let entry else { throw damaged("a line that is not `<instance> <value>`") }
-            if entry.instance >= instance { result.append(entry) }
-            return result.count < limit
-        }
-        return result
+        try reader.entries(from: instance, limit: limit)
     }
 
     /// The size of the file's lines through `instance` (which must be a line of it): what a
     /// snapshot through `instance` copies.
     public func byteCount(through instance: InstanceNumber) throws -> Int {
-        guard let last = index.lastInstance, instance <= last else {
-            throw damaged("no line for instance \(instance) (last \(index.lastInstance.map(String.init) ?? "none"))")
-        }
-        var end = index.startOffset(forInstance: instance)
-        var found = false
-        try scanLines(near: instance) { entry, bytes in
-            end += bytes
-            guard let entry, entry.instance >= instance else { return true }
-            guard entry.instance == instance else { throw damaged("no line for instance \(instance)") }
-            found = true
-            return false
-        }
-        guard found else { throw damaged("no line for instance \(instance)") }
-        return end
+        try reader.byteCount(through: instance)
     }
 
-    /// Reads the lines from the indexed one at or before `instance` on, in chunks, handing each
-    /// (nil if it is not a line of the format) and its size in bytes to `body` until it returns
-    /// false or the file ends.
-    private func scanLines(near instance: InstanceNumber, _ body: (FileEntry?, Int) throws -> Bool) throws {
-        var offset = index.startOffset(forInstance: instance)
-        var pending: [UInt8] = []
-        while offset < index.byteCount {
-            let chunk = try fileSystem.read(path, offset: offset, count: min(Self.readChunkBytes, index.byteCount - offset))
-            if chunk.isEmpty { return }
-            offset += chunk.count
-            pending += chunk
-            let (lines, consumed) = FileLines.parse(pending[...])
-            pending.removeFirst(consumed)
-            for (entry, bytes) in lines {
-                if try !body(entry, bytes) { return }
-            }
-        }
+    /// The file as it is now, for reading on another thread while this one appends: the lines
+    /// it covers never change (the file only grows; a snapshot install replaces it with one
+    /// whose lines up to there are the same).
+    public var reader: ReplicatedFileReader {
+        ReplicatedFileReader(path: path, fileSystem: fileSystem, index: index)
     }
 
     /// fsync: before a snapshot is taken from the file (see `rebuild(snapshot:...)`).
@@ -274,5 +242,66 @@ public final class ReplicatedFile {
     private func closeFile() {
         file?.close()
         file = nil
+    }
+}
+
+/// Reads the lines of a `ReplicatedFile` as they were when it was taken (`ReplicatedFile.reader`),
+/// from the disk through the sparse index: a value, safe to use on any thread.
+public struct ReplicatedFileReader: Sendable {
+    let path: String
+    let fileSystem: any FileSystem
+    let index: FileLineIndex
+
+    /// Up to `limit` entries from instance `from` on.
+    public func entries(from instance: InstanceNumber, limit: Int) throws -> [FileEntry] {
+        guard limit > 0, let last = index.lastInstance, instance <= last else { return [] }
+        var result: [FileEntry] = []
+        try scanLines(near: instance) { entry, _ in
+            guard let entry else { throw damaged("a line that is not `<instance> <value>`") }
+            if entry.instance >= instance { result.append(entry) }
+            return result.count < limit
+        }
+        return result
+    }
+
+    /// The size of the lines through `instance` (which must be a line of the file).
+    func byteCount(through instance: InstanceNumber) throws -> Int {
+        guard let last = index.lastInstance, instance <= last else {
+            throw damaged("no line for instance \(instance) (last \(index.lastInstance.map(String.init) ?? "none"))")
+        }
+        var end = index.startOffset(forInstance: instance)
+        var found = false
+        try scanLines(near: instance) { entry, bytes in
+            end += bytes
+            guard let entry, entry.instance >= instance else { return true }
+            guard entry.instance == instance else { throw damaged("no line for instance \(instance)") }
+            found = true
+            return false
+        }
+        guard found else { throw damaged("no line for instance \(instance)") }
+        return end
+    }
+
+    /// Reads the lines from the indexed one at or before `instance` on, in chunks, handing each
+    /// (nil if it is not a line of the format) and its size in bytes to `body` until it returns
+    /// false or the covered bytes end.
+    private func scanLines(near instance: InstanceNumber, _ body: (FileEntry?, Int) throws -> Bool) throws {
+        var offset = index.startOffset(forInstance: instance)
+        var pending: [UInt8] = []
+        while offset < index.byteCount {
+            let chunk = try fileSystem.read(path, offset: offset, count: min(ReplicatedFile.readChunkBytes, index.byteCount - offset))
+            if chunk.isEmpty { return }
+            offset += chunk.count
+            pending += chunk
+            let (lines, consumed) = FileLines.parse(pending[...])
+            pending.removeFirst(consumed)
+            for (entry, bytes) in lines {
+                if try !body(entry, bytes) { return }
+            }
+        }
+    }
+
+    private func damaged(_ reason: String) -> StorageError {
+        StorageError(kind: .corruption, path: path, description: "replicated file \(path): \(reason)")
     }
 }
