@@ -15,6 +15,13 @@ public enum DurableRecord: Hashable, Sendable {
     case round(UInt64)
     /// The node started for the `n`th time; command identifiers of this life carry it.
     case incarnation(UInt64)
+    /// The node was rebuilt from an empty data directory (`Rejoin`): it votes on nothing until
+    /// fenced. `floor` is above every round and incarnation of its lost life (the shell's wall
+    /// clock): its new ballots and command ids are above it.
+    case rejoinStarted(floor: UInt64)
+    /// Every other member granted the rejoin ballot: the node promises `ballot` for every
+    /// instance from `from` on, and votes there once it has applied every instance below.
+    case rejoinFenced(from: InstanceNumber, ballot: Ballot)
 }
 
 /// Everything a node keeps across a crash, rebuilt by replaying the log in order.
@@ -27,6 +34,7 @@ public struct DurableState: Hashable, Sendable {
     public var rangePromise = RangePromise.none
     public var highestRound: UInt64 = 0
     public var incarnation: UInt64 = 0
+    public var rejoin = RejoinProgress.none
 
     public init() {}
 
@@ -55,6 +63,14 @@ public struct DurableState: Hashable, Sendable {
             highestRound = max(highestRound, round)
         case .incarnation(let incarnation):
             self.incarnation = max(self.incarnation, incarnation)
+        case .rejoinStarted(let floor):
+            // The new life's incarnation and rounds are above the floor (`PaxosNode.init` adds one).
+            incarnation = max(incarnation, floor)
+            highestRound = max(highestRound, floor)
+            rejoin = .fencing
+        case .rejoinFenced(let from, let ballot):
+            rangePromise.extend(from: from, ballot: ballot)
+            rejoin = .fenced(from: from, ballot: ballot)
         }
     }
 

@@ -37,6 +37,13 @@ public enum Message: Hashable, Sendable {
     case readIndexRequest(read: UInt64)
     /// The answer to `readIndexRequest`.
     case readIndexReply(read: UInt64, highest: InstanceNumber)
+    /// A rebuilt node fences its lost life (`Rejoin`): "promise `ballot` for every instance
+    /// above what you have applied, and tell me how far your log goes".
+    case rejoinPrepare(ballot: Ballot)
+    /// Granted: the highest instance where the member accepted a value or knows one chosen.
+    case rejoinPromise(ballot: Ballot, highestInstance: InstanceNumber)
+    /// Refused: the member's rounds reach `round` (used, seen or reserved); ask above it.
+    case rejoinNack(ballot: Ballot, round: UInt64)
 
     public var instance: InstanceNumber? {
         switch self {
@@ -45,7 +52,8 @@ public enum Message: Hashable, Sendable {
             return instance
         case .prepareFrom(let from, _), .promiseFrom(let from, _, _, _), .nackFrom(let from, _, _):
             return from
-        case .status, .catchUpRequest, .catchUpReply, .forward, .readIndexRequest, .readIndexReply:
+        case .status, .catchUpRequest, .catchUpReply, .forward, .readIndexRequest, .readIndexReply,
+             .rejoinPrepare, .rejoinPromise, .rejoinNack:
             return nil
         }
     }

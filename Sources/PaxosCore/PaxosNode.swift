@@ -36,6 +36,8 @@ public struct PaxosNode: Sendable {
     private var proposeWaiters = InstanceMap<[ProposeWaiter]>()
     /// Multi-Paxos: this node's range phase 1, while it is the distinguished proposer.
     private var leadership: Leadership? = nil
+    /// A node rebuilt from an empty data directory, until it votes again (see `Rejoin`).
+    private var rejoin: Rejoin? = nil
     /// Multi-Paxos: by position in `configuration.members`, the instances this leader decided in
     /// its ballot that the peer has not been told yet (see `announceChosen`). Each Accept to the
     /// peer takes its list, so a list holds at most the decisions of `proposalsInFlightMax`
@@ -100,6 +102,7 @@ public struct PaxosNode: Sendable {
     private struct Mutations: Hashable, Sendable {
         let acceptorRepliesBeforePersisting, acceptorAcceptsBelowPromise, acceptorRecordsPersistEventually: Bool
         let proposerIgnoresAcceptedValues, proposerCountsAcceptorTwice: Bool
+        let rejoinedNodeVotesAtOnce: Bool
 
         init(_ set: Set<PaxosConfiguration.Mutation>) {
             acceptorRepliesBeforePersisting = set.contains(.acceptorRepliesBeforePersisting)
@@ -107,6 +110,7 @@ public struct PaxosNode: Sendable {
             acceptorRecordsPersistEventually = set.contains(.acceptorRecordsPersistEventually)
             proposerIgnoresAcceptedValues = set.contains(.proposerIgnoresAcceptedValues)
             proposerCountsAcceptorTwice = set.contains(.proposerCountsAcceptorTwice)
+            rejoinedNodeVotesAtOnce = set.contains(.rejoinedNodeVotesAtOnce)
         }
     }
 
@@ -116,7 +120,15 @@ public struct PaxosNode: Sendable {
     }
 
     /// A node restarting from what its log holds (an empty state for a brand-new node).
-    public init(configuration: PaxosConfiguration, recovered: DurableState = DurableState()) {
+    ///
+    /// `rejoiningAbove`: the node was rebuilt from an empty data directory and must not vote
+    /// until it has fenced its lost life (`Rejoin`). The value is above every round and
+    /// incarnation that life used; the live shell passes its wall clock in microseconds (the
+    /// lost life counted restarts and rounds from 1, or from an earlier rebuild's clock).
+    public init(configuration: PaxosConfiguration, recovered: DurableState = DurableState(),
+                rejoiningAbove floor: UInt64? = nil) {
+        var recovered = recovered
+        if let floor { recovered.apply(.rejoinStarted(floor: floor)) }
         self.configuration = configuration
         self.heardAt = Array(repeating: 0, count: configuration.members.count)
         self.unannounced = Array(repeating: [], count: configuration.members.count)
@@ -139,6 +151,13 @@ public struct PaxosNode: Sendable {
         }
         // Sized once: grown one insert at a time, the set rehashed itself ten times on the way.
         appliedCommands.reserveCapacity(max(recovered.chosen.count, 64))
+        switch recovered.rejoin {
+        case .none: break
+        case .fencing: rejoin = Rejoin(phase: .fencing(ballot: nil, granted: MemberSet(), highestInstance: 0, highestRoundRefused: 0))
+        case .fenced(let from, let ballot): rejoin = Rejoin(phase: .catchingUp(from: from, ballot: ballot))
+        }
+        rejoin?.floorToRecord = floor
+        if mutations.rejoinedNodeVotesAtOnce && rejoin?.isFencing == true { rejoin = nil }
         applyChosenPrefix()
         appliedAtLastHeartbeat = appliedThrough
         ready = Ready()
@@ -150,6 +169,7 @@ public struct PaxosNode: Sendable {
     /// can leave the node, asks the peers for what was chosen meanwhile, and starts the heartbeat.
     public mutating func onStart() -> Ready {
         ready.persist.append(.incarnation(incarnation))
+        startRejoin()
         broadcastToPeers(.catchUpRequest(from: appliedThrough + 1))
         ready.timers.append(.set(.heartbeat, afterMilliseconds: configuration.heartbeatMilliseconds))
         return takeReady()
@@ -311,6 +331,8 @@ public struct PaxosNode: Sendable {
                 leadershipRetryPending = false
                 startQueuedSubmits()
             }
+        case .rejoin:
+            startRejoinAttempt()
         }
         drainLocalInbox()
         return takeReady()
@@ -341,6 +363,7 @@ public struct PaxosNode: Sendable {
     // MARK: - Dispatch
 
     private mutating func handle(from sender: NodeID, _ message: Message) {
+        if rejoin != nil && !Rejoin.mayHandleWhileNotVoting(message, isChosen: { chosen.contains($0) }) { return }
         switch message {
         case .prepare(let instance, let ballot):
             onPrepare(from: sender, instance: instance, ballot: ballot)
@@ -382,6 +405,12 @@ public struct PaxosNode: Sendable {
             send(.readIndexReply(read: read, highest: max(highestAccepted, highestChosen)), to: sender)
         case .readIndexReply(let read, let highest):
             onReadIndexReply(from: sender, read: read, highest: highest)
+        case .rejoinPrepare(let ballot):
+            onRejoinPrepare(from: sender, ballot: ballot)
+        case .rejoinPromise(let ballot, let highest):
+            onRejoinPromise(from: sender, ballot: ballot, highestInstance: highest)
+        case .rejoinNack(let ballot, let round):
+            onRejoinNack(ballot: ballot, round: round)
         }
     }
 
@@ -513,6 +542,13 @@ public struct PaxosNode: Sendable {
     /// lets a Prepare leave without waiting for the disk.
     private mutating func startPrepare(_ instance: InstanceNumber) {
         guard var proposer = proposers[instance] else { return }
+        if rejoin?.isFencing == true {
+            // A rebuilt node does not know which ballots its lost life used: it proposes
+            // nothing until fenced (its rounds are then above them). It tries again later.
+            proposers[instance] = proposer
+            ready.timers.append(.set(.proposer(instance), afterMilliseconds: configuration.phaseTimeoutMilliseconds))
+            return
+        }
         proposer.ballot = Ballot(round: takeRound(minimum: proposer.minimumRound), node: id)
         proposer.phase = .preparing(promisedBy: MemberSet(), highestAccepted: nil)
         proposers[instance] = proposer
@@ -722,6 +758,7 @@ public struct PaxosNode: Sendable {
                 ready.replies.append(.submitted(request, instance: appliedThrough, value: text))
             }
         }
+        if rejoin != nil { finishRejoinIfCaughtUp() }
     }
 
     // MARK: - Submits
@@ -755,7 +792,7 @@ public struct PaxosNode: Sendable {
     /// The distinguished proposer first seeks a leadership (one phase 1 for all instances
     /// ahead) and holds its submits until it has one or gave up; then each goes straight to step 5.
     private mutating func startQueuedSubmits() {
-        guard !submitQueue.isEmpty else { return }
+        guard !submitQueue.isEmpty, rejoin?.isFencing != true else { return }
         if configuration.multiPaxos && configuration.forwardSubmitsToDistinguishedProposer && distinguishedProposer == id
             && hearsQuorum {
             if leadership == nil && !leadershipRetryPending { startLeadership() }
@@ -970,6 +1007,108 @@ public struct PaxosNode: Sendable {
         }
         if !entries.isEmpty { send(.catchUpReply(entries: entries), to: peer) }
     }
+
+    // MARK: - A rebuilt node (see `Rejoin`)
+
+    private mutating func startRejoin() {
+        guard let started = rejoin else { return }
+        if let floor = started.floorToRecord {
+            // Durable with the incarnation, before anything of this life leaves the node: a
+            // crash from here on restarts it rejoining, not as a fresh voter.
+            ready.persist.append(.rejoinStarted(floor: floor))
+            rejoin?.floorToRecord = nil
+        }
+        switch started.phase {
+        case .fencing: startRejoinAttempt()
+        case .catchingUp:
+            finishRejoinIfCaughtUp()
+        }
+    }
+
+    /// Asks every other member to grant a new rejoin ballot, above every round seen refused.
+    private mutating func startRejoinAttempt() {
+        guard var fencing = rejoin, fencing.isFencing else { return }
+        let peers = configuration.members.count - 1
+        let ballot = Ballot(round: takeRound(minimum: fencing.highestRoundRefused + 1), node: id)
+        fencing.startAttempt(ballot)
+        rejoin = fencing
+        if peers == 0 {
+            // Alone: nobody else can have counted on the lost life.
+            onRejoinFenced(from: 1, ballot: ballot)
+            return
+        }
+        ready.timers.append(.set(.rejoin, afterMilliseconds: configuration.phaseTimeoutMilliseconds))
+        broadcastToPeers(.rejoinPrepare(ballot: ballot))
+    }
+
+    /// A member asked to fence its lost life. A member grants only a round above every round it
+    /// used, saw or reserved (hence above every promise it holds), and promises it for every
+    /// instance above its applied prefix (instances up to there are chosen and known to it, and
+    /// at most what it reports). A member rebuilding itself may grant too: its rounds are above
+    /// its own floor, it votes nowhere yet, and the promise binds it once it does; what its
+    /// lost life accepted is reported by the members that kept their disks (fewer than a
+    /// majority may lose theirs at once, or chosen values are lost whatever the protocol).
+    private mutating func onRejoinPrepare(from sender: NodeID, ballot: Ballot) {
+        let bound = max(max(highestRoundUsed, highestRoundSeen), roundsReservedThrough)
+        guard sender != id, ballot.node == sender, ballot.round > bound else {
+            send(.rejoinNack(ballot: ballot, round: bound), to: sender)
+            return
+        }
+        noteRound(ballot.round)
+        let start = appliedThrough + 1
+        var extended = rangePromise
+        extended.extend(from: start, ballot: ballot)
+        if extended != rangePromise {
+            rangePromise = extended
+            if !mutations.acceptorRepliesBeforePersisting {
+                persistAcceptorRecord(.promisedFrom(from: extended.from, ballot: ballot))
+            }
+        }
+        ready.trace.append(.rangePromised(instance: start, ballot: ballot, to: sender, reported: 0))
+        send(.rejoinPromise(ballot: ballot, highestInstance: max(highestAccepted, highestChosen)), to: sender)
+    }
+
+    private mutating func onRejoinPromise(from sender: NodeID, ballot: Ballot, highestInstance: InstanceNumber) {
+        guard var fencing = rejoin, sender != id, let index = configuration.members.firstIndex(of: sender) else { return }
+        let fence = fencing.onGrant(from: index, ballot: ballot, highestInstance: highestInstance,
+                                    needed: configuration.members.count - 1)
+        rejoin = fencing
+        if let fence { onRejoinFenced(from: fence.from, ballot: fence.ballot) }
+    }
+
+    private mutating func onRejoinNack(ballot: Ballot, round: UInt64) {
+        guard var fencing = rejoin, fencing.onRefusal(ballot: ballot, round: round) else { return }
+        // This attempt cannot finish: asked again, higher, after a randomized backoff, as a
+        // preempted proposer does (step 7).
+        let wait = backoffMilliseconds(afterFailures: fencing.failedAttempts)
+        fencing.failedAttempts += 1
+        rejoin = fencing
+        ready.timers.append(.set(.rejoin, afterMilliseconds: wait))
+    }
+
+    /// Every other member granted `ballot`: promise it from `from` on (durably, before any vote).
+    private mutating func onRejoinFenced(from: InstanceNumber, ballot: Ballot) {
+        ready.persist.append(.rejoinFenced(from: from, ballot: ballot))
+        rangePromise.extend(from: from, ballot: ballot)
+        noteRound(ballot.round)
+        rejoin = Rejoin(phase: .catchingUp(from: from, ballot: ballot))
+        ready.timers.append(.cancel(.rejoin))
+        ready.trace.append(.rangePromised(instance: from, ballot: ballot, to: id, reported: 0))
+        broadcastToPeers(.catchUpRequest(from: appliedThrough + 1))
+        finishRejoinIfCaughtUp()
+        startQueuedSubmits()
+    }
+
+    /// Fenced and caught up below the fence: every instance below it is chosen and known
+    /// here, every one from it on is promised the fence's ballot. The node votes again.
+    private mutating func finishRejoinIfCaughtUp() {
+        guard case .catchingUp(let from, let ballot)? = rejoin?.phase, appliedThrough + 1 >= from else { return }
+        rejoin = nil
+        ready.trace.append(.rejoined(instance: from, ballot: ballot))
+    }
+
+    /// Whether the node votes (false while a rebuilt node fences its lost life or catches up).
+    public var isVoting: Bool { rejoin == nil }
 
     // MARK: - Sending
 

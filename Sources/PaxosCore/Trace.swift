@@ -17,6 +17,8 @@ public enum TraceEvent: Hashable, Sendable, CustomStringConvertible {
     case rangePrepareRefused(instance: InstanceNumber, ballot: Ballot, to: NodeID, promised: Ballot)
     case leading(instance: InstanceNumber, ballot: Ballot, reproposed: Int)
     case leadershipEnded(instance: InstanceNumber, ballot: Ballot, by: Ballot?)
+    /// A rebuilt node votes again: promise `ballot` from `instance` on (`Rejoin`).
+    case rejoined(instance: InstanceNumber, ballot: Ballot)
 
     public var instance: InstanceNumber {
         switch self {
@@ -25,7 +27,7 @@ public enum TraceEvent: Hashable, Sendable, CustomStringConvertible {
              .acceptRefused(let i, _, _, _), .preempted(let i, _, _, _), .timedOut(let i, _, _),
              .chosen(let i, _, _), .learned(let i, _),
              .rangePrepareSent(let i, _), .rangePromised(let i, _, _, _), .rangePrepareRefused(let i, _, _, _),
-             .leading(let i, _, _), .leadershipEnded(let i, _, _):
+             .leading(let i, _, _), .leadershipEnded(let i, _, _), .rejoined(let i, _):
             return i
         }
     }
@@ -64,6 +66,8 @@ public enum TraceEvent: Hashable, Sendable, CustomStringConvertible {
             return "instances \(i)...: leading in ballot \(b), \(reproposed) accepted values proposed again"
         case .leadershipEnded(let i, let b, let by):
             return "instances \(i)...: ballot \(b) no longer leads" + (by.map { ", preempted by \($0)" } ?? "")
+        case .rejoined(let i, let b):
+            return "instances \(i)...: rebuilt node votes again, promised \(b)"
         }
     }
 }
@@ -77,6 +81,7 @@ extension TraceEvent {
         case .promised, .prepareRefused, .rangePromised, .rangePrepareRefused: return 3
         case .leading: return 4
         case .leadershipEnded: return 7
+        case .rejoined: return 3
         case .valueAdopted: return 4
         case .acceptSent: return 5
         case .acceptedValue, .acceptRefused: return 6
@@ -103,6 +108,7 @@ extension TraceEvent {
         case .rangePrepareRefused: return "rangePrepareRefused"
         case .leading: return "leading"
         case .leadershipEnded: return "leadershipEnded"
+        case .rejoined: return "rejoined"
         }
     }
 }

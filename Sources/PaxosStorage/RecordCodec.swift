@@ -11,6 +11,8 @@ import PaxosCore
 ///     round       = 4: round u64
 ///     incarnation = 5: incarnation u64
 ///     promisedFrom = 6: from u64, ballot (a promise for every instance from `from` on)
+///     rejoinStarted = 7: floor u64 (rebuilt from an empty directory, see `Rejoin`)
+///     rejoinFenced  = 8: from u64, ballot (the rebuilt node's promise once every member granted it)
 ///     ballot  = round u64, node u32
 ///     command = tag u8: 0 no-op | 1 value: node u32, incarnation u64, sequence u64, text (u32 count + UTF-8)
 ///
@@ -20,7 +22,7 @@ public enum RecordCodec {
     public static let formatVersion: UInt8 = 1
 
     enum Kind: UInt8 {
-        case promised = 1, accepted, chosen, round, incarnation, promisedFrom
+        case promised = 1, accepted, chosen, round, incarnation, promisedFrom, rejoinStarted, rejoinFenced
     }
 
     enum CommandTag: UInt8 {
@@ -42,13 +44,13 @@ public enum RecordCodec {
         let ballotCount = 12
         let head = 2     // version, kind
         switch record {
-        case .promised, .promisedFrom:
+        case .promised, .promisedFrom, .rejoinFenced:
             return head + 8 + ballotCount
         case .accepted(_, let proposal):
             return head + 8 + ballotCount + count(of: proposal.command)
         case .chosen(_, let command):
             return head + 8 + count(of: command)
-        case .round, .incarnation:
+        case .round, .incarnation, .rejoinStarted:
             return head + 8
         }
     }
@@ -87,6 +89,13 @@ public enum RecordCodec {
             writer.write(Kind.promisedFrom.rawValue)
             writer.write(from)
             write(ballot, to: &writer)
+        case .rejoinStarted(let floor):
+            writer.write(Kind.rejoinStarted.rawValue)
+            writer.write(floor)
+        case .rejoinFenced(let from, let ballot):
+            writer.write(Kind.rejoinFenced.rawValue)
+            writer.write(from)
+            write(ballot, to: &writer)
         }
     }
 
@@ -123,6 +132,11 @@ public enum RecordCodec {
         case .promisedFrom:
             let from = try reader.readUInt64("first instance")
             record = .promisedFrom(from: from, ballot: try readBallot(&reader))
+        case .rejoinStarted:
+            record = .rejoinStarted(floor: try reader.readUInt64("rejoin floor"))
+        case .rejoinFenced:
+            let from = try reader.readUInt64("first instance")
+            record = .rejoinFenced(from: from, ballot: try readBallot(&reader))
         }
         try reader.expectEnd()
         return record

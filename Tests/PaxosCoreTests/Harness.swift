@@ -31,6 +31,7 @@ enum MessageKind: Hashable, Sendable {
     case prepare, promise, accept, accepted, nack, learn, forward, status, catchUpRequest, catchUpReply
     case prepareFrom, promiseFrom, nackFrom
     case readIndexRequest, readIndexReply
+    case rejoinPrepare, rejoinPromise, rejoinNack
 }
 
 extension Message {
@@ -51,6 +52,9 @@ extension Message {
         case .nackFrom: return .nackFrom
         case .readIndexRequest: return .readIndexRequest
         case .readIndexReply: return .readIndexReply
+        case .rejoinPrepare: return .rejoinPrepare
+        case .rejoinPromise: return .rejoinPromise
+        case .rejoinNack: return .rejoinNack
         }
     }
 }
