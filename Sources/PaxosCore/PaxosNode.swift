@@ -168,8 +168,9 @@ public struct PaxosNode: Sendable {
     /// The first step of every life: makes the new incarnation durable before any command of it
     /// can leave the node, asks the peers for what was chosen meanwhile, and starts the heartbeat.
     public mutating func onStart() -> Ready {
-        ready.persist.append(.incarnation(incarnation))
+        // A rebuilt node's record goes first: a crash that keeps any part of this write keeps it.
         startRejoin()
+        ready.persist.append(.incarnation(incarnation))
         broadcastToPeers(.catchUpRequest(from: appliedThrough + 1))
         ready.timers.append(.set(.heartbeat, afterMilliseconds: configuration.heartbeatMilliseconds))
         return takeReady()
@@ -1013,8 +1014,8 @@ public struct PaxosNode: Sendable {
     private mutating func startRejoin() {
         guard let started = rejoin else { return }
         if let floor = started.floorToRecord {
-            // Durable with the incarnation, before anything of this life leaves the node: a
-            // crash from here on restarts it rejoining, not as a fresh voter.
+            // Durable before anything of this life leaves the node, and the first record of its
+            // log: a crash from here on restarts it rejoining, never as a fresh voter.
             ready.persist.append(.rejoinStarted(floor: floor))
             rejoin?.floorToRecord = nil
         }
