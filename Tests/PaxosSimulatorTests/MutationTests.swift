@@ -28,7 +28,11 @@ import Testing
         #expect([Property.agreement, .stability, .durability, .acceptorContract].contains(violation.property), "\(violation)")
     }
 
-    @Test(arguments: PaxosConfiguration.Mutation.allCases)
+    /// The model checker's nodes never lose their disks: a rebuilt node's mutation is the
+    /// simulator's to catch (amnesia is in `all`).
+    static let modelCheckedMutations = PaxosConfiguration.Mutation.allCases.filter { $0 != .rejoinedNodeVotesAtOnce }
+
+    @Test(arguments: Self.modelCheckedMutations)
     func modelCheckerCatchesMutation(_ mutation: PaxosConfiguration.Mutation) async {
         var options = ModelCheckOptions()
         options.mutations = [mutation]
