@@ -60,6 +60,7 @@ final class NodeService: Service {
             "file": "\(log.path)", "records": "\(log.recovery.records)", "bytes": "\(log.recovery.validBytes)",
             "droppedTailBytes": "\(log.recovery.droppedTailBytes)", "chosen": "\(recovered.chosen.count)",
         ])
+        let rejoinFloor = try await checkDataDirectory(records: log.recovery.records, logPath: log.path)
         let metrics = NodeMetrics(peers: cluster.nodes.map(\.id).filter { $0 != member.id })
         let commitLog = GroupCommitLog(log: log, syncObserver: { metrics.synced($0) })
         let file = try ReplicatedFile(path: directory + "/" + NodeHost.replicatedFileName, fileSystem: fileSystem)
@@ -70,7 +71,7 @@ final class NodeService: Service {
         let signing = RequestSigning(secret: secret)
         let runtime = NodeRuntime(cluster: cluster, member: member, options: options, recovered: recovered,
                                   commitLog: commitLog, file: file, eraStore: eraStore, era: era, signing: signing,
-                                  metrics: metrics, logger: logger)
+                                  metrics: metrics, logger: logger, rejoiningAbove: rejoinFloor)
         try await runtime.start()
 
         let access = NodeAccessPolicy(secret: secret, members: cluster.nodes.map(\.id), clientPasswords: clientPasswords,
@@ -108,6 +109,35 @@ final class NodeService: Service {
         logger.notice("shutting down")
         try? await server.shutdown()
         await runtime.stop()
+    }
+}
+
+extension NodeService {
+    /// A node on an empty data directory may be a member that lost its disk: voting at once,
+    /// it could break promises it no longer remembers. Returns the floor of a rebuild
+    /// (`--rejoin`), nil for an ordinary start; throws when the start would be unsafe.
+    func checkDataDirectory(records: Int, logPath: String) async throws -> UInt64? {
+        let directory = member.dataDirectory
+        if options.rejoin {
+            guard records == 0 else {
+                throw ConfigurationError("--rejoin is for a node whose data directory was lost, but \(logPath) holds \(records) records: node \(member.id) has its state; start it without --rejoin")
+            }
+            guard cluster.nodes.count > 1 else {
+                throw ConfigurationError("--rejoin: a one-node cluster has no other member to rebuild node \(member.id) from")
+            }
+            // Above every round and incarnation of the lost life, which counted from 1 (or
+            // from an earlier rebuild's clock): the new life's ballots and command ids never
+            // repeat one of the old, even one still in flight.
+            let floor = UInt64(max(0, Date().timeIntervalSince1970 * 1_000_000))
+            logger.notice("rebuilding node \(member.id) from an empty data directory", metadata: ["floor": "\(floor)"])
+            return floor
+        }
+        guard records == 0, cluster.nodes.count > 1 else { return nil }
+        let probe = ClusterDataProbe(cluster: cluster, member: member, signing: RequestSigning(secret: secret))
+        if let witness = await probe.firstPeerWithData(timeoutSeconds: options.emptyDirectoryProbeSeconds) {
+            throw ConfigurationError("the data directory \(directory) is empty, but node \(witness.node) has data (applied \(witness.applied), round \(witness.round)): node \(member.id) has lost its state, and voting at once could break promises it no longer remembers. Start it with --rejoin to rebuild it safely.")
+        }
+        return nil
     }
 }
 

@@ -66,7 +66,7 @@ public actor NodeRuntime {
 
     init(cluster: ClusterConfiguration, member: ClusterConfiguration.Node, options: NodeOptions,
          recovered: DurableState, commitLog: GroupCommitLog, file: ReplicatedFile, eraStore: EraStore,
-         era: UInt64, signing: RequestSigning, metrics: NodeMetrics, logger: Logger) {
+         era: UInt64, signing: RequestSigning, metrics: NodeMetrics, logger: Logger, rejoiningAbove rejoinFloor: UInt64? = nil) {
         self.cluster = cluster
         self.member = member
         self.options = options
@@ -78,7 +78,7 @@ public actor NodeRuntime {
             heartbeatMilliseconds: options.heartbeatMilliseconds, backoff: options.backoff,
             randomSeed: UInt64.random(in: 1...UInt64.max))
         self.coreConfiguration = configuration
-        self.core = PaxosNode(configuration: configuration, recovered: recovered)
+        self.core = PaxosNode(configuration: configuration, recovered: recovered, rejoiningAbove: rejoinFloor)
         self.commitLog = commitLog
         self.file = file
         self.eraStore = eraStore
@@ -102,6 +102,9 @@ public actor NodeRuntime {
         logger.notice("node started", metadata: [
             "incarnation": "\(core.incarnation)", "applied": "\(core.appliedThrough)", "era": "\(era)",
         ])
+        if !core.isVoting {
+            logger.notice("rebuilt node: learning only, until every other member has fenced its lost life (Rejoin)")
+        }
     }
 
     /// Graceful stop: refuse new work, answer every waiting client, stop timers and peers.
@@ -214,6 +217,8 @@ public actor NodeRuntime {
         /// The 99th percentile of the latest fsyncs, in seconds (nil before the first).
         public var fsyncP99Seconds: Double?
         public var uptimeSeconds: Double
+        /// False while a rebuilt node fences its lost life or catches up (`Rejoin`).
+        public var voting: Bool
     }
 
     public func status() -> Status {
@@ -223,7 +228,7 @@ public actor NodeRuntime {
                pendingSubmits: core.pendingSubmitCount, activeProposals: core.activeProposals,
                leader: core.distinguishedProposer, leading: core.isLeading, ballotRound: core.highestRound,
                fsyncP99Seconds: metrics.recentFsyncP99.map { Double($0.nanoseconds) / 1e9 },
-               uptimeSeconds: Double((ContinuousClock.now - startedAt).nanoseconds) / 1e9)
+               uptimeSeconds: Double((ContinuousClock.now - startedAt).nanoseconds) / 1e9, voting: core.isVoting)
     }
 
     public func acceptorState(_ instance: InstanceNumber) -> AcceptorState? { core.acceptorState(instance) }
@@ -554,6 +559,7 @@ public actor NodeRuntime {
             // time-zone stat) on the path of every submit. `--log-level debug` shows them; the
             // lab reads them through admin.events.
             logger.debug("\(event)", metadata: ["node": "\(member.id)", "instance": "\(event.instance)"])
+            if case .rejoined = event { logger.notice("rebuilt node votes again: \(event)") }
         }
     }
 

@@ -36,6 +36,11 @@ struct NodeCommand: AsyncParsableCommand {
     @Option(help: "Require HTTP Basic authentication for the client methods: a file of `user:password` lines, mode 0600.")
     var clientPasswordFile: String?
 
+    @Flag(help: ArgumentHelp(
+        "Rebuild a node whose data directory was lost: it starts on an empty directory as a learner and votes again only once every other member has fenced the promises it forgot.",
+        discussion: "Without it, a node on an empty data directory refuses to start if a peer reports data."))
+    var rejoin = false
+
     @Option(help: "Stop gracefully when the process with this pid is gone (set by the commands that start nodes).")
     var exitWithParent: Int32?
 
@@ -65,6 +70,7 @@ struct NodeCommand: AsyncParsableCommand {
         if enableAdmin { options.adminEnabled = true }
         options.secretFile = secretFile
         options.clientPasswordFile = clientPasswordFile
+        options.rejoin = rejoin
         do {
             try await NodeHost.run(configurationPath: config, nodeID: id, options: options, logger: Logger(label: "paxos.node"))
         } catch {
