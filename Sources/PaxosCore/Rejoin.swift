@@ -4,12 +4,13 @@
 /// forgets a promise breaks Paxos. So it comes back as a learner that answers no Prepare,
 /// Accept, range Prepare or read-index question, and first *fences* its old life:
 ///
-/// 1. It asks every other member to grant a rejoin ballot Δ (`rejoinPrepare`). A voting member
-///    grants only if Δ's round is above every round it has used, seen or reserved (so above
-///    every promise it holds); it then durably promises Δ for every instance above what it has
+/// 1. It asks every other member to grant a rejoin ballot Δ (`rejoinPrepare`). A member grants
+///    only if Δ's round is above every round it has used, seen or reserved (so above every
+///    promise it holds); it then durably promises Δ for every instance above what it has
 ///    applied (a range promise, as for a leader) and reports the highest instance where it
 ///    accepted a value or knows one chosen (`rejoinPromise`). Otherwise it refuses with its
-///    round (`rejoinNack`), and the node asks again, higher, after a backoff.
+///    round (`rejoinNack`), and the node asks again, higher, after a backoff. A member that is
+///    rebuilding itself may grant too (see `PaxosNode.onRejoinPrepare`).
 /// 2. Once every other member granted the same Δ, with f one above the highest instance
 ///    reported, it durably records "promise Δ from f" (`DurableRecord.rejoinFenced`).
 /// 3. It keeps learning until it has applied every instance below f; from then on it is an
@@ -33,7 +34,9 @@
 /// old life before the loss and a granting member only afterwards; P would then lead with the
 /// forgotten promise counted while the rebuilt node accepts below it. (Paxos Made Live's
 /// "wait for one complete instance" does not close this with range promises: one range ballot
-/// spans every later instance.) The cost: a rebuilt node waits until every member is up.
+/// spans every later instance.) The cost: a rebuilt node waits until every member is up. And
+/// since it is silent below f until it has learned those instances, which the others decide,
+/// at most n minus a majority members may be rebuilding at once.
 struct Rejoin: Hashable, Sendable {
     enum Phase: Hashable, Sendable {
         /// Asking the other members to grant `ballot`; `granted` by position in the members.
