@@ -41,6 +41,9 @@ public struct PaxosConfiguration: Hashable, Sendable {
     /// How many applied instances back a client's retry of a named request is still recognised
     /// (`ClientRequestWindow`); about 140 bytes of memory per named request in the window (14 MB for the default, measured by ClientWindowMemoryBenchmark).
     public var clientRequestWindowInstances: UInt64 = 100_000
+    /// How many applied instances back a command a node made for one submit is still known
+    /// (`AppliedCommands`): its second copy, if both were chosen, is skipped within this distance.
+    public var nodeCommandWindowInstances: UInt64 = 16_384
 
     /// Messages to itself go out in `Ready.messages` like any other, instead of being handled
     /// inside the step, so that a shell can filter, hold or draw them (the lab's scenarios
@@ -82,6 +85,9 @@ public struct PaxosConfiguration: Hashable, Sendable {
     }
 
     public enum Mutation: String, Hashable, Sendable, CaseIterable {
+        /// The acceptor forgets that the instances up to its snapshot point are decided: it
+        /// answers a Prepare or Accept there from an empty state (what compaction dropped).
+        case acceptorVotesBelowSnapshotPoint
         /// The acceptor answers without making its promise or acceptance durable.
         case acceptorRepliesBeforePersisting
         /// The acceptor's promises and acceptances go with the decisions, whose fsync nobody

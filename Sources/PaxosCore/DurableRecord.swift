@@ -22,6 +22,24 @@ public enum DurableRecord: Hashable, Sendable {
     /// Every other member granted the rejoin ballot: the node promises `ballot` for every
     /// instance from `from` on, and votes there once it has applied every instance below.
     case rejoinFenced(from: InstanceNumber, ballot: Ballot)
+    /// A snapshot point: every instance through `through` is chosen and applied, and lives in
+    /// the replicated file (`bytes` bytes of it) and no longer in the log. Opens a checkpoint
+    /// (`PaxosNode.compact(through:)`) or a snapshot's metadata; the `appliedCommand` records
+    /// that follow it are the applied state's table at that point.
+    case compacted(through: InstanceNumber, fileBytes: UInt64)
+    /// Part of a snapshot's applied state: `command` was first applied at `instance`.
+    case appliedCommand(CommandID, instance: InstanceNumber)
+}
+
+/// One entry of a snapshot's table of applied commands.
+public struct AppliedCommand: Hashable, Sendable {
+    public var command: CommandID
+    public var instance: InstanceNumber
+
+    public init(command: CommandID, instance: InstanceNumber) {
+        self.command = command
+        self.instance = instance
+    }
 }
 
 /// Everything a node keeps across a crash, rebuilt by replaying the log in order.
@@ -35,20 +53,34 @@ public struct DurableState: Hashable, Sendable {
     public var highestRound: UInt64 = 0
     public var incarnation: UInt64 = 0
     public var rejoin = RejoinProgress.none
+    /// The latest snapshot point (`DurableRecord.compacted`): instances through it are in the
+    /// replicated file, whose first `compactedFileBytes` bytes hold them.
+    public var compactedThrough: InstanceNumber = 0
+    public var compactedFileBytes: UInt64 = 0
+    /// The applied state's table at `compactedThrough`, oldest first.
+    public var appliedCommands: [AppliedCommand] = []
+    /// While replaying the table of a snapshot point not newer than the one held (a checkpoint
+    /// and a snapshot file of the same point): its entries are already here.
+    private var skippingStaleTable = false
 
     public init() {}
 
     public mutating func apply(_ record: DurableRecord) {
+        if case .appliedCommand(let command, let instance) = record {
+            if !skippingStaleTable { appliedCommands.append(AppliedCommand(command: command, instance: instance)) }
+            return
+        }
+        skippingStaleTable = false
         switch record {
         // Each record changes the acceptor's state in place (one lookup): a restart replays
         // the whole log, record by record.
         case .promised(let instance, let ballot):
-            guard !chosen.contains(instance) else { return }
+            guard instance > compactedThrough, !chosen.contains(instance) else { return }
             if acceptors.update(instance, { $0.replayPromise(ballot) }) == nil {
                 acceptors[instance] = AcceptorState(promised: ballot)
             }
         case .accepted(let instance, let proposal):
-            guard !chosen.contains(instance) else { return }
+            guard instance > compactedThrough, !chosen.contains(instance) else { return }
             if acceptors.update(instance, { $0.replayAccept(proposal) }) == nil {
                 acceptors[instance] = AcceptorState(promised: proposal.ballot, accepted: proposal)
             }
@@ -56,7 +88,21 @@ public struct DurableState: Hashable, Sendable {
             // The acceptor state stays (what it promised and accepted is part of the story a
             // scenario prints), but it is never consulted again: any later Prepare or Accept for
             // a chosen instance is answered with the chosen value.
+            guard instance > compactedThrough else { return }
             chosen[instance] = command
+        case .compacted(let through, let fileBytes):
+            // Checkpoints and snapshot files may be replayed in either order: the newest point wins.
+            guard through > compactedThrough else {
+                skippingStaleTable = true
+                return
+            }
+            compactedThrough = through
+            compactedFileBytes = fileBytes
+            appliedCommands = []
+            chosen.removeAll(through: through)
+            acceptors.removeAll(through: through)
+        case .appliedCommand:
+            break
         case .promisedFrom(let from, let ballot):
             rangePromise.extend(from: from, ballot: ballot)
         case .round(let round):

@@ -36,6 +36,11 @@ struct FIFO<Element: Sendable>: Sendable {
     /// The element `popFirst` would return, left in place.
     var first: Element? { count > 0 ? storage[head] : nil }
 
+    /// Calls `body` with every element, first to last.
+    func forEach(_ body: (Element) -> Void) {
+        for element in elements { body(element) }
+    }
+
     /// The elements, first to last.
     private var elements: some Sequence<Element> {
         (0..<count).lazy.map { [storage, head] in storage[(head + $0) & (storage.count - 1)]! }

@@ -158,6 +158,23 @@ public struct InstanceMap<Value: Sendable>: Sendable {
         return result
     }
 
+    /// Forgets every instance up to and including `last` (a snapshot point).
+    public mutating func removeAll(through last: InstanceNumber) {
+        if last >= base && !window.isEmpty {
+            let dropped = Int(min(last - base + 1, InstanceNumber(window.count)))
+            for index in 0..<dropped where window[index] != nil { count -= 1 }
+            window.removeFirst(dropped)
+            base += InstanceNumber(dropped)
+            if !window.isEmpty && window[0] == nil { dropLeadingGaps() }
+        }
+        if !distant.isEmpty {
+            for instance in distant.keys where instance <= last {
+                distant[instance] = nil
+                count -= 1
+            }
+        }
+    }
+
     /// A window that starts with empty slots wastes them: it starts at its first value instead.
     private mutating func dropLeadingGaps() {
         guard let first = window.firstIndex(where: { $0 != nil }) else {

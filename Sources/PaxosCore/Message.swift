@@ -44,6 +44,10 @@ public enum Message: Hashable, Sendable {
     case rejoinPromise(ballot: Ballot, highestInstance: InstanceNumber)
     /// Refused: the member's rounds reach `round` (used, seen or reserved); ask above it.
     case rejoinNack(ballot: Ballot, round: UInt64)
+    /// Bounded history: the sender compacted every instance through `through` into a snapshot
+    /// and cannot answer for them one by one (a Prepare, Accept or catch-up request below its
+    /// snapshot point); a receiver behind it fetches the snapshot (`Ready.snapshotWanted`).
+    case snapshotOffer(through: InstanceNumber)
 
     public var instance: InstanceNumber? {
         switch self {
@@ -52,7 +56,7 @@ public enum Message: Hashable, Sendable {
             return instance
         case .prepareFrom(let from, _), .promiseFrom(let from, _, _, _), .nackFrom(let from, _, _):
             return from
-        case .status, .catchUpRequest, .catchUpReply, .forward, .readIndexRequest, .readIndexReply,
+        case .status, .catchUpRequest, .catchUpReply, .forward, .readIndexRequest, .readIndexReply, .snapshotOffer,
              .rejoinPrepare, .rejoinPromise, .rejoinNack:
             return nil
         }

@@ -39,6 +39,8 @@ extension Message {
             return "rejoin promise \(ballot) (log to \(highest))"
         case .rejoinNack(_, let round):
             return "rejoin nack \(round)"
+        case .snapshotOffer(let through):
+            return "snapshot through \(through)"
         }
     }
 
@@ -63,13 +65,14 @@ extension Message {
         case .rejoinPrepare: return "rejoinPrepare"
         case .rejoinPromise: return "rejoinPromise"
         case .rejoinNack: return "rejoinNack"
+        case .snapshotOffer: return "snapshotOffer"
         }
     }
 
     /// Whether the message belongs to the protocol's seven steps (not anti-entropy).
     public var isProtocolStep: Bool {
         switch self {
-        case .status, .catchUpRequest, .catchUpReply, .readIndexRequest, .readIndexReply: return false
+        case .status, .catchUpRequest, .catchUpReply, .readIndexRequest, .readIndexReply, .snapshotOffer: return false
         default: return true
         }
     }

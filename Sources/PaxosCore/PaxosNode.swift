@@ -19,10 +19,16 @@ public struct PaxosNode: Sendable {
     // Learner and state machine: the applied prefix of the log.
     public private(set) var appliedThrough: InstanceNumber = 0
     public private(set) var highestChosen: InstanceNumber = 0
+    /// The lines applied above the snapshot point (`compactedThrough`); the older ones are in
+    /// the replicated file only.
     public private(set) var fileEntries: [FileEntry] = []
-    private var appliedCommands: Set<CommandID> = []
-    /// Client-named commands of the recent log and where they were applied (retries answered).
-    private var clientRequests: ClientRequestWindow
+    /// The commands applied in the recent log and where: applied once, retries answered.
+    private var appliedCommands: AppliedCommands
+    /// The snapshot point: every instance up to here is chosen and applied, held in the
+    /// replicated file and no longer here (DESIGN.md, "Bounded history"). Nothing about those
+    /// instances is needed any more: a Prepare or Accept for one is refused (the proposer is
+    /// behind, and is offered the snapshot), since the value chosen there is all that matters.
+    public private(set) var compactedThrough: InstanceNumber = 0
     /// Linearizable reads waiting for a majority's answers or for this node to catch up.
     private var reads = ReadQuorums()
     /// The highest instance where this acceptor accepted a value (what a read quorum asks).
@@ -103,6 +109,7 @@ public struct PaxosNode: Sendable {
         let acceptorRepliesBeforePersisting, acceptorAcceptsBelowPromise, acceptorRecordsPersistEventually: Bool
         let proposerIgnoresAcceptedValues, proposerCountsAcceptorTwice: Bool
         let rejoinedNodeVotesAtOnce: Bool
+        let acceptorVotesBelowSnapshotPoint: Bool
 
         init(_ set: Set<PaxosConfiguration.Mutation>) {
             acceptorRepliesBeforePersisting = set.contains(.acceptorRepliesBeforePersisting)
@@ -111,6 +118,7 @@ public struct PaxosNode: Sendable {
             proposerIgnoresAcceptedValues = set.contains(.proposerIgnoresAcceptedValues)
             proposerCountsAcceptorTwice = set.contains(.proposerCountsAcceptorTwice)
             rejoinedNodeVotesAtOnce = set.contains(.rejoinedNodeVotesAtOnce)
+            acceptorVotesBelowSnapshotPoint = set.contains(.acceptorVotesBelowSnapshotPoint)
         }
     }
 
@@ -134,7 +142,8 @@ public struct PaxosNode: Sendable {
         self.unannounced = Array(repeating: [], count: configuration.members.count)
         self.memberIndicesByID = configuration.members.indices.sorted { configuration.members[$0] < configuration.members[$1] }
         self.mutations = Mutations(configuration.mutations)
-        self.clientRequests = ClientRequestWindow(instancesMax: configuration.clientRequestWindowInstances)
+        self.appliedCommands = AppliedCommands(clientInstancesMax: configuration.clientRequestWindowInstances,
+                                               nodeInstancesMax: configuration.nodeCommandWindowInstances)
         self.acceptors = recovered.acceptors
         self.chosen = recovered.chosen
         self.rangePromise = recovered.rangePromise
@@ -142,15 +151,16 @@ public struct PaxosNode: Sendable {
         self.roundsReservedThrough = recovered.highestRound
         self.incarnation = recovered.incarnation + 1
         self.random = SplitMix64(seed: configuration.randomSeed ^ (recovered.incarnation &* 0x2545_F491_4F6C_DD1D))
-        self.highestChosen = recovered.chosen.highestInstance ?? 0
+        self.compactedThrough = recovered.compactedThrough
+        self.appliedThrough = recovered.compactedThrough
+        self.highestChosen = max(recovered.chosen.highestInstance ?? 0, recovered.compactedThrough)
+        for entry in recovered.appliedCommands { _ = appliedCommands.apply(entry.command, at: entry.instance) }
         var highestPromised = recovered.rangePromise.ballot.round
         recovered.acceptors.forEach { _, state in highestPromised = max(highestPromised, state.promised.round) }
         highestRoundSeen = highestPromised
         recovered.acceptors.forEach { instance, state in
             if state.accepted != nil { highestAccepted = max(highestAccepted, instance) }
         }
-        // Sized once: grown one insert at a time, the set rehashed itself ten times on the way.
-        appliedCommands.reserveCapacity(max(recovered.chosen.count, 64))
         switch recovered.rejoin {
         case .none: break
         case .fencing: rejoin = Rejoin(phase: .fencing(ballot: nil, granted: MemberSet(), highestInstance: 0, highestRoundRefused: 0))
@@ -185,8 +195,13 @@ public struct PaxosNode: Sendable {
     /// the log under that identity, so that whichever copy is chosen first is the one applied.
     public mutating func onSubmit(request: RequestID, value: String, clientCommand: CommandID? = nil) -> Ready {
         if let clientCommand {
-            if let instance = clientRequests.instance(of: clientCommand), let command = chosen[instance] {
-                ready.replies.append(.submitted(request, instance: instance, value: command.text ?? ""))
+            if let instance = appliedCommands.instance(of: clientCommand) {
+                if let command = chosen[instance] {
+                    ready.replies.append(.submitted(request, instance: instance, value: command.text ?? ""))
+                } else {
+                    // Below the snapshot point: the line is in the file, which the shell reads.
+                    ready.replies.append(.appliedEarlier(request, instance: instance))
+                }
                 return takeReady()
             }
             if let index = pendingSubmits.index(forKey: clientCommand) {
@@ -232,6 +247,10 @@ public struct PaxosNode: Sendable {
     public mutating func onPropose(request: RequestID, instance: InstanceNumber, value: String,
                                    minimumRound: UInt64 = 0) -> Ready {
         precondition(instance >= 1, "instances are numbered from 1")
+        if instance <= compactedThrough {
+            ready.replies.append(.failed(request, .compacted(through: compactedThrough)))
+            return takeReady()
+        }
         if let command = chosen[instance] {
             ready.replies.append(.proposed(request, instance: instance, chosen: command, ours: false))
             return takeReady()
@@ -412,6 +431,11 @@ public struct PaxosNode: Sendable {
             onRejoinPromise(from: sender, ballot: ballot, highestInstance: highest)
         case .rejoinNack(let ballot, let round):
             onRejoinNack(ballot: ballot, round: round)
+        case .snapshotOffer(let through):
+            if through > appliedThrough {
+                ready.snapshotWanted = SnapshotOffer(peer: sender, through: through)
+                ready.trace.append(.snapshotOffered(through: through, by: sender))
+            }
         }
     }
 
@@ -436,6 +460,10 @@ public struct PaxosNode: Sendable {
 
     private mutating func onPrepare(from proposer: NodeID, instance: InstanceNumber, ballot: Ballot) {
         noteRound(ballot.round)
+        if instance <= compactedThrough && !mutations.acceptorVotesBelowSnapshotPoint {
+            offerSnapshot(to: proposer)
+            return
+        }
         if let command = chosen[instance] {
             send(.learn(instance: instance, command: command), to: proposer)
             return
@@ -458,6 +486,10 @@ public struct PaxosNode: Sendable {
 
     private mutating func onAccept(from proposer: NodeID, instance: InstanceNumber, ballot: Ballot, command: Command) {
         noteRound(ballot.round)
+        if instance <= compactedThrough && !mutations.acceptorVotesBelowSnapshotPoint {
+            offerSnapshot(to: proposer)
+            return
+        }
         if let chosenCommand = chosen[instance] {
             send(.learn(instance: instance, command: chosenCommand), to: proposer)
             return
@@ -502,6 +534,12 @@ public struct PaxosNode: Sendable {
     /// and every chosen value (a chosen instance's acceptor state is not kept current).
     private mutating func onPrepareFrom(from proposer: NodeID, start: InstanceNumber, ballot: Ballot) {
         noteRound(ballot.round)
+        if start <= compactedThrough {
+            // The proposer has not applied what this node compacted: it could not lead anyway
+            // (the values chosen there are not in memory to report). It is offered the snapshot.
+            offerSnapshot(to: proposer)
+            return
+        }
         var highest = rangePromise.ballot
         var accepted: [AcceptedEntry] = []
         for (instance, state) in acceptors.entries(from: start) where !chosen.contains(instance) {
@@ -656,7 +694,7 @@ public struct PaxosNode: Sendable {
     /// accepted a value in `ballot`, that value is the chosen one (a ballot carries one value per
     /// instance); elsewhere the news is left to catch-up.
     private mutating func learnChosen(_ instances: [InstanceNumber], in ballot: Ballot) {
-        for instance in instances where !chosen.contains(instance) {
+        for instance in instances where instance > compactedThrough && !chosen.contains(instance) {
             guard let proposal = acceptors[instance]?.accepted, proposal.ballot == ballot else { continue }
             learn(instance, proposal.command, trace: .learned(instance: instance, command: proposal.command))
         }
@@ -720,7 +758,7 @@ public struct PaxosNode: Sendable {
     /// `command` is chosen in `instance`: make it durable, stop proposing there, answer the
     /// clients that waited on it, and apply every instance that is now contiguous.
     private mutating func learn(_ instance: InstanceNumber, _ command: Command, trace: TraceEvent) {
-        guard !chosen.contains(instance) else { return }
+        guard instance > compactedThrough, !chosen.contains(instance) else { return }
         chosen[instance] = command
         highestChosen = max(highestChosen, instance)
         // The client may hear before this record is durable: see `Ready.persistEventually`.
@@ -746,10 +784,9 @@ public struct PaxosNode: Sendable {
     private mutating func applyChosenPrefix() {
         while let command = chosen[appliedThrough + 1] {
             appliedThrough += 1
-            guard case .value(let commandID, let text) = command, appliedCommands.insert(commandID).inserted else { continue }
-            if commandID.isClientNamed {
-                clientRequests.record(commandID, at: appliedThrough)
-                clientRequests.expire(appliedThrough: appliedThrough) { appliedCommands.remove($0) }
+            guard case .value(let commandID, let text) = command, appliedCommands.apply(commandID, at: appliedThrough) else {
+                appliedCommands.expire(appliedThrough: appliedThrough)
+                continue
             }
             let entry = FileEntry(instance: appliedThrough, value: text)
             fileEntries.append(entry)
@@ -760,6 +797,104 @@ public struct PaxosNode: Sendable {
             }
         }
         if rejoin != nil { finishRejoinIfCaughtUp() }
+    }
+
+    // MARK: - Bounded history: snapshot point, compaction, snapshot install
+
+    /// What a snapshot point leaves: `checkpoint`, the records that replace the whole log
+    /// (`GroupCommitLog.compact`), and `snapshotMetadata`, the applied state at the point
+    /// that a snapshot sent to a peer carries beside the file's bytes.
+    public struct Compaction: Hashable, Sendable {
+        public var checkpoint: [DurableRecord]
+        public var snapshotMetadata: [DurableRecord]
+    }
+
+    /// Moves the snapshot point to `instance`, whose line ends at byte `fileBytes` of the
+    /// replicated file (which the shell has synced that far): chosen values, acceptor states
+    /// and file lines up to there are dropped from memory. Safe for the acceptor: every
+    /// instance there is chosen and known here, so no promise or accepted value of it can
+    /// matter to any proposer any more (a proposer that still works there is behind, and
+    /// learns the decision from the snapshot instead). Returns the checkpoint to write.
+    ///
+    /// The checkpoint holds all the durable state above the point: incarnation, reserved
+    /// rounds, the range promise, every acceptor state and decision above it. The shell must
+    /// append it to the log before any later record (the actor does both in one step).
+    public mutating func compact(through instance: InstanceNumber, fileBytes: UInt64) -> Compaction {
+        precondition(instance <= appliedThrough, "only applied instances can be compacted")
+        precondition(instance >= compactedThrough, "the snapshot point never moves back")
+        compactedThrough = instance
+        chosen.removeAll(through: instance)
+        acceptors.removeAll(through: instance)
+        if let kept = fileEntries.firstIndex(where: { $0.instance > instance }) {
+            fileEntries.removeFirst(kept)
+        } else {
+            fileEntries.removeAll()
+        }
+        let metadata = [DurableRecord.compacted(through: instance, fileBytes: fileBytes)] + appliedCommands.records(through: instance)
+        var checkpoint: [DurableRecord] = rejoinCheckpoint + [.incarnation(incarnation), .round(roundsReservedThrough)]
+        if rangePromise != .none { checkpoint.append(.promisedFrom(from: rangePromise.from, ballot: rangePromise.ballot)) }
+        checkpoint += metadata
+        acceptors.forEach { instance, state in
+            if let accepted = state.accepted {
+                checkpoint.append(.accepted(instance: instance, proposal: accepted))
+                if state.promised > accepted.ballot { checkpoint.append(.promised(instance: instance, ballot: state.promised)) }
+            } else {
+                checkpoint.append(.promised(instance: instance, ballot: state.promised))
+            }
+        }
+        chosen.forEach { instance, command in checkpoint.append(.chosen(instance: instance, command: command)) }
+        ready.trace.append(.compacted(through: instance))
+        return Compaction(checkpoint: checkpoint, snapshotMetadata: metadata)
+    }
+
+    /// A snapshot fetched from a peer (its `snapshotMetadata`), whose file the shell has
+    /// installed as the replicated file: this node jumps to its point, with the applied
+    /// state it carries, and goes on from there (catch-up asks for what follows). A snapshot
+    /// not ahead of what is applied here is ignored.
+    public mutating func installSnapshot(_ metadata: [DurableRecord]) -> Ready {
+        var state = DurableState()
+        for record in metadata { state.apply(record) }
+        let point = state.compactedThrough
+        guard point > appliedThrough else { return takeReady() }
+        compactedThrough = point
+        appliedThrough = point
+        highestChosen = max(highestChosen, point)
+        chosen.removeAll(through: point)
+        acceptors.removeAll(through: point)
+        fileEntries.removeAll()
+        appliedCommands = AppliedCommands(clientInstancesMax: configuration.clientRequestWindowInstances,
+                                          nodeInstancesMax: configuration.nodeCommandWindowInstances)
+        for entry in state.appliedCommands { _ = appliedCommands.apply(entry.command, at: entry.instance) }
+        for instance in proposers.instances where instance <= point {
+            let submit = proposers[instance]?.submit
+            abandonProposer(instance)
+            if let submit { requeue(submit) }
+        }
+        for (instance, waiters) in proposeWaiters.entries where instance <= point {
+            proposeWaiters[instance] = nil
+            for waiter in waiters { ready.replies.append(.failed(waiter.request, .compacted(through: point))) }
+        }
+        // Submits the snapshot shows applied are answered; the client reads its line from the file.
+        for (commandID, pending) in pendingSubmits {
+            guard let instance = appliedCommands.instance(of: commandID) else { continue }
+            pendingSubmits[commandID] = nil
+            if let request = pending.request {
+                submitByRequest[request] = nil
+                ready.replies.append(.appliedEarlier(request, instance: instance))
+            }
+        }
+        ready.trace.append(.snapshotInstalled(through: point))
+        applyChosenPrefix()
+        answerSatisfiedReads()
+        broadcastToPeers(.catchUpRequest(from: appliedThrough + 1))
+        startQueuedSubmits()
+        drainLocalInbox()
+        return takeReady()
+    }
+
+    private mutating func offerSnapshot(to peer: NodeID) {
+        guard peer != id else { return }
+        send(.snapshotOffer(through: compactedThrough), to: peer)
     }
 
     // MARK: - Submits
@@ -996,6 +1131,10 @@ public struct PaxosNode: Sendable {
     }
 
     private mutating func onCatchUpRequest(from peer: NodeID, start: InstanceNumber) {
+        if start <= compactedThrough {
+            offerSnapshot(to: peer)
+            return
+        }
         var entries: [ChosenEntry] = []
         var valueBytes = 0
         var instance = max(start, 1)
@@ -1106,6 +1245,16 @@ public struct PaxosNode: Sendable {
         guard case .catchingUp(let from, let ballot)? = rejoin?.phase, appliedThrough + 1 >= from else { return }
         rejoin = nil
         ready.trace.append(.rejoined(instance: from, ballot: ballot))
+    }
+
+    /// A checkpoint replaces the whole log: a rebuilt node that does not vote yet keeps saying
+    /// so in it, first (its floor is in the checkpoint's incarnation and round already).
+    private var rejoinCheckpoint: [DurableRecord] {
+        switch rejoin?.phase {
+        case nil: return []
+        case .fencing?: return [.rejoinStarted(floor: 0)]
+        case .catchingUp(let from, let ballot)?: return [.rejoinStarted(floor: 0), .rejoinFenced(from: from, ballot: ballot)]
+        }
     }
 
     /// Whether the node votes (false while a rebuilt node fences its lost life or catches up).

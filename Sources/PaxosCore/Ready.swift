@@ -25,11 +25,15 @@ public struct Ready: Hashable, Sendable {
     public var timers: [TimerRequest] = []
     /// The protocol steps taken, for logs, scenario printouts and sequence diagrams.
     public var trace: [TraceEvent] = []
+    /// A peer offered a snapshot through an instance above what this node applied: the shell
+    /// fetches it (if it is not fetching one already) and hands it to `PaxosNode.installSnapshot`.
+    public var snapshotWanted: SnapshotOffer? = nil
 
     public init() {}
 
     public var isEmpty: Bool {
-        persist.isEmpty && persistEventually.isEmpty && messages.isEmpty && replies.isEmpty && applied.isEmpty && timers.isEmpty && trace.isEmpty
+        persist.isEmpty && persistEventually.isEmpty && messages.isEmpty && replies.isEmpty && applied.isEmpty && timers.isEmpty
+            && trace.isEmpty && snapshotWanted == nil
     }
 
     /// Empties every list, keeping its storage (when this Ready is its only owner) for reuse.
@@ -41,6 +45,7 @@ public struct Ready: Hashable, Sendable {
         applied.empty()
         timers.empty()
         trace.empty()
+        snapshotWanted = nil
     }
 }
 
@@ -101,11 +106,15 @@ public enum ClientReply: Hashable, Sendable {
     /// A linearizable read may be answered: this node has applied every instance up to
     /// `through`, which holds every value acknowledged before the read began.
     case readable(RequestID, through: InstanceNumber)
+    /// A retried named submit that was applied at `instance`, below the snapshot point: the
+    /// value is the file's line there, which the shell reads (the core keeps no old lines).
+    case appliedEarlier(RequestID, instance: InstanceNumber)
     case failed(RequestID, SubmitFailure)
 
     public var request: RequestID {
         switch self {
-        case .submitted(let request, _, _), .proposed(let request, _, _, _), .readable(let request, _), .failed(let request, _):
+        case .submitted(let request, _, _), .proposed(let request, _, _, _), .readable(let request, _), .failed(let request, _),
+             .appliedEarlier(let request, _):
             return request
         }
     }
@@ -118,6 +127,8 @@ public enum SubmitFailure: Hashable, Sendable, CustomStringConvertible {
     case outcomeUnknown
     /// Too many submits are waiting already.
     case overloaded(limit: Int)
+    /// A propose for an instance below the snapshot point: it is decided, and only the file holds its line.
+    case compacted(through: InstanceNumber)
 
     public var description: String {
         switch self {
@@ -127,6 +138,19 @@ public enum SubmitFailure: Hashable, Sendable, CustomStringConvertible {
             return "the deadline passed while the value was being accepted; it may still be chosen"
         case .overloaded(let limit):
             return "the node has \(limit) submits waiting already; try again later"
+        case .compacted(let through):
+            return "instances through \(through) are decided and compacted into the snapshot; read the file for them"
         }
+    }
+}
+
+/// A peer's snapshot point, above what this node applied.
+public struct SnapshotOffer: Hashable, Sendable {
+    public var peer: NodeID
+    public var through: InstanceNumber
+
+    public init(peer: NodeID, through: InstanceNumber) {
+        self.peer = peer
+        self.through = through
     }
 }

@@ -19,6 +19,10 @@ public enum TraceEvent: Hashable, Sendable, CustomStringConvertible {
     case leadershipEnded(instance: InstanceNumber, ballot: Ballot, by: Ballot?)
     /// A rebuilt node votes again: promise `ballot` from `instance` on (`Rejoin`).
     case rejoined(instance: InstanceNumber, ballot: Ballot)
+    // Bounded history: a snapshot point moved here, a peer offered one, one was installed.
+    case compacted(through: InstanceNumber)
+    case snapshotOffered(through: InstanceNumber, by: NodeID)
+    case snapshotInstalled(through: InstanceNumber)
 
     public var instance: InstanceNumber {
         switch self {
@@ -27,7 +31,8 @@ public enum TraceEvent: Hashable, Sendable, CustomStringConvertible {
              .acceptRefused(let i, _, _, _), .preempted(let i, _, _, _), .timedOut(let i, _, _),
              .chosen(let i, _, _), .learned(let i, _),
              .rangePrepareSent(let i, _), .rangePromised(let i, _, _, _), .rangePrepareRefused(let i, _, _, _),
-             .leading(let i, _, _), .leadershipEnded(let i, _, _), .rejoined(let i, _):
+             .leading(let i, _, _), .leadershipEnded(let i, _, _), .rejoined(let i, _),
+             .compacted(let i), .snapshotOffered(let i, _), .snapshotInstalled(let i):
             return i
         }
     }
@@ -68,6 +73,12 @@ public enum TraceEvent: Hashable, Sendable, CustomStringConvertible {
             return "instances \(i)...: ballot \(b) no longer leads" + (by.map { ", preempted by \($0)" } ?? "")
         case .rejoined(let i, let b):
             return "instances \(i)...: rebuilt node votes again, promised \(b)"
+        case .compacted(let i):
+            return "instances ...\(i): compacted into the snapshot point"
+        case .snapshotOffered(let i, let by):
+            return "instances ...\(i): snapshot offered by \(by)"
+        case .snapshotInstalled(let i):
+            return "instances ...\(i): snapshot installed"
         }
     }
 }
@@ -86,6 +97,7 @@ extension TraceEvent {
         case .acceptSent: return 5
         case .acceptedValue, .acceptRefused: return 6
         case .chosen, .learned, .preempted, .timedOut: return 7
+        case .compacted, .snapshotOffered, .snapshotInstalled: return 7
         }
     }
 
@@ -109,6 +121,9 @@ extension TraceEvent {
         case .leading: return "leading"
         case .leadershipEnded: return "leadershipEnded"
         case .rejoined: return "rejoined"
+        case .compacted: return "compacted"
+        case .snapshotOffered: return "snapshotOffered"
+        case .snapshotInstalled: return "snapshotInstalled"
         }
     }
 }

@@ -90,6 +90,8 @@ public enum WireLimits {
             case .rejoinNack(let ballot, let round):
                 check(ballot)
                 if round > WireLimits.roundMax { fail("round \(round) is above the limit \(WireLimits.roundMax)") }
+            case .snapshotOffer(let through):
+                check(instance: through)
             }
         }
 

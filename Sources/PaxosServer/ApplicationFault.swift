@@ -21,6 +21,9 @@ public enum ApplicationFault: Int, CaseIterable, Sendable {
     /// secret for peer and admin methods, a user and password where the node requires them),
     /// or carries ones that do not check out. Nothing was changed.
     case notAuthenticated = 8
+    /// A propose for an instance below the node's snapshot point: it is decided, and its line
+    /// is in the file (read it with paxos.read).
+    case compacted = 9
 
     public func fault(_ message: String) -> XMLRPCFault {
         XMLRPCFault(code: rawValue, message: message)
@@ -36,6 +39,7 @@ public enum ApplicationFault: Int, CaseIterable, Sendable {
         case .resetDuringRequest: return "the cluster was reset while the request waited"
         case .notSupported: return "not possible in this configuration"
         case .notAuthenticated: return "not authenticated: credentials missing or wrong; nothing was changed"
+        case .compacted: return "the instance is below the snapshot point; read the file for it"
         }
     }
 }

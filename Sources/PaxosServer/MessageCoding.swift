@@ -58,6 +58,8 @@ public enum MessageCoding {
             s["type"] = "rejoinPromise"; s["ballot"] = encode(ballot); s["highest"] = .int(Int(highest))
         case .rejoinNack(let ballot, let round):
             s["type"] = "rejoinNack"; s["ballot"] = encode(ballot); s["round"] = .int(Int(round))
+        case .snapshotOffer(let through):
+            s["type"] = "snapshotOffer"; s["through"] = .int(Int(through))
         }
         return .struct(s)
     }
@@ -115,6 +117,8 @@ public enum MessageCoding {
             return .rejoinPromise(ballot: try ballot(s["ballot"]), highestInstance: try instance(s, "highest"))
         case "rejoinNack":
             return .rejoinNack(ballot: try ballot(s["ballot"]), round: try unsigned(s, "round"))
+        case "snapshotOffer":
+            return .snapshotOffer(through: try instance(s, "through"))
         default:
             throw DecodingError(description: "unknown peer message type '\(type)'")
         }

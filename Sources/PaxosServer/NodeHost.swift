@@ -55,12 +55,22 @@ final class NodeService: Service {
             throw ConfigurationError("cannot create the data directory \(directory): \(error.localizedDescription)")
         }
         let fileSystem = PosixFileSystem()
-        let (log, recovered) = try PaxosLog.open(directory: directory, fileSystem: fileSystem)
+        var (log, recovered) = try PaxosLog.open(directory: directory, fileSystem: fileSystem)
         logger.info("log recovered", metadata: [
             "file": "\(log.path)", "records": "\(log.recovery.records)", "bytes": "\(log.recovery.validBytes)",
             "droppedTailBytes": "\(log.recovery.droppedTailBytes)", "chosen": "\(recovered.chosen.count)",
+            "snapshotPoint": "\(recovered.compactedThrough)",
         ])
         let rejoinFloor = try await checkDataDirectory(records: log.recovery.records, logPath: log.path)
+        // A snapshot newer than the log's point was installed from a peer just before a stop:
+        // the node starts from it (its applied state first, then the log above it).
+        let snapshots = try SnapshotStore(dataDirectory: directory, fileSystem: fileSystem)
+        var recoveredSnapshot: Snapshot? = nil
+        if let latest = try snapshots.latest(), latest.instance > recovered.compactedThrough {
+            for record in try SnapshotMetadata.decode(latest.metadata) { recovered.apply(record) }
+            recoveredSnapshot = latest
+            logger.notice("starting from a snapshot installed before the stop", metadata: ["through": "\(latest.instance)"])
+        }
         let metrics = NodeMetrics(peers: cluster.nodes.map(\.id).filter { $0 != member.id })
         let commitLog = GroupCommitLog(log: log, syncObserver: { metrics.synced($0) })
         let file = try ReplicatedFile(path: directory + "/" + NodeHost.replicatedFileName, fileSystem: fileSystem)
@@ -70,8 +80,9 @@ final class NodeService: Service {
 
         let signing = RequestSigning(secret: secret)
         let runtime = NodeRuntime(cluster: cluster, member: member, options: options, recovered: recovered,
-                                  commitLog: commitLog, file: file, eraStore: eraStore, era: era, signing: signing,
-                                  metrics: metrics, logger: logger, rejoiningAbove: rejoinFloor)
+                                  recoveredSnapshot: recoveredSnapshot, commitLog: commitLog, file: file, snapshots: snapshots,
+                                  eraStore: eraStore, era: era, signing: signing, metrics: metrics, logger: logger,
+                                  rejoiningAbove: rejoinFloor)
         try await runtime.start()
 
         let access = NodeAccessPolicy(secret: secret, members: cluster.nodes.map(\.id), clientPasswords: clientPasswords,

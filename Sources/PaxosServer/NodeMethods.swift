@@ -72,7 +72,7 @@ enum NodeMethods {
             let start = InstanceNumber(max(from, 0))
             let entries: [FileEntry]
             do {
-                entries = consistency == "linearizable" ? try await runtime.linearizableRead(from: start) : await runtime.read(from: start)
+                entries = consistency == "linearizable" ? try await runtime.linearizableRead(from: start) : try await runtime.read(from: start)
                 runtime.metrics.read(consistency)
             } catch {
                 runtime.metrics.read(NodeMetrics.outcome(of: error))
@@ -129,6 +129,28 @@ enum NodeMethods {
             }
             await runtime.receive(from: call.from, era: call.era, messages: call.messages)
             return .bool(true)
+        }
+
+        registry.register(
+            "paxos.snapshot",
+            help: "snapshot(through, offset): a chunk of this node's snapshot for a peer behind its snapshot point: {through, totalBytes, offset, data (base64, at most 1 MiB)}. `through` 0 asks for the current point; a point no longer held is answered with the current one from offset 0.",
+            signature: [["struct", "int", "int"]], requires: NodeAccessPolicy.Grant.peer
+        ) { parameters in
+            try parameters.expectCount(2)
+            let through = try parameters.int(0), offset = try parameters.int(1)
+            guard through >= 0, offset >= 0 else {
+                throw XMLRPCFault(code: XMLRPCFault.invalidParameters, message: "through and offset must not be negative")
+            }
+            let snapshot = try await runtime.snapshotForPeer()
+            let start = UInt64(through) == snapshot.instance ? offset : 0
+            guard start <= snapshot.totalBytes else {
+                throw XMLRPCFault(code: XMLRPCFault.invalidParameters, message: "offset \(offset) is past the snapshot's \(snapshot.totalBytes) bytes")
+            }
+            let data = try runtime.snapshots.readChunk(of: snapshot, offset: start)
+            return .struct(XMLRPCStruct([
+                ("through", .int(Int(snapshot.instance))), ("totalBytes", .int(snapshot.totalBytes)),
+                ("offset", .int(start)), ("data", .base64(data)),
+            ]))
         }
 
         AdminMethods.register(on: registry, runtime: runtime, adminEnabled: adminEnabled, resetCoordinator: resetCoordinator)

@@ -34,6 +34,7 @@ final class NodeMetrics: Sendable {
     private let filteredMessages: Counter
     // State, refreshed at each heartbeat.
     private let leading, leader, ballotRound, appliedInstance, chosenInstance, pendingSubmits, walSize: Gauge
+    private let snapshotInstance: Gauge
     private let openConnections: Gauge
     private let lastLeader = Mutex<NodeID?>(nil)
     /// The latest fsync durations, for the p99 that `paxos.status` reports.
@@ -85,6 +86,7 @@ final class NodeMetrics: Sendable {
         chosenInstance = gauge("paxos_chosen_instance")
         pendingSubmits = gauge("paxos_pending_submits")
         walSize = gauge("paxos_wal_size_bytes")
+        snapshotInstance = gauge("paxos_snapshot_instance")
         openConnections = gauge("paxos_open_connections")
     }
 
@@ -137,6 +139,11 @@ final class NodeMetrics: Sendable {
         peerCallSeconds[peer]?.recordNanoseconds(duration.nanoseconds)
         peerBatchMessages.record(messages)
         if failed { peerCallsFailed[peer]?.increment() }
+    }
+
+    /// The snapshot point moved (the log and memory were compacted up to `instance`).
+    func snapshotPointMoved(to instance: InstanceNumber) {
+        snapshotInstance.record(Int(clamping: instance))
     }
 
     /// The node's state, at a heartbeat.

@@ -24,6 +24,11 @@ public struct NodeOptions: Sendable {
     /// How long a node starting on an empty data directory waits for its peers' status before
     /// it takes the cluster for a brand-new one (see `ClusterDataProbe`).
     public var emptyDirectoryProbeSeconds: Double = 3
+    /// The snapshot point moves (the log is compacted, and memory with it) after this many
+    /// applied instances (0: never). Each move syncs the file and writes a checkpoint of the
+    /// state above the point: small, so frequent moves are cheap; memory and the log hold at
+    /// most about this many instances beyond the applied-command window.
+    public var snapshotIntervalInstances: UInt64 = 10_000
 
     public init() {}
 }

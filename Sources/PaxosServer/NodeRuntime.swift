@@ -16,14 +16,30 @@ public actor NodeRuntime {
     let metrics: NodeMetrics
     private let startedAt = ContinuousClock.now
 
-    private var core: PaxosNode
+    // Internal rather than private: the history extension (NodeRuntime+History) works on them.
+    var core: PaxosNode
     private let coreConfiguration: PaxosConfiguration
-    private let commitLog: GroupCommitLog
-    private let file: ReplicatedFile
+    let commitLog: GroupCommitLog
+    let file: ReplicatedFile
+    let snapshots: SnapshotStore
+    let signing: RequestSigning
+    /// The applied state at the snapshot point (its `compacted` record first): what a
+    /// snapshot sent to a peer carries beside the file's bytes.
+    var snapshotMetadata: [DurableRecord]
+    /// A snapshot newer than the log's point, found at start-up (an install cut short).
+    private let recoveredSnapshot: Snapshot?
+    /// The snapshot file of the current point, once a peer asked for it, and one being written.
+    var servedSnapshot: Snapshot?
+    var materializing: (point: InstanceNumber, task: Task<Snapshot, any Error>)?
+    var compacting = false
+    var fetchingSnapshot = false
+    /// Bumped by a reset: work on the history started before it is dropped.
+    var historyEpoch: UInt64 = 0
     private let eraStore: EraStore
     private var era: UInt64
     private let peers: [NodeID: PeerLink]
     private var faults = FaultInjector()
+    private let recoveredFileBytes: Int
 
     /// The order of effects (persist, then the rest; Readies in order; own messages after the
     /// Ready that sent them): the component the simulator runs too.
@@ -46,7 +62,7 @@ public actor NodeRuntime {
     /// A waiting client gets the core's reply, or a fault when the shell gives up on it (stop, reset).
     private var waiters: [RequestID: CheckedContinuation<Result<ClientReply, XMLRPCFault>, Never>] = [:]
     private var nextRequest: RequestID = 1
-    private var stopping = false
+    var stopping = false
     private var draining = false
 
     /// What happened here, for scenario printouts and diagrams: protocol steps and delivered
@@ -65,8 +81,9 @@ public actor NodeRuntime {
     }
 
     init(cluster: ClusterConfiguration, member: ClusterConfiguration.Node, options: NodeOptions,
-         recovered: DurableState, commitLog: GroupCommitLog, file: ReplicatedFile, eraStore: EraStore,
-         era: UInt64, signing: RequestSigning, metrics: NodeMetrics, logger: Logger, rejoiningAbove rejoinFloor: UInt64? = nil) {
+         recovered: DurableState, recoveredSnapshot: Snapshot? = nil, commitLog: GroupCommitLog, file: ReplicatedFile,
+         snapshots: SnapshotStore, eraStore: EraStore, era: UInt64, signing: RequestSigning, metrics: NodeMetrics, logger: Logger,
+         rejoiningAbove rejoinFloor: UInt64? = nil) {
         self.cluster = cluster
         self.member = member
         self.options = options
@@ -81,6 +98,13 @@ public actor NodeRuntime {
         self.core = PaxosNode(configuration: configuration, recovered: recovered, rejoiningAbove: rejoinFloor)
         self.commitLog = commitLog
         self.file = file
+        self.snapshots = snapshots
+        self.signing = signing
+        self.recoveredSnapshot = recoveredSnapshot
+        self.snapshotMetadata = recovered.compactedThrough == 0 ? []
+            : [.compacted(through: recovered.compactedThrough, fileBytes: recovered.compactedFileBytes)]
+                + recovered.appliedCommands.map { .appliedCommand($0.command, instance: $0.instance) }
+        self.recoveredFileBytes = Int(recovered.compactedFileBytes)
         self.eraStore = eraStore
         self.era = era
         var peers: [NodeID: PeerLink] = [:]
@@ -94,7 +118,18 @@ public actor NodeRuntime {
 
     /// Rebuilds the replicated file from the log if it is behind or damaged, then starts the core.
     func start() throws {
-        if try file.rebuild(from: core.fileEntries) {
+        let rebuilt: Bool
+        if let snapshot = recoveredSnapshot {
+            rebuilt = try file.rebuild(snapshot: snapshot, store: snapshots, entries: core.fileEntries)
+            // The log's checkpoint catches up with the snapshot the install left.
+            compactLog(through: snapshot.instance, fileBytes: snapshot.fileByteCount)
+            servedSnapshot = snapshot
+        } else if core.compactedThrough > 0 {
+            rebuilt = try file.rebuild(prefixBytes: recoveredFileBytes, through: core.compactedThrough, entries: core.fileEntries)
+        } else {
+            rebuilt = try file.rebuild(from: core.fileEntries)
+        }
+        if rebuilt {
             logger.notice("replicated file rebuilt from the log", metadata: ["file": "\(file.path)", "lines": "\(core.fileEntries.count)"])
         }
         for peer in peers.values { peer.setEra(era) }
@@ -135,6 +170,12 @@ public actor NodeRuntime {
         switch try await request({ core, request in core.onSubmit(request: request, value: value, clientCommand: clientCommand) }) {
         case .submitted(_, let instance, let value):
             return Submitted(instance: instance, value: value)
+        case .appliedEarlier(_, let instance):
+            // A retry of a request applied below the snapshot point: its line is in the file.
+            guard let line = try? file.entries(from: instance, limit: 1).first, line.instance == instance else {
+                throw Self.fault(for: .outcomeUnknown)
+            }
+            return Submitted(instance: instance, value: line.value)
         case .failed(_, let failure):
             throw Self.fault(for: failure)
         case .proposed, .readable:
@@ -160,15 +201,15 @@ public actor NodeRuntime {
             return Proposed(instance: instance, chosen: chosen, ours: ours)
         case .failed(_, let failure):
             throw Self.fault(for: failure)
-        case .submitted, .readable:
+        case .submitted, .readable, .appliedEarlier:
             preconditionFailure("a propose is answered as a propose")
         }
     }
 
     /// The applied instances from `start` on, as this node has them (a local read: it may miss
     /// what was chosen elsewhere and not yet learned here).
-    public func read(from start: InstanceNumber) -> [FileEntry] {
-        entries(from: start)
+    public func read(from start: InstanceNumber) throws -> [FileEntry] {
+        try entries(from: start)
     }
 
     /// A linearizable read: the applied instances from `start` on, once this node has applied
@@ -177,23 +218,26 @@ public actor NodeRuntime {
         try checkServing()
         switch try await request({ core, request in core.onRead(request: request) }) {
         case .readable:
-            return entries(from: start)
+            return try entries(from: start)
         case .failed(_, let failure):
             throw Self.fault(for: failure)
-        case .submitted, .proposed:
+        case .submitted, .proposed, .appliedEarlier:
             preconditionFailure("a read is answered as a read")
         }
     }
 
-    private func entries(from start: InstanceNumber) -> [FileEntry] {
-        // The file is in instance order: skip to `start` by binary search, not a scan.
-        let entries = core.fileEntries
-        var low = 0, high = entries.count
-        while low < high {
-            let middle = (low + high) / 2
-            if entries[middle].instance < start { low = middle + 1 } else { high = middle }
+    /// At most this many lines per read: a client pages with `from` (README, XML-RPC methods).
+    public static let readEntriesMax = 10_000
+
+    /// From the replicated file on disk (the node keeps no old line in memory): it holds every
+    /// line a reply of this node has announced, since replies follow the lines in a Ready.
+    private func entries(from start: InstanceNumber) throws -> [FileEntry] {
+        do {
+            return try file.entries(from: max(start, 1), limit: Self.readEntriesMax)
+        } catch {
+            logger.error("cannot read the replicated file", metadata: ["error": "\(error)"])
+            throw XMLRPCFault(code: XMLRPCFault.internalError, message: "cannot read the replicated file: \(error)")
         }
-        return Array(entries[low...])
     }
 
     public struct Status: Sendable {
@@ -223,7 +267,7 @@ public actor NodeRuntime {
 
     public func status() -> Status {
         Status(node: member.nodeID, address: member.address, applied: core.appliedThrough,
-               highestChosen: core.highestChosen, lines: core.fileEntries.count, file: file.path,
+               highestChosen: core.highestChosen, lines: file.lineCount, file: file.path,
                dataDirectory: member.dataDirectory, incarnation: core.incarnation, era: era,
                pendingSubmits: core.pendingSubmitCount, activeProposals: core.activeProposals,
                leader: core.distinguishedProposer, leading: core.isLeading, ballotRound: core.highestRound,
@@ -276,6 +320,10 @@ public actor NodeRuntime {
         let incarnation = core.incarnation
         try commitLog.reset(keepingIncarnation: incarnation)
         try file.reset()
+        historyEpoch += 1
+        snapshotMetadata = []
+        servedSnapshot = nil
+        try snapshots.removeSnapshots(olderThan: .max)
         try eraStore.write(newEra)
         era = newEra
         for peer in peers.values { peer.setEra(newEra) }
@@ -357,7 +405,7 @@ public actor NodeRuntime {
     }
 
     /// Runs one event through the core and hands its Ready to the pipeline behind its records.
-    private func step(_ event: (inout PaxosNode) -> Ready) {
+    func step(_ event: (inout PaxosNode) -> Ready) {
         let ready = event(&core)
         record(ready.trace)
         metrics.appended(records: ready.persist.count + ready.persistEventually.count)
@@ -460,13 +508,18 @@ public actor NodeRuntime {
 
     private func perform(_ ready: Ready) {
         if !ready.applied.isEmpty {
+            // Lines a snapshot installed meanwhile already holds are not written again.
+            let last = file.lastInstance ?? 0
+            let lines = ready.applied[0].instance > last ? ready.applied : ready.applied.filter { $0.instance > last }
             do {
-                try file.append(ready.applied)
+                try file.append(lines)
             } catch {
                 // The file is a view of the log: the next start rebuilds it.
                 logger.error("cannot append to the replicated file: \(error)", metadata: ["file": "\(file.path)"])
             }
+            compactIfDue()
         }
+        if let offer = ready.snapshotWanted { fetchSnapshot(offer) }
         if !ready.messages.isEmpty {
             send(ready.messages)
         }
@@ -589,7 +642,7 @@ public actor NodeRuntime {
 
     /// An I/O error on the log leaves the node unable to keep its promises: stop at once rather
     /// than answer anything more (the lesson of "fsyncgate").
-    private func failStop(_ message: String) -> Never {
+    func failStop(_ message: String) -> Never {
         logger.critical("\(message); stopping the node")
         FileHandle.standardError.write(Data("paxos node \(member.id): \(message); stopping\n".utf8))
         exit(70)
@@ -600,6 +653,7 @@ public actor NodeRuntime {
         case .noQuorum: return ApplicationFault.noQuorum.fault(failure.description)
         case .outcomeUnknown: return ApplicationFault.outcomeUnknown.fault(failure.description)
         case .overloaded: return ApplicationFault.overloaded.fault(failure.description)
+        case .compacted: return ApplicationFault.compacted.fault(failure.description)
         }
     }
 }

@@ -11,9 +11,12 @@ import PaxosCore
 ///     round       = 4: round u64
 ///     incarnation = 5: incarnation u64
 ///     promisedFrom = 6: from u64, ballot (a promise for every instance from `from` on)
-///     rejoinStarted = 7: floor u64 (rebuilt from an empty directory, see `Rejoin`)
-///     rejoinFenced  = 8: from u64, ballot (the rebuilt node's promise once every member granted it)
+///     compacted   = 7: through u64, file bytes u64 (a snapshot point)
+///     appliedCommand = 8: command id, instance u64 (the applied state's table)
+///     rejoinStarted = 9: floor u64 (rebuilt from an empty directory, see `Rejoin`)
+///     rejoinFenced  = 10: from u64, ballot (the rebuilt node's promise once every member granted it)
 ///     ballot  = round u64, node u32
+///     command id = node u32, incarnation u64, sequence u64
 ///     command = tag u8: 0 no-op | 1 value: node u32, incarnation u64, sequence u64, text (u32 count + UTF-8)
 ///
 /// The version byte comes first so a future format can be told apart from damage: a record
@@ -22,7 +25,7 @@ public enum RecordCodec {
     public static let formatVersion: UInt8 = 1
 
     enum Kind: UInt8 {
-        case promised = 1, accepted, chosen, round, incarnation, promisedFrom, rejoinStarted, rejoinFenced
+        case promised = 1, accepted, chosen, round, incarnation, promisedFrom, compacted, appliedCommand, rejoinStarted, rejoinFenced
     }
 
     enum CommandTag: UInt8 {
@@ -52,6 +55,10 @@ public enum RecordCodec {
             return head + 8 + count(of: command)
         case .round, .incarnation, .rejoinStarted:
             return head + 8
+        case .compacted:
+            return head + 8 + 8
+        case .appliedCommand:
+            return head + 20 + 8
         }
     }
 
@@ -96,6 +103,14 @@ public enum RecordCodec {
             writer.write(Kind.rejoinFenced.rawValue)
             writer.write(from)
             write(ballot, to: &writer)
+        case .compacted(let through, let fileBytes):
+            writer.write(Kind.compacted.rawValue)
+            writer.write(through)
+            writer.write(fileBytes)
+        case .appliedCommand(let id, let instance):
+            writer.write(Kind.appliedCommand.rawValue)
+            write(id, to: &writer)
+            writer.write(instance)
         }
     }
 
@@ -137,6 +152,12 @@ public enum RecordCodec {
         case .rejoinFenced:
             let from = try reader.readUInt64("first instance")
             record = .rejoinFenced(from: from, ballot: try readBallot(&reader))
+        case .compacted:
+            let through = try reader.readUInt64("snapshot point")
+            record = .compacted(through: through, fileBytes: try reader.readUInt64("file bytes"))
+        case .appliedCommand:
+            let id = try readCommandID(&reader)
+            record = .appliedCommand(id, instance: try reader.readUInt64("instance"))
         }
         try reader.expectEnd()
         return record
@@ -153,11 +174,21 @@ public enum RecordCodec {
             writer.write(CommandTag.noop.rawValue)
         case .value(let id, let text):
             writer.write(CommandTag.value.rawValue)
-            writer.write(id.node.rawValue)
-            writer.write(id.incarnation)
-            writer.write(id.sequence)
+            write(id, to: &writer)
             writer.write(text)
         }
+    }
+
+    private static func write(_ id: CommandID, to writer: inout ByteWriter) {
+        writer.write(id.node.rawValue)
+        writer.write(id.incarnation)
+        writer.write(id.sequence)
+    }
+
+    private static func readCommandID(_ reader: inout ByteReader) throws(RecordDecodingError) -> CommandID {
+        let node = NodeID(try reader.readUInt32("command node"))
+        let incarnation = try reader.readUInt64("command incarnation")
+        return CommandID(node: node, incarnation: incarnation, sequence: try reader.readUInt64("command sequence"))
     }
 
     private static func readBallot(_ reader: inout ByteReader) throws(RecordDecodingError) -> Ballot {
@@ -172,10 +203,7 @@ public enum RecordCodec {
         case .noop:
             return .noop
         case .value:
-            let node = NodeID(try reader.readUInt32("command node"))
-            let incarnation = try reader.readUInt64("command incarnation")
-            let sequence = try reader.readUInt64("command sequence")
-            let id = CommandID(node: node, incarnation: incarnation, sequence: sequence)
+            let id = try readCommandID(&reader)
             return .value(id, try reader.readString("command text"))
         }
     }

@@ -26,6 +26,7 @@ public final class ReplicatedFile {
     public var lastInstance: InstanceNumber? { index.lastInstance }
     /// The size of the file as written.
     public var byteCount: Int { index.byteCount }
+    public var lineCount: Int { index.lineCount }
 
     /// At start-up, with the whole history in memory: if the file's bytes differ from the
     /// rendering of `entries` (behind, damaged, missing), rewrites it atomically. Returns whether
@@ -62,6 +63,26 @@ public final class ReplicatedFile {
             return false
         }
         try replace(withSnapshot: snapshot, store: store, then: suffix)
+        return true
+    }
+
+    /// At start-up after a snapshot point of this node's own (`DurableRecord.compacted`): the
+    /// file's first `prefixBytes` bytes, its lines through `instance`, were synced before the
+    /// log forgot them, and must be there; what follows is compared with the rendering of
+    /// `entries` (the applied instances above, from the log) and rewritten if it differs.
+    /// Throws if the prefix is missing or damaged: the node cannot restore it on its own.
+    @discardableResult
+    public func rebuild(prefixBytes prefix: Int, through instance: InstanceNumber, entries: [FileEntry]) throws -> Bool {
+        closeFile()
+        let suffix = Self.render(entries, after: nil)
+        guard fileSystem.exists(path), try fileSystem.fileSize(path) >= prefix, try prefixEnds(at: prefix, withInstance: instance) else {
+            throw damaged("its lines through instance \(instance) (the first \(prefix) bytes), which the log no longer holds, are missing or damaged; the node must be rebuilt from its peers")
+        }
+        if try fileSystem.fileSize(path) == prefix + suffix.count, try fileSystem.read(path, offset: prefix, count: suffix.count) == suffix {
+            try reopen()
+            return false
+        }
+        try replace(copying: path, offset: 0, count: prefix, then: suffix)
         return true
     }
 
@@ -155,16 +176,22 @@ public final class ReplicatedFile {
     // MARK: Private
 
     private func replace(withSnapshot snapshot: Snapshot, store: SnapshotStore, then suffix: [UInt8]) throws {
+        try replace(copying: snapshot.path, offset: snapshot.fileBytesOffset, count: snapshot.fileByteCount, then: suffix)
+    }
+
+    /// Atomically makes the file `count` bytes of `source` from `offset`, then `suffix`:
+    /// copied in bounded chunks to a temporary file, synced, renamed over the file.
+    private func replace(copying source: String, offset: Int, count: Int, then suffix: [UInt8]) throws {
         closeFile()
         let temporary = path + FilePaths.temporarySuffix
         try fileSystem.remove(temporary)
         let (file, _) = try fileSystem.openForAppending(temporary)
         do {
             var copied = 0
-            while copied < snapshot.fileByteCount {
-                let chunk = try fileSystem.read(snapshot.path, offset: snapshot.fileBytesOffset + copied,
-                                                count: min(SnapshotStore.chunkBytesMax, snapshot.fileByteCount - copied))
-                guard !chunk.isEmpty else { throw SnapshotFormat.invalid(snapshot.path, "shorter than its header says") }
+            while copied < count {
+                let chunk = try fileSystem.read(source, offset: offset + copied,
+                                                count: min(SnapshotStore.chunkBytesMax, count - copied))
+                guard !chunk.isEmpty else { throw SnapshotFormat.invalid(source, "shorter than \(offset + count) bytes") }
                 try file.write(chunk)
                 copied += chunk.count
             }

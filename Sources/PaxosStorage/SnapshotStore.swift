@@ -23,7 +23,7 @@ public final class SnapshotStore: @unchecked Sendable {
     public static let chunkBytesMax = 1 << 20
 
     public let directory: String
-    let fileSystem: any FileSystem
+    public let fileSystem: any FileSystem
 
     public init(dataDirectory: String, fileSystem: any FileSystem) throws {
         directory = FilePaths.join(dataDirectory, Self.directoryName)

@@ -39,6 +39,9 @@ struct ClusterCommand: AsyncParsableCommand {
     @Option(help: "Require HTTP Basic authentication for the client methods (off for the local lab): a file of `user:password` lines, mode 0600.")
     var clientPasswordFile: String?
 
+    @Option(help: "Each node moves its snapshot point (compacts its log and memory) after this many applied instances; 0 never does.")
+    var snapshotEvery: UInt64 = NodeOptions().snapshotIntervalInstances
+
     func validate() throws {
         guard (1...9).contains(nodes) else { throw ValidationError("--nodes must be between 1 and 9") }
         guard ["text", "json"].contains(logFormat) else { throw ValidationError("--log-format must be text or json") }
@@ -61,7 +64,7 @@ struct ClusterCommand: AsyncParsableCommand {
         }
         let cluster = LocalCluster(configuration: configuration, configurationPath: configurationPath,
                                    executable: LocalCluster.currentExecutable,
-                                   nodeArguments: ["--log-level", logLevel, "--log-format", logFormat]
+                                   nodeArguments: ["--log-level", logLevel, "--log-format", logFormat, "--snapshot-every", String(snapshotEvery)]
                                        + (clientPasswordFile.map { ["--client-password-file", URL(fileURLWithPath: $0).standardizedFileURL.path] } ?? []),
                                    inheritOutput: verbose)
         cluster.onUnexpectedExit = { id, status, bySignal in

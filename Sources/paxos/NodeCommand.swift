@@ -40,6 +40,8 @@ struct NodeCommand: AsyncParsableCommand {
         "Rebuild a node whose data directory was lost: it starts on an empty directory as a learner and votes again only once every other member has fenced the promises it forgot.",
         discussion: "Without it, a node on an empty data directory refuses to start if a peer reports data."))
     var rejoin = false
+    @Option(help: "Move the snapshot point (compact the log and memory) after this many applied instances; 0 never does.")
+    var snapshotEvery: UInt64 = NodeOptions().snapshotIntervalInstances
 
     @Option(help: "Stop gracefully when the process with this pid is gone (set by the commands that start nodes).")
     var exitWithParent: Int32?
@@ -71,6 +73,7 @@ struct NodeCommand: AsyncParsableCommand {
         options.secretFile = secretFile
         options.clientPasswordFile = clientPasswordFile
         options.rejoin = rejoin
+        options.snapshotIntervalInstances = snapshotEvery
         do {
             try await NodeHost.run(configurationPath: config, nodeID: id, options: options, logger: Logger(label: "paxos.node"))
         } catch {

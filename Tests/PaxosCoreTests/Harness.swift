@@ -32,6 +32,7 @@ enum MessageKind: Hashable, Sendable {
     case prepareFrom, promiseFrom, nackFrom
     case readIndexRequest, readIndexReply
     case rejoinPrepare, rejoinPromise, rejoinNack
+    case snapshotOffer
 }
 
 extension Message {
@@ -55,6 +56,7 @@ extension Message {
         case .rejoinPrepare: return .rejoinPrepare
         case .rejoinPromise: return .rejoinPromise
         case .rejoinNack: return .rejoinNack
+        case .snapshotOffer: return .snapshotOffer
         }
     }
 }

@@ -56,4 +56,37 @@ struct ReplicatedFileReadTests {
         memory.crash()
         #expect(try memory.readFile("/d/file") == ReplicatedFile.render(Array(entries[0..<9])))
     }
+
+    @Test func rebuildAboveTheNodesOwnSnapshotPointKeepsThePrefixAndRefusesALostOne() throws {
+        let memory = InMemoryFileSystem()
+        let file = try ReplicatedFile(path: "/d/file", fileSystem: memory, indexStride: 8)
+        try file.rebuild(from: entries)
+        let prefix = try file.byteCount(through: 50)
+        let above = Array(entries[50...])
+        #expect(try file.rebuild(prefixBytes: prefix, through: 50, entries: above) == false)
+        let whole = try memory.readFile("/d/file")
+        // The lines above the point lost or damaged: rebuilt from the log's entries.
+        for damaged in [Array(whole.prefix(whole.count - 30)), Array(whole.prefix(prefix)), Array(whole.prefix(prefix)) + Array("51 junk\n".utf8)] {
+            memory.overwrite(path: "/d/file", with: damaged)
+            #expect(try file.rebuild(prefixBytes: prefix, through: 50, entries: above))
+            #expect(try memory.readFile("/d/file") == whole)
+        }
+        // The lines up to the point are nowhere else: a file without them is refused, not rewritten.
+        memory.overwrite(path: "/d/file", with: Array(whole.prefix(prefix - 3)))
+        #expect(throws: StorageError.self) { try file.rebuild(prefixBytes: prefix, through: 50, entries: above) }
+        try memory.remove("/d/file")
+        #expect(throws: StorageError.self) { try file.rebuild(prefixBytes: prefix, through: 50, entries: above) }
+    }
+
+    @Test func snapshotMetadataRoundTripsAndRefusesDamage() throws {
+        let records: [DurableRecord] = [.compacted(through: 40, fileBytes: 900),
+                                        .appliedCommand(.clientNamed(1, 2), instance: 33),
+                                        .appliedCommand(CommandID(node: NodeID(2), incarnation: 3, sequence: 4), instance: 40)]
+        let bytes = SnapshotMetadata.encode(records)
+        #expect(try SnapshotMetadata.decode(bytes) == records)
+        #expect(throws: RecordDecodingError.self) { try SnapshotMetadata.decode(Array(bytes.dropLast())) }
+        #expect(throws: RecordDecodingError.self) { try SnapshotMetadata.decode([0xFF, 0xFF, 0xFF, 0x7F] + bytes) }
+        #expect(throws: RecordDecodingError.self) { try SnapshotMetadata.decode(SnapshotMetadata.encode(Array(records.dropFirst()))) }
+        #expect(throws: RecordDecodingError.self) { try SnapshotMetadata.decode(SnapshotMetadata.encode(records + [.round(3)])) }
+    }
 }

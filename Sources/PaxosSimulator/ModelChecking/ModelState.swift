@@ -139,6 +139,8 @@ struct ModelState: Hashable {
             return "rejoin! \(ballot) \(highest)"
         case .rejoinNack(let ballot, let round):
             return "rejoin nack \(ballot) \(round)"
+        case .snapshotOffer(let through):
+            return "snapshot! \(through)"
         }
     }
 

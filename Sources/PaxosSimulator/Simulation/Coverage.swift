@@ -36,6 +36,8 @@ public enum CoverageEvent: Int, CaseIterable, Hashable, Sendable {
     case linearizableReadWaited
     /// A node rebuilt after losing its disk fenced its lost life and votes again (`Fault.amnesia`).
     case rejoinCompleted
+    case snapshotTaken
+    case snapshotInstalled
 }
 
 extension CoverageEvent {
@@ -64,6 +66,8 @@ extension CoverageEvent {
         case .linearizableReadAnswered: return "linearizable reads answered"
         case .linearizableReadWaited: return "linearizable reads that waited for their node"
         case .rejoinCompleted: return "rebuilt nodes voting again"
+        case .snapshotTaken: return "snapshot points taken (log and memory compacted)"
+        case .snapshotInstalled: return "snapshots installed by a node behind"
         }
     }
 }

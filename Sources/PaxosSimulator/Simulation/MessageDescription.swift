@@ -41,6 +41,8 @@ enum MessageDescription {
             return "rejoin promise \(ballot) highest \(highest)"
         case .rejoinNack(let ballot, let round):
             return "rejoin nack \(ballot) round \(round)"
+        case .snapshotOffer(let through):
+            return "snapshot offer through \(through)"
         }
     }
 }

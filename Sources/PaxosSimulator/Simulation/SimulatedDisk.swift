@@ -13,6 +13,9 @@ protocol SimulatedDisk {
     mutating func crash(tearLastWrite: Bool, random: inout SplitMix64) -> Bool
     /// The node's start-up: what recovery reads back from the log.
     mutating func recover() throws -> DurableState
+    /// A checkpoint that replaces everything written before it once it is synced
+    /// (`GroupCommitLog.compact`): until then, a crash leaves the old records.
+    mutating func compact(checkpoint: [DurableRecord]) throws
 }
 
 /// A disk at record granularity, without the log's encoding: synced records survive; unsynced
@@ -45,6 +48,12 @@ struct RecordDisk: SimulatedDisk {
     }
 
     func recover() throws -> DurableState { durableState }
+
+    /// The checkpoint's `compacted` record drops what it covers when replayed, and it restates
+    /// everything above: replaying it after the older records is the same as replacing them.
+    mutating func compact(checkpoint: [DurableRecord]) {
+        append(checkpoint)
+    }
 
     private mutating func keep(_ records: ArraySlice<DurableRecord>) {
         for record in records { durableState.apply(record) }

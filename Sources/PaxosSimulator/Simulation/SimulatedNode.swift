@@ -23,6 +23,12 @@ struct SimulatedNode {
     var unsyncedDecisions: [(ticket: UInt64, instance: InstanceNumber)] = []
     /// The replicated file: one line per applied value.
     var file: [FileEntry] = []
+    /// The last snapshot point's applied state and how many lines of `file` it covers: what a
+    /// peer that is behind installs (the live node sends the file's bytes and these records).
+    var snapshotMetadata: [DurableRecord] = []
+    var snapshotLines = 0
+    /// A snapshot fetch is on its way (one at a time, as in the live shell).
+    var fetchingSnapshot = false
     /// The armed timers and their events, to cancel or replace them (a handful: the heartbeat
     /// and one per proposal in flight, so a list beats a dictionary).
     var timers: [(id: TimerID, event: EventQueue<SimulationEvent>.Handle)] = []

@@ -102,7 +102,18 @@ extension Simulation {
         guard let request = requests.close(reply.request) else { return }
         queue.cancel(request.deadline)
         nodes[index].forgetOutstanding(reply.request)
+        var reply = reply
+        if case .appliedEarlier(let id, let instance) = reply {
+            // The shell answers with the file's line there, as the live node does.
+            guard let line = nodes[index].file.first(where: { $0.instance == instance }) else {
+                checker.fail(.durability, "S\(index + 1) said request \(id) was applied at instance \(instance), which its file lacks")
+                return
+            }
+            reply = .submitted(id, instance: instance, value: line.value)
+        }
         switch reply {
+        case .appliedEarlier:
+            preconditionFailure("answered from the file above")
         case .submitted(_, let instance, let value):
             figures.submitsAcknowledged += 1
             if request.isCalm { calmSubmitsAcknowledged += 1 }

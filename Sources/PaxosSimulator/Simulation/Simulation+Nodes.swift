@@ -29,6 +29,9 @@ extension Simulation {
             nodes[index].core.recycle(now)
         }
         drain(node: index)
+        // Between steps, as the live shell does (never inside a drain: a nested step's records
+        // would follow the checkpoint's).
+        if !nodes[index].draining { compactIfDue(node: index) }
     }
 
     /// Performs what the node's pipeline releases, then starts a sync if it waits for one.
@@ -116,9 +119,12 @@ extension Simulation {
         }
         for position in ready.messages.indices { send(ready.messages[position]) }
         for position in ready.applied.indices {
+            // Lines a snapshot installed meanwhile already holds are not written again.
+            if let last = nodes[index].file.last, ready.applied[position].instance <= last.instance { continue }
             checker.nodeWroteLine(index, lineIndex: nodes[index].file.count, entry: ready.applied[position])
             nodes[index].file.append(ready.applied[position])
         }
+        if let offer = ready.snapshotWanted { fetchSnapshot(node: index, offer) }
         for position in ready.replies.indices { answer(ready.replies[position], node: index) }
         for position in ready.timers.indices { arm(ready.timers[position], node: index) }
     }
@@ -172,6 +178,9 @@ extension Simulation {
             nodes[index].rejoinFloor = max(nodes[index].rejoinFloor, now, core.highestRound, core.incarnation)
             nodes[index].diskLost = true
             nodes[index].disk = Self.makeDisk(options.disk)
+            nodes[index].file = []
+            nodes[index].snapshotMetadata = []
+            nodes[index].snapshotLines = 0
             checker.nodeLostDisk(index)
             torn = false
             trace?.note("S\(index + 1)'s disk is lost")
@@ -185,6 +194,7 @@ extension Simulation {
         nodes[index].life += 1
         nodes[index].pipeline.removeAll()
         nodes[index].syncInFlight = false
+        nodes[index].fetchingSnapshot = false
         // Decisions not synced may be lost (unless a torn write kept them): the node may
         // learn them again, and is not held to remember them.
         for decision in nodes[index].unsyncedDecisions { checker.nodeMayForget(index, instance: decision.instance) }
@@ -215,7 +225,7 @@ extension Simulation {
             checker.fail(.recovery, "S\(index + 1) could not read its log back: \(error)")
             return
         }
-        checker.nodeRecovered(index, chosen: recovered.chosen)
+        checker.nodeRecovered(index, chosen: recovered.chosen, compactedThrough: recovered.compactedThrough)
         if nodes[index].tornAtCrash { figures.coverage.count(.tornWriteRecovered) }
         // A node whose disk was lost restarts rebuilt until its log holds something of its new life.
         let rebuilt = nodes[index].diskLost && recovered == DurableState()
@@ -223,11 +233,73 @@ extension Simulation {
         nodes[index].core = PaxosNode(configuration: nodes[index].core.configuration, recovered: recovered,
                                       rejoiningAbove: rebuilt ? nodes[index].rejoinFloor : nil)
         nodes[index].isUp = true
-        // The replicated file is a view of the log, rebuilt at start-up.
-        nodes[index].file = nodes[index].core.fileEntries
-        for (line, entry) in nodes[index].file.enumerated() {
+        // The replicated file is a view of the log above the snapshot point, rebuilt at
+        // start-up; the lines up to it were synced before the point was recorded.
+        let point = recovered.compactedThrough
+        let kept = nodes[index].file.prefix { $0.instance <= point }.count
+        if point > 0 && Int(recovered.compactedFileBytes) != kept {
+            checker.fail(.recovery, "S\(index + 1) recovered a snapshot point at instance \(point) covering \(recovered.compactedFileBytes) lines, but its file holds \(kept) there")
+        }
+        nodes[index].file.removeSubrange(kept...)
+        nodes[index].snapshotLines = kept
+        nodes[index].snapshotMetadata = point == 0 ? []
+            : [.compacted(through: point, fileBytes: recovered.compactedFileBytes)]
+                + recovered.appliedCommands.map { .appliedCommand($0.command, instance: $0.instance) }
+        nodes[index].file += nodes[index].core.fileEntries
+        for (line, entry) in nodes[index].file.enumerated() where line >= kept {
             checker.nodeWroteLine(index, lineIndex: line, entry: entry)
         }
         absorb(nodes[index].core.onStart(), node: index)
+    }
+
+    // MARK: - Bounded history (the live shell's snapshot points and snapshot installs)
+
+    /// Moves the node's snapshot point to its last line once it applied
+    /// `snapshotIntervalInstances` past the previous one: the checkpoint replaces the log
+    /// (once synced), and the file's lines up to there are what a peer behind would install.
+    private func compactIfDue(node index: Int) {
+        let interval = options.snapshotIntervalInstances
+        guard interval > 0, nodes[index].isUp,
+              nodes[index].core.appliedThrough - nodes[index].core.compactedThrough >= interval,
+              let last = nodes[index].file.last, last.instance > nodes[index].core.compactedThrough else { return }
+        compactLog(node: index, through: last.instance, lines: nodes[index].file.count)
+    }
+
+    private func compactLog(node index: Int, through point: InstanceNumber, lines: Int) {
+        trace?.note("S\(index + 1) moves its snapshot point to instance \(point)")
+        let compaction = nodes[index].core.compact(through: point, fileBytes: UInt64(lines))
+        do { try nodes[index].disk.compact(checkpoint: compaction.checkpoint) } catch { storageFailed(index, error) }
+        nodes[index].appendedTicket += 1
+        nodes[index].snapshotMetadata = compaction.snapshotMetadata
+        nodes[index].snapshotLines = lines
+        figures.coverage.count(.snapshotTaken)
+        if syncMicroseconds == 0 { syncDisk(node: index) }
+    }
+
+    /// The node is behind a peer's snapshot point: it fetches the peer's snapshot, which
+    /// arrives a while later (the live node's chunked transfer), unless either crashes first.
+    private func fetchSnapshot(node index: Int, _ offer: SnapshotOffer) {
+        guard !nodes[index].fetchingSnapshot,
+              let peer = nodes.indices.first(where: { nodes[$0].core.id == offer.peer }) else { return }
+        nodes[index].fetchingSnapshot = true
+        queue.schedule(.snapshotArrives(node: index, life: nodes[index].life, peer: peer),
+                       at: now + 4 * options.fixedLatencyMicroseconds + syncMicroseconds)
+    }
+
+    /// The peer's latest snapshot (file lines up to its point, and the applied state there)
+    /// replaces the node's file, the core jumps to the point, and the log gets a checkpoint.
+    func installSnapshot(node index: Int, life: UInt32, from peer: Int) {
+        guard nodes[index].isUp, nodes[index].life == life else { return }
+        nodes[index].fetchingSnapshot = false
+        guard nodes[peer].isUp, case .compacted(let point, _)? = nodes[peer].snapshotMetadata.first,
+              point > nodes[index].core.appliedThrough else { return }
+        trace?.beginStep(at: now, "S\(index + 1) installs S\(peer + 1)'s snapshot through instance \(point)")
+        figures.coverage.count(.snapshotInstalled)
+        let lines = nodes[peer].snapshotLines
+        nodes[index].file = Array(nodes[peer].file.prefix(lines))
+        for (line, entry) in nodes[index].file.enumerated() { checker.nodeWroteLine(index, lineIndex: line, entry: entry) }
+        let metadata = nodes[peer].snapshotMetadata
+        absorb(nodes[index].core.installSnapshot(metadata), node: index)
+        if nodes[index].core.compactedThrough == point { compactLog(node: index, through: point, lines: lines) }
     }
 }

@@ -154,6 +154,8 @@ final class Simulation {
             proposeContended()
         case .read:
             readAtRandomNode()
+        case .snapshotArrives(let node, let life, let peer):
+            installSnapshot(node: node, life: life, from: peer)
         }
     }
 

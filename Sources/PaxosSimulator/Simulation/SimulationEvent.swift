@@ -21,4 +21,6 @@ enum SimulationEvent {
     case contend
     /// A client asks a random live node for a linearizable read.
     case read
+    /// A snapshot fetched from `peer` arrives at `node` (if both still live).
+    case snapshotArrives(node: Int, life: UInt32, peer: Int)
 }

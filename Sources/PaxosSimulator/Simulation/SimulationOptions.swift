@@ -73,6 +73,12 @@ public struct SimulationOptions: Hashable, Sendable {
     public var heartbeatMilliseconds: UInt64 = 20
     public var backoff = PaxosConfiguration.Backoff.randomizedExponential(baseMilliseconds: 1, maxMilliseconds: 20)
 
+    // Bounded history.
+    /// A node moves its snapshot point (compacts its log and memory) once it has applied this
+    /// many instances past the last one (0: never). Small, so that seeds run through many
+    /// compactions, and nodes fall behind them and install snapshots.
+    public var snapshotIntervalInstances: UInt64 = 24
+
     // Limits.
     /// After the faults stop, everything must settle within this much simulated time.
     public var livenessBoundMilliseconds: UInt64 = 10_000

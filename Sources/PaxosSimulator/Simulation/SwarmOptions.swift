@@ -63,6 +63,7 @@ public enum SwarmOptions {
         let base = pick([UInt64(1), 2, 5])
         options.backoff = .randomizedExponential(baseMilliseconds: base,
                                                  maxMilliseconds: max(base * pick([4, 20, 100]), 4 * roundTripMilliseconds))
+        options.snapshotIntervalInstances = pick([0, 4, 24, 200])
         if faults.contains(.crash) && chance(550) { options.faults = FaultMix(faults.union([.amnesia])) }
         return options
     }
@@ -72,6 +73,7 @@ public enum SwarmOptions {
         "swarm: \(options.nodes) nodes, \(options.steps) steps, faults \(options.faults), "
             + "submit every \(options.submitIntervalMicroseconds) µs to \(options.submitTarget == 0 ? "any node" : "S\(options.submitTarget)") "
             + "(deadline \(options.submitDeadlineMilliseconds) ms), drop/dup/delay/stale ‰ \(options.dropPerMille)/\(options.duplicatePerMille)/\(options.delayPerMille)/\(options.stalePerMille), "
-            + "fsync \(options.syncMicroseconds) µs, heartbeat \(options.heartbeatMilliseconds) ms, phase timeout \(options.phaseTimeoutMilliseconds) ms"
+            + "fsync \(options.syncMicroseconds) µs, heartbeat \(options.heartbeatMilliseconds) ms, phase timeout \(options.phaseTimeoutMilliseconds) ms, "
+            + "snapshot every \(options.snapshotIntervalInstances) instances"
     }
 }

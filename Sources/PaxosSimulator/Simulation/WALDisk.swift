@@ -13,6 +13,8 @@ struct WALDisk: SimulatedDisk {
     private let fileSystem = InMemoryFileSystem()
     private var log: PaxosLog?
     private(set) var hasUnsyncedWrites = false
+    /// The segment a checkpoint opened, whose older segments go once it is synced.
+    private var compactedSegment: UInt64?
 
     init() throws {
         log = try PaxosLog.open(directory: Self.directory, fileSystem: fileSystem, options: Self.options).log
@@ -28,6 +30,16 @@ struct WALDisk: SimulatedDisk {
         guard hasUnsyncedWrites, let log else { return }
         try log.sync()
         hasUnsyncedWrites = false
+        if let segment = compactedSegment {
+            try log.removeSegments(before: segment)
+            compactedSegment = nil
+        }
+    }
+
+    mutating func compact(checkpoint: [DurableRecord]) throws {
+        guard let log else { return }
+        compactedSegment = try log.compact(checkpoint: checkpoint)
+        hasUnsyncedWrites = true
     }
 
     mutating func crash(tearLastWrite: Bool, random: inout SplitMix64) -> Bool {
@@ -47,6 +59,7 @@ struct WALDisk: SimulatedDisk {
         log?.close()
         log = nil
         hasUnsyncedWrites = false
+        compactedSegment = nil
         return torn != nil
     }
 

@@ -1,0 +1,57 @@
+import Foundation
+import PaxosServer
+import Testing
+import XMLRPC
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Issue 16 live: nodes move their snapshot point every 20 instances; a node killed and left
+/// behind the point installs a peer's snapshot; a restart starts from the checkpoint; a named
+/// retry from below the point gets its first outcome; reads come from the file.
+@Suite("Bounded history, live", .serialized)
+struct BoundedHistoryTests {
+    @Test("a node behind its peers' snapshot point installs a snapshot and catches up; restarts start from the checkpoint")
+    func laggingNodeInstallsSnapshot() async throws {
+        let test = try TestCluster(nodeArguments: ["--snapshot-every", "20"])
+        defer { test.tearDown() }
+        try await test.start()
+        _ = try await test.call(1, "paxos.submit", [.string("named"), .string("request-bounded-1")])
+        for i in 1...59 { _ = try await test.call(1, "paxos.submit", [.string("a\(i)")]) }
+        try await eventually("node 3 holds 60 lines", within: 60) { test.fileContents(3).split(separator: "\n").count == 60 }
+        #expect(test.cluster.kill(node: 3) != nil)
+        for i in 1...60 { _ = try await test.call(1, "paxos.submit", [.string("b\(i)")]) }
+        try await eventually("node 1 moved its snapshot point", within: 30) { test.logContents(1).contains("snapshot point moved") }
+
+        try test.cluster.start(node: 3)
+        try await test.cluster.waitUntilServing(nodes: [3], timeoutSeconds: 90)
+        try await eventually("node 3's file equals node 1's", within: 60) { test.fileContents(3) == test.fileContents(1) }
+        #expect(test.logContents(3).contains("snapshot installed"), "\(test.logTails())")
+
+        // The log is compacted: only the segments since the last point are left.
+        let walFiles = try FileManager.default.contentsOfDirectory(atPath: test.node(1).dataDirectory + "/wal")
+        #expect(walFiles.count <= 2, "\(walFiles)")
+
+        // A named retry from below the point gets its first outcome, read from the file.
+        let retry = try await test.call(2, "paxos.submit", [.string("named"), .string("request-bounded-1")]).structValue
+        #expect(retry?["instance"]?.intValue == 1)
+        #expect(retry?["value"]?.stringValue == "named")
+
+        // Reads come from the file, below the point too.
+        let read = try await test.call(3, "paxos.read", [.int(1)])
+        #expect(read.arrayValue?.count == 120)
+
+        // Killed again, node 3 restarts from its own checkpoint with everything applied.
+        #expect(test.cluster.kill(node: 3) != nil)
+        try test.cluster.start(node: 3)
+        try await test.cluster.waitUntilServing(nodes: [3], timeoutSeconds: 90)
+        let status = try await test.call(3, "paxos.status").structValue
+        #expect(status?["applied"]?.intValue == 120)
+        #expect(test.fileContents(3) == test.fileContents(1))
+        _ = try await test.call(3, "paxos.submit", [.string("after")])
+        try await eventually("every node holds 121 lines", within: 30) {
+            [1, 2, 3].allSatisfy { test.fileContents($0).split(separator: "\n").count == 121 }
+        }
+    }
+}
