@@ -200,6 +200,23 @@ struct RejoinTests {
         #expect(cluster.lines(3).last == "3 C\n", "once fenced, it proposes with a round above the fence")
     }
 
+    @Test("a checkpoint (snapshot point) of a rebuilt node that does not vote yet keeps saying so, first")
+    func checkpointKeepsTheRejoin() {
+        var cluster = Self.clusterWithNode3Rebuilt(floor: 1_000)
+        cluster.drop(kind(.rejoinPrepare))
+        cluster.deliverAll()   // catch-up: node 3 learns instances 1 and 2, still fencing
+        #expect(cluster[3].appliedThrough == 2 && !cluster[3].isVoting)
+        var node3 = cluster.nodes[node(3)]!
+        let checkpoint = node3.compact(through: 2, fileBytes: UInt64(cluster.lines(3).joined().utf8.count)).checkpoint
+        #expect(checkpoint.first == .rejoinStarted(floor: 0))
+        let replayed = DurableState(replaying: checkpoint)
+        #expect(replayed.rejoin == .fencing)
+        #expect(replayed.incarnation > 1_000 && replayed.highestRound > 1_000, "the floor lives on in the incarnation and rounds")
+        // A voting node's checkpoint says nothing of a rejoin.
+        var node1 = cluster.nodes[node(1)]!
+        #expect(DurableState(replaying: node1.compact(through: 2, fileBytes: 0).checkpoint).rejoin == RejoinProgress.none)
+    }
+
     @Test("mutation rejoinedNodeVotesAtOnce: the rebuilt node skips the fence")
     func mutationVotesAtOnce() {
         var cluster = Cluster(size: 3) { $0.mutations = [.rejoinedNodeVotesAtOnce] }

@@ -20,9 +20,10 @@ struct RejoinLiveTests {
         func forget(_ id: UInt32) { lock.withLock { statuses[id] = nil } }
     }
 
-    @Test("kill -9 and an empty data directory: refused without --rejoin, caught up with it, and the cluster keeps accepting submits")
+    @Test("kill -9 and an empty data directory: refused without --rejoin, caught up with it (from a snapshot), and the cluster keeps accepting submits")
     func rebuiltNodeRejoins() async throws {
-        let test = try TestCluster()
+        // Snapshot points every 4 instances: the rebuilt node catches up from a peer's snapshot.
+        let test = try TestCluster(nodeArguments: ["--snapshot-every", "4"])
         defer { test.tearDown() }
         let exits = Exits()
         test.cluster.onUnexpectedExit = { id, status, _ in exits.note(id, status) }
@@ -52,6 +53,7 @@ struct RejoinLiveTests {
         }
         #expect(test.fileContents(3).split(separator: "\n").count == 11)
         #expect(test.logContents(3).contains("rebuilt node votes again"))
+        #expect(test.logContents(3).contains("snapshot installed"), "the peers compacted, so it caught up from a snapshot")
 
         // The cluster keeps accepting submits, at every node, the rebuilt one included; with
         // node 1 down, node 3's vote is needed for each.
