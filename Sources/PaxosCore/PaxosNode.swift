@@ -1097,7 +1097,7 @@ public struct PaxosNode: Sendable {
         for read in reads.gathering { broadcastToAll(.readIndexRequest(read: read)) }
         // Instances to decide: up to the highest chosen one, and up to what a linearizable read
         // waits for (an instance someone accepted that nobody may ever finish deciding).
-        let wanted = max(highestChosen, reads.horizon)
+        let wanted = max(max(highestChosen, reads.horizon), rejoinHorizon)
         // Only instances that were gaps at the previous heartbeat already (up to what was wanted
         // then, and nothing applied since) have outlived a whole heartbeat.
         let gapsThrough = min(wanted, wantedAtLastHeartbeat)
@@ -1255,6 +1255,13 @@ public struct PaxosNode: Sendable {
         case .fencing?: return [.rejoinStarted(floor: 0)]
         case .catchingUp(let from, let ballot)?: return [.rejoinStarted(floor: 0), .rejoinFenced(from: from, ballot: ballot)]
         }
+    }
+
+    /// A fenced rebuilt node votes once every instance below its fence is decided: one that
+    /// nobody decides (accepted somewhere, never chosen) is filled like any gap.
+    private var rejoinHorizon: InstanceNumber {
+        if case .catchingUp(let from, _)? = rejoin?.phase { return from - 1 }
+        return 0
     }
 
     /// Whether the node votes (false while a rebuilt node fences its lost life or catches up).
