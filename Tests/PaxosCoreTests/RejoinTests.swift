@@ -217,6 +217,34 @@ struct RejoinTests {
         #expect(DurableState(replaying: node1.compact(through: 2, fileBytes: 0).checkpoint).rejoin == RejoinProgress.none)
     }
 
+    @Test("an instance below the fence that nobody decided (accepted, never learned) is filled by the rebuilt node, which then votes")
+    func fillsGapsBelowTheFence() {
+        var cluster = Cluster(size: 3)
+        cluster.startAll()
+        cluster.drop()
+        cluster.submit("A", at: 1)
+        cluster.deliverAll()
+        // Instance 2: node 1's X reaches nodes 1 and 2, and nobody hears of a decision.
+        cluster.propose("X", instance: 2, at: 1)
+        cluster.deliverAll(kind(.prepare))
+        cluster.deliverAll(kind(.promise))
+        cluster.deliver(kind(.accept, to: 2))
+        cluster.drop()
+        cluster.crash(1)
+        cluster.restart(1)
+        cluster.drop()
+        cluster.rebuild(3, floor: 1_000)
+        cluster.fence(3)
+        cluster.deliverAll()
+        #expect(cluster[3].appliedThrough == 1 && !cluster[3].isVoting, "fenced from 3, instance 2 undecided")
+        for _ in 0..<6 where !cluster[3].isVoting {
+            cluster.fire(.heartbeat, at: 3)
+            cluster.deliverAll()
+        }
+        #expect(cluster[3].isVoting)
+        #expect(cluster[3].chosenCommand(2)?.text == "X", "the no-op adopted the accepted value (step 4)")
+    }
+
     @Test("mutation rejoinedNodeVotesAtOnce: the rebuilt node skips the fence")
     func mutationVotesAtOnce() {
         var cluster = Cluster(size: 3) { $0.mutations = [.rejoinedNodeVotesAtOnce] }
