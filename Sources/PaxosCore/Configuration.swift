@@ -43,7 +43,11 @@ public struct PaxosConfiguration: Hashable, Sendable {
     public var clientRequestWindowInstances: UInt64 = 100_000
     /// How many applied instances back a command a node made for one submit is still known
     /// (`AppliedCommands`): its second copy, if both were chosen, is skipped within this distance.
-    public var nodeCommandWindowInstances: UInt64 = 16_384
+    public var nodeCommandWindowInstances: UInt64 = 8_192
+    /// Decisions kept in memory below the snapshot point (`PaxosNode.compact`), so that a peer
+    /// a little behind (back from a short stop) catches up by entries instead of fetching the
+    /// whole snapshot, as etcd keeps entries after its snapshot for slow followers.
+    public var snapshotTailInstances: UInt64 = 2_048
 
     /// Messages to itself go out in `Ready.messages` like any other, instead of being handled
     /// inside the step, so that a shell can filter, hold or draw them (the lab's scenarios

@@ -247,12 +247,12 @@ public struct PaxosNode: Sendable {
     public mutating func onPropose(request: RequestID, instance: InstanceNumber, value: String,
                                    minimumRound: UInt64 = 0) -> Ready {
         precondition(instance >= 1, "instances are numbered from 1")
-        if instance <= compactedThrough {
-            ready.replies.append(.failed(request, .compacted(through: compactedThrough)))
-            return takeReady()
-        }
         if let command = chosen[instance] {
             ready.replies.append(.proposed(request, instance: instance, chosen: command, ours: false))
+            return takeReady()
+        }
+        if instance <= compactedThrough {
+            ready.replies.append(.failed(request, .compacted(through: compactedThrough)))
             return takeReady()
         }
         if proposers.contains(instance) {
@@ -460,12 +460,12 @@ public struct PaxosNode: Sendable {
 
     private mutating func onPrepare(from proposer: NodeID, instance: InstanceNumber, ballot: Ballot) {
         noteRound(ballot.round)
-        if instance <= compactedThrough && !mutations.acceptorVotesBelowSnapshotPoint {
-            offerSnapshot(to: proposer)
-            return
-        }
         if let command = chosen[instance] {
             send(.learn(instance: instance, command: command), to: proposer)
+            return
+        }
+        if instance <= compactedThrough && !mutations.acceptorVotesBelowSnapshotPoint {
+            offerSnapshot(to: proposer)
             return
         }
         var state = acceptor(instance)
@@ -486,12 +486,12 @@ public struct PaxosNode: Sendable {
 
     private mutating func onAccept(from proposer: NodeID, instance: InstanceNumber, ballot: Ballot, command: Command) {
         noteRound(ballot.round)
-        if instance <= compactedThrough && !mutations.acceptorVotesBelowSnapshotPoint {
-            offerSnapshot(to: proposer)
-            return
-        }
         if let chosenCommand = chosen[instance] {
             send(.learn(instance: instance, command: chosenCommand), to: proposer)
+            return
+        }
+        if instance <= compactedThrough && !mutations.acceptorVotesBelowSnapshotPoint {
+            offerSnapshot(to: proposer)
             return
         }
         var state = acceptor(instance)
@@ -534,9 +534,11 @@ public struct PaxosNode: Sendable {
     /// and every chosen value (a chosen instance's acceptor state is not kept current).
     private mutating func onPrepareFrom(from proposer: NodeID, start: InstanceNumber, ballot: Ballot) {
         noteRound(ballot.round)
-        if start <= compactedThrough {
-            // The proposer has not applied what this node compacted: it could not lead anyway
-            // (the values chosen there are not in memory to report). It is offered the snapshot.
+        if start <= compactedThrough && !chosen.contains(start) {
+            // The proposer has not applied what this node compacted: the values chosen there
+            // are not in memory to report, so no promise can be given. It is offered the
+            // snapshot. (Within the tail kept below the point every instance is chosen and
+            // reported as such, as for any chosen instance.)
             offerSnapshot(to: proposer)
             return
         }
@@ -823,7 +825,8 @@ public struct PaxosNode: Sendable {
         precondition(instance <= appliedThrough, "only applied instances can be compacted")
         precondition(instance >= compactedThrough, "the snapshot point never moves back")
         compactedThrough = instance
-        chosen.removeAll(through: instance)
+        let tail = configuration.snapshotTailInstances
+        chosen.removeAll(through: instance > tail ? instance - tail : 0)
         acceptors.removeAll(through: instance)
         if let kept = fileEntries.firstIndex(where: { $0.instance > instance }) {
             fileEntries.removeFirst(kept)
@@ -842,7 +845,10 @@ public struct PaxosNode: Sendable {
                 checkpoint.append(.promised(instance: instance, ballot: state.promised))
             }
         }
-        chosen.forEach { instance, command in checkpoint.append(.chosen(instance: instance, command: command)) }
+        let point = instance
+        chosen.forEach { instance, command in
+            if instance > point { checkpoint.append(.chosen(instance: instance, command: command)) }
+        }
         ready.trace.append(.compacted(through: instance))
         return Compaction(checkpoint: checkpoint, snapshotMetadata: metadata)
     }
@@ -1131,7 +1137,8 @@ public struct PaxosNode: Sendable {
     }
 
     private mutating func onCatchUpRequest(from peer: NodeID, start: InstanceNumber) {
-        if start <= compactedThrough {
+        // Below the point, only the tail of decisions kept in memory can be sent one by one.
+        if start <= compactedThrough && !chosen.contains(start) {
             offerSnapshot(to: peer)
             return
         }

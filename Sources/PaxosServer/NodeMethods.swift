@@ -83,7 +83,7 @@ enum NodeMethods {
 
         registry.register(
             "paxos.status",
-            help: "status(): {node, address, applied, highestChosen, lines, file, dataDirectory, incarnation, era, pendingSubmits, activeProposals, leader, leading, ballotRound, fsyncP99Seconds, uptimeSeconds, voting, adminEnabled, members}.",
+            help: "status(): {node, address, applied, highestChosen, snapshotPoint, lines, file, dataDirectory, incarnation, era, pendingSubmits, activeProposals, leader, leading, ballotRound, fsyncP99Seconds, uptimeSeconds, voting, adminEnabled, members}.",
             signature: [["struct"]], requires: client
         ) { parameters in
             try parameters.expectCount(0)
@@ -94,6 +94,7 @@ enum NodeMethods {
             return .struct(XMLRPCStruct([
                 ("node", .int(Int(status.node.rawValue))), ("address", .string(status.address)),
                 ("applied", .int(Int(status.applied))), ("highestChosen", .int(Int(status.highestChosen))),
+                ("snapshotPoint", .int(Int(status.snapshotPoint))),
                 ("lines", .int(status.lines)), ("file", .string(status.file)),
                 ("dataDirectory", .string(status.dataDirectory)), ("incarnation", .int(Int(status.incarnation))),
                 ("era", .int(Int(status.era))), ("pendingSubmits", .int(status.pendingSubmits)),
@@ -133,7 +134,7 @@ enum NodeMethods {
 
         registry.register(
             "paxos.snapshot",
-            help: "snapshot(through, offset): a chunk of this node's snapshot for a peer behind its snapshot point: {through, totalBytes, offset, data (base64, at most 1 MiB)}. `through` 0 asks for the current point; a point no longer held is answered with the current one from offset 0.",
+            help: "snapshot(through, offset): a chunk of this node's snapshot for a peer behind its snapshot point: {through, totalBytes, offset, data (base64, at most 512 KiB)}. `through` 0 asks for the current point; a point no longer held is answered with the current one from offset 0.",
             signature: [["struct", "int", "int"]], requires: NodeAccessPolicy.Grant.peer
         ) { parameters in
             try parameters.expectCount(2)
@@ -146,7 +147,7 @@ enum NodeMethods {
             guard start <= snapshot.totalBytes else {
                 throw XMLRPCFault(code: XMLRPCFault.invalidParameters, message: "offset \(offset) is past the snapshot's \(snapshot.totalBytes) bytes")
             }
-            let data = try runtime.snapshots.readChunk(of: snapshot, offset: start)
+            let data = try runtime.snapshots.readChunk(of: snapshot, offset: start, maxBytes: SnapshotFetch.chunkBytes)
             return .struct(XMLRPCStruct([
                 ("through", .int(Int(snapshot.instance))), ("totalBytes", .int(snapshot.totalBytes)),
                 ("offset", .int(start)), ("data", .base64(data)),

@@ -28,7 +28,7 @@ public struct NodeOptions: Sendable {
     /// applied instances (0: never). Each move syncs the file and writes a checkpoint of the
     /// state above the point: small, so frequent moves are cheap; memory and the log hold at
     /// most about this many instances beyond the applied-command window.
-    public var snapshotIntervalInstances: UInt64 = 10_000
+    public var snapshotIntervalInstances: UInt64 = 4_096
 
     public init() {}
 }

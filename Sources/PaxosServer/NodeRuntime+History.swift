@@ -57,6 +57,11 @@ extension NodeRuntime {
         logger.info("snapshot point moved", metadata: [
             "through": "\(point)", "checkpointRecords": "\(compaction.checkpoint.count)", "fileBytes": "\(fileBytes)",
         ])
+        // What the point freed goes back to the system: glibc keeps freed memory in its heaps
+        // otherwise, and the node's resident size would stay at its busiest moment's.
+        #if os(Linux)
+        _ = glibcMallocTrim(0)
+        #endif
         // Snapshots older than the point are of no use: start-up ignores them, and a peer is
         // sent the current point's.
         if let served = servedSnapshot, served.instance < point { servedSnapshot = nil }
@@ -105,6 +110,8 @@ extension NodeRuntime {
     /// (one transfer at a time; a failed one is tried again at the next offer).
     func fetchSnapshot(_ offer: SnapshotOffer) {
         guard !fetchingSnapshot, !stopping, let peer = cluster.nodes.first(where: { $0.nodeID == offer.peer }) else { return }
+        // Offers come with every catch-up answer: after a failure, wait a second before the next try.
+        if let failed = snapshotFetchFailedAt, ContinuousClock.now - failed < .seconds(1) { return }
         fetchingSnapshot = true
         let epoch = historyEpoch
         let client = XMLRPCClient(host: peer.host, port: peer.port, path: "/RPC2",
@@ -116,6 +123,7 @@ extension NodeRuntime {
                 let snapshot = try await SnapshotFetch.run(client: client, store: store)
                 self.install(snapshot, epoch: epoch)
             } catch {
+                self.snapshotFetchFailedAt = ContinuousClock.now
                 self.logger.warning("snapshot transfer failed; it is tried again at the next offer", metadata: [
                     "from": "\(peer.id)", "error": "\(error)",
                 ])
@@ -163,6 +171,7 @@ extension NodeRuntime {
 enum SnapshotFetch {
     /// A snapshot larger than this is refused (the replicated file would not fit a disk anyway).
     static let totalBytesMax = 1 << 40
+    static let chunkBytes = SnapshotTransferLimits.chunkBytes
 
     static func run(client: XMLRPCClient, store: SnapshotStore) async throws -> Snapshot {
         var receiver: SnapshotReceiver? = nil
@@ -199,7 +208,7 @@ enum SnapshotFetch {
             guard case .struct(let s) = value, let through = s["through"]?.intValue, let total = s["totalBytes"]?.intValue,
                   let offset = s["offset"]?.intValue, let data = s["data"]?.base64Value,
                   through >= 1, total >= 1, total <= SnapshotFetch.totalBytesMax, offset >= 0, offset <= total,
-                  data.count <= SnapshotStore.chunkBytesMax, data.count <= total - offset else {
+                  data.count <= SnapshotFetch.chunkBytes, data.count <= total - offset else {
                 throw XMLRPCFault(code: XMLRPCFault.invalidParameters, message: "the peer's snapshot chunk is malformed or out of bounds")
             }
             self.through = UInt64(through)
@@ -208,4 +217,17 @@ enum SnapshotFetch {
             self.data = data
         }
     }
+}
+
+#if os(Linux)
+/// glibc's `malloc_trim` (malloc.h is not in Swift's Glibc module): returns the free memory at
+/// the top of every heap, and whole free pages inside them, to the system.
+@_silgen_name("malloc_trim")
+private func glibcMallocTrim(_ pad: Int) -> Int32
+#endif
+
+public enum SnapshotTransferLimits {
+    /// Bytes per `paxos.snapshot` answer: base64 makes them 4/3 as many characters, which must
+    /// stay under the XML-RPC decoder's 1 MiB limit on one text (`XMLRPCDecodingLimits`).
+    public static let chunkBytes = XMLRPCDecodingLimits.textBytesMaxDefault / 2
 }

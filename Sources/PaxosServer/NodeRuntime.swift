@@ -33,6 +33,7 @@ public actor NodeRuntime {
     var materializing: (point: InstanceNumber, task: Task<Snapshot, any Error>)?
     var compacting = false
     var fetchingSnapshot = false
+    var snapshotFetchFailedAt: ContinuousClock.Instant?
     /// Bumped by a reset: work on the history started before it is dropped.
     var historyEpoch: UInt64 = 0
     private let eraStore: EraStore
@@ -90,10 +91,12 @@ public actor NodeRuntime {
         self.logger = logger
         self.metrics = metrics
         // The same function builds the simulator's nodes: what the checkers test is what runs.
-        let configuration = PaxosConfiguration.live(
+        var configuration = PaxosConfiguration.live(
             node: member.nodeID, members: cluster.members, phaseTimeoutMilliseconds: options.phaseTimeoutMilliseconds,
             heartbeatMilliseconds: options.heartbeatMilliseconds, backoff: options.backoff,
             randomSeed: UInt64.random(in: 1...UInt64.max))
+        // The tail kept below the snapshot point is at most half the distance between points.
+        configuration.snapshotTailInstances = min(configuration.snapshotTailInstances, options.snapshotIntervalInstances / 2)
         self.coreConfiguration = configuration
         self.core = PaxosNode(configuration: configuration, recovered: recovered, rejoiningAbove: rejoinFloor)
         self.commitLog = commitLog
@@ -245,6 +248,8 @@ public actor NodeRuntime {
         public var address: String
         public var applied: InstanceNumber
         public var highestChosen: InstanceNumber
+        /// The snapshot point: instances up to here live in the file only (bounded history).
+        public var snapshotPoint: InstanceNumber
         public var lines: Int
         public var file: String
         public var dataDirectory: String
@@ -267,7 +272,7 @@ public actor NodeRuntime {
 
     public func status() -> Status {
         Status(node: member.nodeID, address: member.address, applied: core.appliedThrough,
-               highestChosen: core.highestChosen, lines: file.lineCount, file: file.path,
+               highestChosen: core.highestChosen, snapshotPoint: core.compactedThrough, lines: file.lineCount, file: file.path,
                dataDirectory: member.dataDirectory, incarnation: core.incarnation, era: era,
                pendingSubmits: core.pendingSubmitCount, activeProposals: core.activeProposals,
                leader: core.distinguishedProposer, leading: core.isLeading, ballotRound: core.highestRound,
@@ -622,7 +627,9 @@ public actor NodeRuntime {
         if observations.count > Self.observationsMax { observations.removeFirst(observations.count - Self.observationsMax / 2) }
     }
 
-    static let observationsMax = 20_000
+    /// Enough for the lab's scenarios, which poll every 20 ms; under load the buffer is full, so its size is
+    /// memory the node always holds (about 1 KB per observation with its strings).
+    static let observationsMax = 4_096
 
     static func wallClockNanoseconds() -> UInt64 {
         var now = timespec()

@@ -7,8 +7,8 @@ import Testing
 @Suite("Snapshot points and snapshot installs")
 struct CompactionTests {
     /// Three values chosen and applied everywhere, the first named by a client.
-    private func clusterWithThreeValues() -> (Cluster, named: CommandID) {
-        var cluster = Cluster(size: 3)
+    private func clusterWithThreeValues(tail: UInt64 = 0) -> (Cluster, named: CommandID) {
+        var cluster = Cluster(size: 3) { $0.snapshotTailInstances = tail }
         let named = CommandID.clientNamed(7, 7)
         cluster.submit("A", at: 1, clientCommand: named)
         cluster.deliverAll()
@@ -79,7 +79,7 @@ struct CompactionTests {
 
     @Test("a node behind its peers' snapshot point is offered the snapshot, installs it, and catches up above it")
     func laggingNodeInstallsTheSnapshot() {
-        var cluster = Cluster(size: 3)
+        var cluster = Cluster(size: 3) { $0.snapshotTailInstances = 0 }
         cluster.startAll()
         cluster.deliverAll()
         cluster.crash(3)
@@ -118,6 +118,23 @@ struct CompactionTests {
         // The snapshot carried the applied state: the named request is answered, not applied again.
         let retry = cluster.submit("A", at: 3, request: 900, clientCommand: named)
         #expect(retry.replies == [.appliedEarlier(900, instance: 1)])
+    }
+
+    @Test("decisions kept in the tail below the point are still sent one by one, and answer a Prepare with the decision")
+    func tailServesPeersALittleBehind() {
+        var (cluster, _) = clusterWithThreeValues(tail: 2)
+        var node1 = cluster.nodes[node(1)]!
+        _ = node1.compact(through: 3, fileBytes: 12)
+        cluster.nodes[node(1)] = node1
+        #expect(cluster[1].chosenCommand(1) == nil)
+        #expect(cluster[1].chosenCommand(2)?.text == "B", "kept in the tail")
+        let catchUp = cluster.deliver(Envelope(from: node(2), to: node(1), message: .catchUpRequest(from: 2)))
+        #expect(catchUp.messages.map(\.message) == [.catchUpReply(entries: [ChosenEntry(instance: 2, command: cluster[2].chosenCommand(2)!),
+                                                                             ChosenEntry(instance: 3, command: cluster[2].chosenCommand(3)!)])])
+        let prepare = cluster.deliver(Envelope(from: node(2), to: node(1), message: .prepare(instance: 2, ballot: Ballot(round: 99, node: node(2)))))
+        #expect(prepare.messages.map(\.message) == [.learn(instance: 2, command: cluster[2].chosenCommand(2)!)])
+        let below = cluster.deliver(Envelope(from: node(2), to: node(1), message: .catchUpRequest(from: 1)))
+        #expect(below.messages.map(\.message) == [.snapshotOffer(through: 3)])
     }
 
     @Test("a snapshot not ahead of what is applied is ignored")

@@ -55,3 +55,18 @@ struct BoundedHistoryTests {
         }
     }
 }
+
+/// The largest `paxos.snapshot` answer must pass the receiving client's decoder: 1 MiB chunks
+/// did not (base64 makes 1.4 MB of text, over its 1 MiB limit), which only a file of more than
+/// 1 MiB showed.
+@Suite("Snapshot chunks on the wire")
+struct SnapshotChunkWireTests {
+    @Test func theLargestChunkDecodesWithinTheDefaultLimits() throws {
+        let data = (0..<SnapshotTransferLimits.chunkBytes).map { UInt8(truncatingIfNeeded: $0 &* 31) }
+        let answer = XMLRPCValue.struct(XMLRPCStruct([
+            ("through", .int(1 << 40)), ("totalBytes", .int(1 << 40)), ("offset", .int(1 << 39)), ("data", .base64(data)),
+        ]))
+        let bytes = XMLRPCCodec.encodeResponse(.success(answer))
+        #expect(try XMLRPCCodec.decodeResponse(bytes).get() == answer)
+    }
+}

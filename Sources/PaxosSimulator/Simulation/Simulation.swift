@@ -80,6 +80,7 @@ final class Simulation {
                 heartbeatMilliseconds: options.heartbeatMilliseconds,
                 backoff: options.backoff, randomSeed: random.next())
             configuration.mutations = options.mutations
+            configuration.snapshotTailInstances = options.snapshotTailInstances
             nodes.append(SimulatedNode(configuration: configuration, disk: Self.makeDisk(options.disk)))
         }
     }

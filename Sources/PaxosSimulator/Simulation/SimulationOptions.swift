@@ -78,6 +78,9 @@ public struct SimulationOptions: Hashable, Sendable {
     /// many instances past the last one (0: never). Small, so that seeds run through many
     /// compactions, and nodes fall behind them and install snapshots.
     public var snapshotIntervalInstances: UInt64 = 24
+    /// Decisions a node keeps below its snapshot point for peers a little behind
+    /// (`PaxosConfiguration.snapshotTailInstances`), scaled to the simulator's short runs.
+    public var snapshotTailInstances: UInt64 = 8
 
     // Limits.
     /// After the faults stop, everything must settle within this much simulated time.

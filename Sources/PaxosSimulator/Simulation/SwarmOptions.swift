@@ -64,6 +64,7 @@ public enum SwarmOptions {
         options.backoff = .randomizedExponential(baseMilliseconds: base,
                                                  maxMilliseconds: max(base * pick([4, 20, 100]), 4 * roundTripMilliseconds))
         options.snapshotIntervalInstances = pick([0, 4, 24, 200])
+        options.snapshotTailInstances = pick([0, 8, 64])
         if faults.contains(.crash) && chance(550) { options.faults = FaultMix(faults.union([.amnesia])) }
         return options
     }
