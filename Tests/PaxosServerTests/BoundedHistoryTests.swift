@@ -54,6 +54,24 @@ struct BoundedHistoryTests {
             [1, 2, 3].allSatisfy { test.fileContents($0).split(separator: "\n").count == 121 }
         }
     }
+
+    @Test("a node killed while it fetches or installs a snapshot starts on its old state or the new one, and converges")
+    func killedDuringSnapshotInstall() async throws {
+        let test = try TestCluster(nodeArguments: ["--snapshot-every", "20"])
+        defer { test.tearDown() }
+        try await test.start()
+        #expect(test.cluster.kill(node: 3) != nil)
+        for i in 1...80 { _ = try await test.call(1, "paxos.submit", [.string("v\(i)")]) }
+        try test.cluster.start(node: 3)
+        // Killed at once when it starts fetching: before, during or after the install.
+        try await eventually("node 3 fetches a snapshot", within: 60) { test.logContents(3).contains("fetching a snapshot") }
+        #expect(test.cluster.kill(node: 3) != nil)
+        try test.cluster.start(node: 3)
+        try await test.cluster.waitUntilServing(nodes: [3], timeoutSeconds: 90)
+        try await eventually("node 3's file equals node 1's", within: 60) { test.fileContents(3) == test.fileContents(1) }
+        let status = try await test.call(3, "paxos.status").structValue
+        #expect(status?["applied"]?.intValue == 80)
+    }
 }
 
 /// The largest `paxos.snapshot` answer must pass the receiving client's decoder: 1 MiB chunks
