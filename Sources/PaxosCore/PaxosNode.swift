@@ -881,9 +881,11 @@ public struct PaxosNode: Sendable {
             for waiter in waiters { ready.replies.append(.failed(waiter.request, .compacted(through: point))) }
         }
         // Submits the snapshot shows applied are answered; the client reads its line from the file.
-        for (commandID, pending) in pendingSubmits {
-            guard let instance = appliedCommands.instance(of: commandID) else { continue }
-            pendingSubmits[commandID] = nil
+        // In command order: a dictionary's order differs from one run to the next, and the
+        // simulator must replay a seed byte for byte.
+        for commandID in pendingSubmits.keys.sorted() {
+            guard let instance = appliedCommands.instance(of: commandID),
+                  let pending = pendingSubmits.removeValue(forKey: commandID) else { continue }
             if let request = pending.request {
                 submitByRequest[request] = nil
                 ready.replies.append(.appliedEarlier(request, instance: instance))
