@@ -103,5 +103,8 @@ public struct PaxosConfiguration: Hashable, Sendable {
         case proposerIgnoresAcceptedValues
         /// The proposer counts every Accepted message, so one acceptor heard twice makes a "majority".
         case proposerCountsAcceptorTwice
+        /// A node rebuilt from an empty data directory skips the rejoin (`Rejoin`) and votes at
+        /// once, with none of the promises of its lost life.
+        case rejoinedNodeVotesAtOnce
     }
 }

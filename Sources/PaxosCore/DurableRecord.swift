@@ -15,6 +15,13 @@ public enum DurableRecord: Hashable, Sendable {
     case round(UInt64)
     /// The node started for the `n`th time; command identifiers of this life carry it.
     case incarnation(UInt64)
+    /// The node was rebuilt from an empty data directory (`Rejoin`): it votes on nothing until
+    /// fenced. `floor` is above every round and incarnation of its lost life (the shell's wall
+    /// clock): its new ballots and command ids are above it.
+    case rejoinStarted(floor: UInt64)
+    /// Every other member granted the rejoin ballot: the node promises `ballot` for every
+    /// instance from `from` on, and votes there once it has applied every instance below.
+    case rejoinFenced(from: InstanceNumber, ballot: Ballot)
     /// A snapshot point: every instance through `through` is chosen and applied, and lives in
     /// the replicated file (`bytes` bytes of it) and no longer in the log. Opens a checkpoint
     /// (`PaxosNode.compact(through:)`) or a snapshot's metadata; the `appliedCommand` records
@@ -45,6 +52,7 @@ public struct DurableState: Hashable, Sendable {
     public var rangePromise = RangePromise.none
     public var highestRound: UInt64 = 0
     public var incarnation: UInt64 = 0
+    public var rejoin = RejoinProgress.none
     /// The latest snapshot point (`DurableRecord.compacted`): instances through it are in the
     /// replicated file, whose first `compactedFileBytes` bytes hold them.
     public var compactedThrough: InstanceNumber = 0
@@ -101,6 +109,14 @@ public struct DurableState: Hashable, Sendable {
             highestRound = max(highestRound, round)
         case .incarnation(let incarnation):
             self.incarnation = max(self.incarnation, incarnation)
+        case .rejoinStarted(let floor):
+            // The new life's incarnation and rounds are above the floor (`PaxosNode.init` adds one).
+            incarnation = max(incarnation, floor)
+            highestRound = max(highestRound, floor)
+            rejoin = .fencing
+        case .rejoinFenced(let from, let ballot):
+            rangePromise.extend(from: from, ballot: ballot)
+            rejoin = .fenced(from: from, ballot: ballot)
         }
     }
 

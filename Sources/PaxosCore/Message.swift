@@ -37,6 +37,13 @@ public enum Message: Hashable, Sendable {
     case readIndexRequest(read: UInt64)
     /// The answer to `readIndexRequest`.
     case readIndexReply(read: UInt64, highest: InstanceNumber)
+    /// A rebuilt node fences its lost life (`Rejoin`): "promise `ballot` for every instance
+    /// above what you have applied, and tell me how far your log goes".
+    case rejoinPrepare(ballot: Ballot)
+    /// Granted: the highest instance where the member accepted a value or knows one chosen.
+    case rejoinPromise(ballot: Ballot, highestInstance: InstanceNumber)
+    /// Refused: the member's rounds reach `round` (used, seen or reserved); ask above it.
+    case rejoinNack(ballot: Ballot, round: UInt64)
     /// Bounded history: the sender compacted every instance through `through` into a snapshot
     /// and cannot answer for them one by one (a Prepare, Accept or catch-up request below its
     /// snapshot point); a receiver behind it fetches the snapshot (`Ready.snapshotWanted`).
@@ -49,7 +56,8 @@ public enum Message: Hashable, Sendable {
             return instance
         case .prepareFrom(let from, _), .promiseFrom(let from, _, _, _), .nackFrom(let from, _, _):
             return from
-        case .status, .catchUpRequest, .catchUpReply, .forward, .readIndexRequest, .readIndexReply, .snapshotOffer:
+        case .status, .catchUpRequest, .catchUpReply, .forward, .readIndexRequest, .readIndexReply, .snapshotOffer,
+             .rejoinPrepare, .rejoinPromise, .rejoinNack:
             return nil
         }
     }

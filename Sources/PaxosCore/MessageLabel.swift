@@ -33,6 +33,12 @@ extension Message {
             return "read index?"
         case .readIndexReply(_, let highest):
             return "read index \(highest)"
+        case .rejoinPrepare(let ballot):
+            return "rejoin P \(ballot)"
+        case .rejoinPromise(let ballot, let highest):
+            return "rejoin promise \(ballot) (log to \(highest))"
+        case .rejoinNack(_, let round):
+            return "rejoin nack \(round)"
         case .snapshotOffer(let through):
             return "snapshot through \(through)"
         }
@@ -56,6 +62,9 @@ extension Message {
         case .catchUpReply: return "catchUpReply"
         case .readIndexRequest: return "readIndexRequest"
         case .readIndexReply: return "readIndexReply"
+        case .rejoinPrepare: return "rejoinPrepare"
+        case .rejoinPromise: return "rejoinPromise"
+        case .rejoinNack: return "rejoinNack"
         case .snapshotOffer: return "snapshotOffer"
         }
     }

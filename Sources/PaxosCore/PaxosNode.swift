@@ -42,6 +42,8 @@ public struct PaxosNode: Sendable {
     private var proposeWaiters = InstanceMap<[ProposeWaiter]>()
     /// Multi-Paxos: this node's range phase 1, while it is the distinguished proposer.
     private var leadership: Leadership? = nil
+    /// A node rebuilt from an empty data directory, until it votes again (see `Rejoin`).
+    private var rejoin: Rejoin? = nil
     /// Multi-Paxos: by position in `configuration.members`, the instances this leader decided in
     /// its ballot that the peer has not been told yet (see `announceChosen`). Each Accept to the
     /// peer takes its list, so a list holds at most the decisions of `proposalsInFlightMax`
@@ -106,6 +108,7 @@ public struct PaxosNode: Sendable {
     private struct Mutations: Hashable, Sendable {
         let acceptorRepliesBeforePersisting, acceptorAcceptsBelowPromise, acceptorRecordsPersistEventually: Bool
         let proposerIgnoresAcceptedValues, proposerCountsAcceptorTwice: Bool
+        let rejoinedNodeVotesAtOnce: Bool
         let acceptorVotesBelowSnapshotPoint: Bool
 
         init(_ set: Set<PaxosConfiguration.Mutation>) {
@@ -114,6 +117,7 @@ public struct PaxosNode: Sendable {
             acceptorRecordsPersistEventually = set.contains(.acceptorRecordsPersistEventually)
             proposerIgnoresAcceptedValues = set.contains(.proposerIgnoresAcceptedValues)
             proposerCountsAcceptorTwice = set.contains(.proposerCountsAcceptorTwice)
+            rejoinedNodeVotesAtOnce = set.contains(.rejoinedNodeVotesAtOnce)
             acceptorVotesBelowSnapshotPoint = set.contains(.acceptorVotesBelowSnapshotPoint)
         }
     }
@@ -124,7 +128,15 @@ public struct PaxosNode: Sendable {
     }
 
     /// A node restarting from what its log holds (an empty state for a brand-new node).
-    public init(configuration: PaxosConfiguration, recovered: DurableState = DurableState()) {
+    ///
+    /// `rejoiningAbove`: the node was rebuilt from an empty data directory and must not vote
+    /// until it has fenced its lost life (`Rejoin`). The value is above every round and
+    /// incarnation that life used; the live shell passes its wall clock in microseconds (the
+    /// lost life counted restarts and rounds from 1, or from an earlier rebuild's clock).
+    public init(configuration: PaxosConfiguration, recovered: DurableState = DurableState(),
+                rejoiningAbove floor: UInt64? = nil) {
+        var recovered = recovered
+        if let floor { recovered.apply(.rejoinStarted(floor: floor)) }
         self.configuration = configuration
         self.heardAt = Array(repeating: 0, count: configuration.members.count)
         self.unannounced = Array(repeating: [], count: configuration.members.count)
@@ -149,6 +161,13 @@ public struct PaxosNode: Sendable {
         recovered.acceptors.forEach { instance, state in
             if state.accepted != nil { highestAccepted = max(highestAccepted, instance) }
         }
+        switch recovered.rejoin {
+        case .none: break
+        case .fencing: rejoin = Rejoin(phase: .fencing(ballot: nil, granted: MemberSet(), highestInstance: 0, highestRoundRefused: 0))
+        case .fenced(let from, let ballot): rejoin = Rejoin(phase: .catchingUp(from: from, ballot: ballot))
+        }
+        rejoin?.floorToRecord = floor
+        if mutations.rejoinedNodeVotesAtOnce && rejoin?.isFencing == true { rejoin = nil }
         applyChosenPrefix()
         appliedAtLastHeartbeat = appliedThrough
         ready = Ready()
@@ -159,6 +178,8 @@ public struct PaxosNode: Sendable {
     /// The first step of every life: makes the new incarnation durable before any command of it
     /// can leave the node, asks the peers for what was chosen meanwhile, and starts the heartbeat.
     public mutating func onStart() -> Ready {
+        // A rebuilt node's record goes first: a crash that keeps any part of this write keeps it.
+        startRejoin()
         ready.persist.append(.incarnation(incarnation))
         broadcastToPeers(.catchUpRequest(from: appliedThrough + 1))
         ready.timers.append(.set(.heartbeat, afterMilliseconds: configuration.heartbeatMilliseconds))
@@ -330,6 +351,8 @@ public struct PaxosNode: Sendable {
                 leadershipRetryPending = false
                 startQueuedSubmits()
             }
+        case .rejoin:
+            startRejoinAttempt()
         }
         drainLocalInbox()
         return takeReady()
@@ -360,6 +383,7 @@ public struct PaxosNode: Sendable {
     // MARK: - Dispatch
 
     private mutating func handle(from sender: NodeID, _ message: Message) {
+        if rejoin != nil && !Rejoin.mayHandleWhileNotVoting(message, isChosen: { chosen.contains($0) }) { return }
         switch message {
         case .prepare(let instance, let ballot):
             onPrepare(from: sender, instance: instance, ballot: ballot)
@@ -401,6 +425,12 @@ public struct PaxosNode: Sendable {
             send(.readIndexReply(read: read, highest: max(highestAccepted, highestChosen)), to: sender)
         case .readIndexReply(let read, let highest):
             onReadIndexReply(from: sender, read: read, highest: highest)
+        case .rejoinPrepare(let ballot):
+            onRejoinPrepare(from: sender, ballot: ballot)
+        case .rejoinPromise(let ballot, let highest):
+            onRejoinPromise(from: sender, ballot: ballot, highestInstance: highest)
+        case .rejoinNack(let ballot, let round):
+            onRejoinNack(ballot: ballot, round: round)
         case .snapshotOffer(let through):
             if through > appliedThrough {
                 ready.snapshotWanted = SnapshotOffer(peer: sender, through: through)
@@ -553,6 +583,13 @@ public struct PaxosNode: Sendable {
     /// lets a Prepare leave without waiting for the disk.
     private mutating func startPrepare(_ instance: InstanceNumber) {
         guard var proposer = proposers[instance] else { return }
+        if rejoin?.isFencing == true {
+            // A rebuilt node does not know which ballots its lost life used: it proposes
+            // nothing until fenced (its rounds are then above them). It tries again later.
+            proposers[instance] = proposer
+            ready.timers.append(.set(.proposer(instance), afterMilliseconds: configuration.phaseTimeoutMilliseconds))
+            return
+        }
         proposer.ballot = Ballot(round: takeRound(minimum: proposer.minimumRound), node: id)
         proposer.phase = .preparing(promisedBy: MemberSet(), highestAccepted: nil)
         proposers[instance] = proposer
@@ -761,6 +798,7 @@ public struct PaxosNode: Sendable {
                 ready.replies.append(.submitted(request, instance: appliedThrough, value: text))
             }
         }
+        if rejoin != nil { finishRejoinIfCaughtUp() }
     }
 
     // MARK: - Bounded history: snapshot point, compaction, snapshot install
@@ -796,7 +834,7 @@ public struct PaxosNode: Sendable {
             fileEntries.removeAll()
         }
         let metadata = [DurableRecord.compacted(through: instance, fileBytes: fileBytes)] + appliedCommands.records(through: instance)
-        var checkpoint: [DurableRecord] = [.incarnation(incarnation), .round(roundsReservedThrough)]
+        var checkpoint: [DurableRecord] = rejoinCheckpoint + [.incarnation(incarnation), .round(roundsReservedThrough)]
         if rangePromise != .none { checkpoint.append(.promisedFrom(from: rangePromise.from, ballot: rangePromise.ballot)) }
         checkpoint += metadata
         acceptors.forEach { instance, state in
@@ -843,9 +881,11 @@ public struct PaxosNode: Sendable {
             for waiter in waiters { ready.replies.append(.failed(waiter.request, .compacted(through: point))) }
         }
         // Submits the snapshot shows applied are answered; the client reads its line from the file.
-        for (commandID, pending) in pendingSubmits {
-            guard let instance = appliedCommands.instance(of: commandID) else { continue }
-            pendingSubmits[commandID] = nil
+        // In command order: a dictionary's order differs from one run to the next, and the
+        // simulator must replay a seed byte for byte.
+        for commandID in pendingSubmits.keys.sorted() {
+            guard let instance = appliedCommands.instance(of: commandID),
+                  let pending = pendingSubmits.removeValue(forKey: commandID) else { continue }
             if let request = pending.request {
                 submitByRequest[request] = nil
                 ready.replies.append(.appliedEarlier(request, instance: instance))
@@ -896,7 +936,7 @@ public struct PaxosNode: Sendable {
     /// The distinguished proposer first seeks a leadership (one phase 1 for all instances
     /// ahead) and holds its submits until it has one or gave up; then each goes straight to step 5.
     private mutating func startQueuedSubmits() {
-        guard !submitQueue.isEmpty else { return }
+        guard !submitQueue.isEmpty, rejoin?.isFencing != true else { return }
         if configuration.multiPaxos && configuration.forwardSubmitsToDistinguishedProposer && distinguishedProposer == id
             && hearsQuorum {
             if leadership == nil && !leadershipRetryPending { startLeadership() }
@@ -1065,7 +1105,7 @@ public struct PaxosNode: Sendable {
         for read in reads.gathering { broadcastToAll(.readIndexRequest(read: read)) }
         // Instances to decide: up to the highest chosen one, and up to what a linearizable read
         // waits for (an instance someone accepted that nobody may ever finish deciding).
-        let wanted = max(highestChosen, reads.horizon)
+        let wanted = max(max(highestChosen, reads.horizon), rejoinHorizon)
         // Only instances that were gaps at the previous heartbeat already (up to what was wanted
         // then, and nothing applied since) have outlived a whole heartbeat.
         let gapsThrough = min(wanted, wantedAtLastHeartbeat)
@@ -1116,6 +1156,125 @@ public struct PaxosNode: Sendable {
         }
         if !entries.isEmpty { send(.catchUpReply(entries: entries), to: peer) }
     }
+
+    // MARK: - A rebuilt node (see `Rejoin`)
+
+    private mutating func startRejoin() {
+        guard let started = rejoin else { return }
+        if let floor = started.floorToRecord {
+            // Durable before anything of this life leaves the node, and the first record of its
+            // log: a crash from here on restarts it rejoining, never as a fresh voter.
+            ready.persist.append(.rejoinStarted(floor: floor))
+            rejoin?.floorToRecord = nil
+        }
+        switch started.phase {
+        case .fencing: startRejoinAttempt()
+        case .catchingUp:
+            finishRejoinIfCaughtUp()
+        }
+    }
+
+    /// Asks every other member to grant a new rejoin ballot, above every round seen refused.
+    private mutating func startRejoinAttempt() {
+        guard var fencing = rejoin, fencing.isFencing else { return }
+        let peers = configuration.members.count - 1
+        let ballot = Ballot(round: takeRound(minimum: fencing.highestRoundRefused + 1), node: id)
+        fencing.startAttempt(ballot)
+        rejoin = fencing
+        if peers == 0 {
+            // Alone: nobody else can have counted on the lost life.
+            onRejoinFenced(from: 1, ballot: ballot)
+            return
+        }
+        ready.timers.append(.set(.rejoin, afterMilliseconds: configuration.phaseTimeoutMilliseconds))
+        broadcastToPeers(.rejoinPrepare(ballot: ballot))
+    }
+
+    /// A member asked to fence its lost life. A member grants only a round above every round it
+    /// used, saw or reserved (hence above every promise it holds), and promises it for every
+    /// instance above its applied prefix (instances up to there are chosen and known to it, and
+    /// at most what it reports). A member rebuilding itself may grant too: its rounds are above
+    /// its own floor, it votes nowhere yet, and the promise binds it once it does; what its
+    /// lost life accepted is reported by the members that kept their disks (fewer than a
+    /// majority may lose theirs at once, or chosen values are lost whatever the protocol).
+    private mutating func onRejoinPrepare(from sender: NodeID, ballot: Ballot) {
+        let bound = max(max(highestRoundUsed, highestRoundSeen), roundsReservedThrough)
+        guard sender != id, ballot.node == sender, ballot.round > bound else {
+            send(.rejoinNack(ballot: ballot, round: bound), to: sender)
+            return
+        }
+        noteRound(ballot.round)
+        let start = appliedThrough + 1
+        var extended = rangePromise
+        extended.extend(from: start, ballot: ballot)
+        if extended != rangePromise {
+            rangePromise = extended
+            if !mutations.acceptorRepliesBeforePersisting {
+                persistAcceptorRecord(.promisedFrom(from: extended.from, ballot: ballot))
+            }
+        }
+        ready.trace.append(.rangePromised(instance: start, ballot: ballot, to: sender, reported: 0))
+        send(.rejoinPromise(ballot: ballot, highestInstance: max(highestAccepted, highestChosen)), to: sender)
+    }
+
+    private mutating func onRejoinPromise(from sender: NodeID, ballot: Ballot, highestInstance: InstanceNumber) {
+        guard var fencing = rejoin, sender != id, let index = configuration.members.firstIndex(of: sender) else { return }
+        let fence = fencing.onGrant(from: index, ballot: ballot, highestInstance: highestInstance,
+                                    needed: configuration.members.count - 1)
+        rejoin = fencing
+        if let fence { onRejoinFenced(from: fence.from, ballot: fence.ballot) }
+    }
+
+    private mutating func onRejoinNack(ballot: Ballot, round: UInt64) {
+        guard var fencing = rejoin, fencing.onRefusal(ballot: ballot, round: round) else { return }
+        // This attempt cannot finish: asked again, higher, after a randomized backoff, as a
+        // preempted proposer does (step 7).
+        let wait = backoffMilliseconds(afterFailures: fencing.failedAttempts)
+        fencing.failedAttempts += 1
+        rejoin = fencing
+        ready.timers.append(.set(.rejoin, afterMilliseconds: wait))
+    }
+
+    /// Every other member granted `ballot`: promise it from `from` on (durably, before any vote).
+    private mutating func onRejoinFenced(from: InstanceNumber, ballot: Ballot) {
+        ready.persist.append(.rejoinFenced(from: from, ballot: ballot))
+        rangePromise.extend(from: from, ballot: ballot)
+        noteRound(ballot.round)
+        rejoin = Rejoin(phase: .catchingUp(from: from, ballot: ballot))
+        ready.timers.append(.cancel(.rejoin))
+        ready.trace.append(.rangePromised(instance: from, ballot: ballot, to: id, reported: 0))
+        broadcastToPeers(.catchUpRequest(from: appliedThrough + 1))
+        finishRejoinIfCaughtUp()
+        startQueuedSubmits()
+    }
+
+    /// Fenced and caught up below the fence: every instance below it is chosen and known
+    /// here, every one from it on is promised the fence's ballot. The node votes again.
+    private mutating func finishRejoinIfCaughtUp() {
+        guard case .catchingUp(let from, let ballot)? = rejoin?.phase, appliedThrough + 1 >= from else { return }
+        rejoin = nil
+        ready.trace.append(.rejoined(instance: from, ballot: ballot))
+    }
+
+    /// A checkpoint replaces the whole log: a rebuilt node that does not vote yet keeps saying
+    /// so in it, first (its floor is in the checkpoint's incarnation and round already).
+    private var rejoinCheckpoint: [DurableRecord] {
+        switch rejoin?.phase {
+        case nil: return []
+        case .fencing?: return [.rejoinStarted(floor: 0)]
+        case .catchingUp(let from, let ballot)?: return [.rejoinStarted(floor: 0), .rejoinFenced(from: from, ballot: ballot)]
+        }
+    }
+
+    /// A fenced rebuilt node votes once every instance below its fence is decided: one that
+    /// nobody decides (accepted somewhere, never chosen) is filled like any gap.
+    private var rejoinHorizon: InstanceNumber {
+        if case .catchingUp(let from, _)? = rejoin?.phase { return from - 1 }
+        return 0
+    }
+
+    /// Whether the node votes (false while a rebuilt node fences its lost life or catches up).
+    public var isVoting: Bool { rejoin == nil }
 
     // MARK: - Sending
 

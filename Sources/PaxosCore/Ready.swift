@@ -88,6 +88,8 @@ public enum TimerID: Hashable, Sendable {
     case heartbeat
     /// The distinguished proposer's range Prepare heard no majority in time.
     case leadership
+    /// A rebuilt node's next attempt to fence its lost life (`Rejoin`).
+    case rejoin
 }
 
 public enum TimerRequest: Hashable, Sendable {

@@ -17,6 +17,8 @@ public enum TraceEvent: Hashable, Sendable, CustomStringConvertible {
     case rangePrepareRefused(instance: InstanceNumber, ballot: Ballot, to: NodeID, promised: Ballot)
     case leading(instance: InstanceNumber, ballot: Ballot, reproposed: Int)
     case leadershipEnded(instance: InstanceNumber, ballot: Ballot, by: Ballot?)
+    /// A rebuilt node votes again: promise `ballot` from `instance` on (`Rejoin`).
+    case rejoined(instance: InstanceNumber, ballot: Ballot)
     // Bounded history: a snapshot point moved here, a peer offered one, one was installed.
     case compacted(through: InstanceNumber)
     case snapshotOffered(through: InstanceNumber, by: NodeID)
@@ -29,7 +31,7 @@ public enum TraceEvent: Hashable, Sendable, CustomStringConvertible {
              .acceptRefused(let i, _, _, _), .preempted(let i, _, _, _), .timedOut(let i, _, _),
              .chosen(let i, _, _), .learned(let i, _),
              .rangePrepareSent(let i, _), .rangePromised(let i, _, _, _), .rangePrepareRefused(let i, _, _, _),
-             .leading(let i, _, _), .leadershipEnded(let i, _, _),
+             .leading(let i, _, _), .leadershipEnded(let i, _, _), .rejoined(let i, _),
              .compacted(let i), .snapshotOffered(let i, _), .snapshotInstalled(let i):
             return i
         }
@@ -69,6 +71,8 @@ public enum TraceEvent: Hashable, Sendable, CustomStringConvertible {
             return "instances \(i)...: leading in ballot \(b), \(reproposed) accepted values proposed again"
         case .leadershipEnded(let i, let b, let by):
             return "instances \(i)...: ballot \(b) no longer leads" + (by.map { ", preempted by \($0)" } ?? "")
+        case .rejoined(let i, let b):
+            return "instances \(i)...: rebuilt node votes again, promised \(b)"
         case .compacted(let i):
             return "instances ...\(i): compacted into the snapshot point"
         case .snapshotOffered(let i, let by):
@@ -88,6 +92,7 @@ extension TraceEvent {
         case .promised, .prepareRefused, .rangePromised, .rangePrepareRefused: return 3
         case .leading: return 4
         case .leadershipEnded: return 7
+        case .rejoined: return 3
         case .valueAdopted: return 4
         case .acceptSent: return 5
         case .acceptedValue, .acceptRefused: return 6
@@ -115,6 +120,7 @@ extension TraceEvent {
         case .rangePrepareRefused: return "rangePrepareRefused"
         case .leading: return "leading"
         case .leadershipEnded: return "leadershipEnded"
+        case .rejoined: return "rejoined"
         case .compacted: return "compacted"
         case .snapshotOffered: return "snapshotOffered"
         case .snapshotInstalled: return "snapshotInstalled"

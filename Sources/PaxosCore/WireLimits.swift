@@ -83,6 +83,13 @@ public enum WireLimits {
                 break
             case .readIndexReply(_, let highest):
                 check(instance: highest, allowZero: true)
+            case .rejoinPrepare(let ballot):
+                check(ballot)
+            case .rejoinPromise(let ballot, let highest):
+                check(ballot); check(instance: highest, allowZero: true)
+            case .rejoinNack(let ballot, let round):
+                check(ballot)
+                if round > WireLimits.roundMax { fail("round \(round) is above the limit \(WireLimits.roundMax)") }
             case .snapshotOffer(let through):
                 check(instance: through)
             }

@@ -57,13 +57,14 @@ public final class LocalCluster: @unchecked Sendable {
         return RequestSigning(secret: try ClusterSecret.load(path: secretPath))
     }
 
-    public func start(node id: UInt32) throws {
+    /// Starts node `id`; `extraArguments` go to this start only (e.g. `--rejoin`).
+    public func start(node id: UInt32, extraArguments: [String] = []) throws {
         guard let node = configuration.node(id) else { throw ConfigurationError("no node \(id) in the cluster") }
         try FileManager.default.createDirectory(atPath: node.dataDirectory, withIntermediateDirectories: true)
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = ["node", "--id", String(id), "--config", configurationPath,
-                             "--exit-with-parent", String(getpid())] + nodeArguments
+                             "--exit-with-parent", String(getpid())] + nodeArguments + extraArguments
         if !inheritOutput {
             let logPath = node.dataDirectory + "/node.log"
             if !FileManager.default.fileExists(atPath: logPath) {

@@ -52,6 +52,12 @@ public enum MessageCoding {
             s["type"] = "readIndexRequest"; s["read"] = .int(Int(truncatingIfNeeded: read))
         case .readIndexReply(let read, let highest):
             s["type"] = "readIndexReply"; s["read"] = .int(Int(truncatingIfNeeded: read)); s["highest"] = .int(Int(highest))
+        case .rejoinPrepare(let ballot):
+            s["type"] = "rejoinPrepare"; s["ballot"] = encode(ballot)
+        case .rejoinPromise(let ballot, let highest):
+            s["type"] = "rejoinPromise"; s["ballot"] = encode(ballot); s["highest"] = .int(Int(highest))
+        case .rejoinNack(let ballot, let round):
+            s["type"] = "rejoinNack"; s["ballot"] = encode(ballot); s["round"] = .int(Int(round))
         case .snapshotOffer(let through):
             s["type"] = "snapshotOffer"; s["through"] = .int(Int(through))
         }
@@ -105,6 +111,12 @@ public enum MessageCoding {
             return .readIndexRequest(read: try readID(s))
         case "readIndexReply":
             return .readIndexReply(read: try readID(s), highest: try instance(s, "highest"))
+        case "rejoinPrepare":
+            return .rejoinPrepare(ballot: try ballot(s["ballot"]))
+        case "rejoinPromise":
+            return .rejoinPromise(ballot: try ballot(s["ballot"]), highestInstance: try instance(s, "highest"))
+        case "rejoinNack":
+            return .rejoinNack(ballot: try ballot(s["ballot"]), round: try unsigned(s, "round"))
         case "snapshotOffer":
             return .snapshotOffer(through: try instance(s, "through"))
         default:

@@ -61,6 +61,7 @@ final class NodeService: Service {
             "droppedTailBytes": "\(log.recovery.droppedTailBytes)", "chosen": "\(recovered.chosen.count)",
             "snapshotPoint": "\(recovered.compactedThrough)",
         ])
+        let rejoinFloor = try await checkDataDirectory(records: log.recovery.records, logPath: log.path)
         // A snapshot newer than the log's point was installed from a peer just before a stop:
         // the node starts from it (its applied state first, then the log above it).
         let snapshots = try SnapshotStore(dataDirectory: directory, fileSystem: fileSystem)
@@ -80,7 +81,8 @@ final class NodeService: Service {
         let signing = RequestSigning(secret: secret)
         let runtime = NodeRuntime(cluster: cluster, member: member, options: options, recovered: recovered,
                                   recoveredSnapshot: recoveredSnapshot, commitLog: commitLog, file: file, snapshots: snapshots,
-                                  eraStore: eraStore, era: era, signing: signing, metrics: metrics, logger: logger)
+                                  eraStore: eraStore, era: era, signing: signing, metrics: metrics, logger: logger,
+                                  rejoiningAbove: rejoinFloor)
         try await runtime.start()
 
         let access = NodeAccessPolicy(secret: secret, members: cluster.nodes.map(\.id), clientPasswords: clientPasswords,
@@ -118,6 +120,35 @@ final class NodeService: Service {
         logger.notice("shutting down")
         try? await server.shutdown()
         await runtime.stop()
+    }
+}
+
+extension NodeService {
+    /// A node on an empty data directory may be a member that lost its disk: voting at once,
+    /// it could break promises it no longer remembers. Returns the floor of a rebuild
+    /// (`--rejoin`), nil for an ordinary start; throws when the start would be unsafe.
+    func checkDataDirectory(records: Int, logPath: String) async throws -> UInt64? {
+        let directory = member.dataDirectory
+        if options.rejoin {
+            guard records == 0 else {
+                throw ConfigurationError("--rejoin is for a node whose data directory was lost, but \(logPath) holds \(records) records: node \(member.id) has its state; start it without --rejoin")
+            }
+            guard cluster.nodes.count > 1 else {
+                throw ConfigurationError("--rejoin: a one-node cluster has no other member to rebuild node \(member.id) from")
+            }
+            // Above every round and incarnation of the lost life, which counted from 1 (or
+            // from an earlier rebuild's clock): the new life's ballots and command ids never
+            // repeat one of the old, even one still in flight.
+            let floor = UInt64(max(0, Date().timeIntervalSince1970 * 1_000_000))
+            logger.notice("rebuilding node \(member.id) from an empty data directory", metadata: ["floor": "\(floor)"])
+            return floor
+        }
+        guard records == 0, cluster.nodes.count > 1 else { return nil }
+        let probe = ClusterDataProbe(cluster: cluster, member: member, signing: RequestSigning(secret: secret))
+        if let witness = await probe.firstPeerWithData(timeoutSeconds: options.emptyDirectoryProbeSeconds) {
+            throw ConfigurationError("the data directory \(directory) is empty, but node \(witness.node) has data (applied \(witness.applied), round \(witness.round)): node \(member.id) has lost its state, and voting at once could break promises it no longer remembers. Start it with --rejoin to rebuild it safely.")
+        }
+        return nil
     }
 }
 

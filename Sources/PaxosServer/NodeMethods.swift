@@ -83,7 +83,7 @@ enum NodeMethods {
 
         registry.register(
             "paxos.status",
-            help: "status(): {node, address, applied, highestChosen, snapshotPoint, lines, file, dataDirectory, incarnation, era, pendingSubmits, activeProposals, leader, leading, ballotRound, fsyncP99Seconds, uptimeSeconds, adminEnabled, members}.",
+            help: "status(): {node, address, applied, highestChosen, snapshotPoint, lines, file, dataDirectory, incarnation, era, pendingSubmits, activeProposals, leader, leading, ballotRound, fsyncP99Seconds, uptimeSeconds, voting, adminEnabled, members}.",
             signature: [["struct"]], requires: client
         ) { parameters in
             try parameters.expectCount(0)
@@ -103,6 +103,7 @@ enum NodeMethods {
                 ("ballotRound", .int(Int(clamping: status.ballotRound))),
                 ("fsyncP99Seconds", .double(status.fsyncP99Seconds ?? 0)),
                 ("uptimeSeconds", .double(status.uptimeSeconds)),
+                ("voting", .bool(status.voting)),
                 ("adminEnabled", .bool(adminEnabled)),
                 ("members", .array(members)),
             ]))

@@ -18,6 +18,12 @@ public struct NodeOptions: Sendable {
     /// Where the users allowed to call the client methods are (HTTP Basic authentication);
     /// nil lets anyone call them.
     public var clientPasswordFile: String? = nil
+    /// `paxos node --rejoin`: the data directory was lost; rebuild the node (`Rejoin`). Refused
+    /// on a directory whose log holds anything.
+    public var rejoin = false
+    /// How long a node starting on an empty data directory waits for its peers' status before
+    /// it takes the cluster for a brand-new one (see `ClusterDataProbe`).
+    public var emptyDirectoryProbeSeconds: Double = 3
     /// The snapshot point moves (the log is compacted, and memory with it) after this many
     /// applied instances (0: never). Each move syncs the file and writes a checkpoint of the
     /// state above the point: small, so frequent moves are cheap; memory and the log hold at

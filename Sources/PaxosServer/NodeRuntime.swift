@@ -83,7 +83,8 @@ public actor NodeRuntime {
 
     init(cluster: ClusterConfiguration, member: ClusterConfiguration.Node, options: NodeOptions,
          recovered: DurableState, recoveredSnapshot: Snapshot? = nil, commitLog: GroupCommitLog, file: ReplicatedFile,
-         snapshots: SnapshotStore, eraStore: EraStore, era: UInt64, signing: RequestSigning, metrics: NodeMetrics, logger: Logger) {
+         snapshots: SnapshotStore, eraStore: EraStore, era: UInt64, signing: RequestSigning, metrics: NodeMetrics, logger: Logger,
+         rejoiningAbove rejoinFloor: UInt64? = nil) {
         self.cluster = cluster
         self.member = member
         self.options = options
@@ -97,7 +98,7 @@ public actor NodeRuntime {
         // The tail kept below the snapshot point is at most half the distance between points.
         configuration.snapshotTailInstances = min(configuration.snapshotTailInstances, options.snapshotIntervalInstances / 2)
         self.coreConfiguration = configuration
-        self.core = PaxosNode(configuration: configuration, recovered: recovered)
+        self.core = PaxosNode(configuration: configuration, recovered: recovered, rejoiningAbove: rejoinFloor)
         self.commitLog = commitLog
         self.file = file
         self.snapshots = snapshots
@@ -139,6 +140,9 @@ public actor NodeRuntime {
         logger.notice("node started", metadata: [
             "incarnation": "\(core.incarnation)", "applied": "\(core.appliedThrough)", "era": "\(era)",
         ])
+        if !core.isVoting {
+            logger.notice("rebuilt node: learning only, until every other member has fenced its lost life (Rejoin)")
+        }
     }
 
     /// Graceful stop: refuse new work, answer every waiting client, stop timers and peers.
@@ -270,6 +274,8 @@ public actor NodeRuntime {
         /// The 99th percentile of the latest fsyncs, in seconds (nil before the first).
         public var fsyncP99Seconds: Double?
         public var uptimeSeconds: Double
+        /// False while a rebuilt node fences its lost life or catches up (`Rejoin`).
+        public var voting: Bool
     }
 
     public func status() -> Status {
@@ -279,7 +285,7 @@ public actor NodeRuntime {
                pendingSubmits: core.pendingSubmitCount, activeProposals: core.activeProposals,
                leader: core.distinguishedProposer, leading: core.isLeading, ballotRound: core.highestRound,
                fsyncP99Seconds: metrics.recentFsyncP99.map { Double($0.nanoseconds) / 1e9 },
-               uptimeSeconds: Double((ContinuousClock.now - startedAt).nanoseconds) / 1e9)
+               uptimeSeconds: Double((ContinuousClock.now - startedAt).nanoseconds) / 1e9, voting: core.isVoting)
     }
 
     public func acceptorState(_ instance: InstanceNumber) -> AcceptorState? { core.acceptorState(instance) }
@@ -619,6 +625,7 @@ public actor NodeRuntime {
             // time-zone stat) on the path of every submit. `--log-level debug` shows them; the
             // lab reads them through admin.events.
             logger.debug("\(event)", metadata: ["node": "\(member.id)", "instance": "\(event.instance)"])
+            if case .rejoined = event { logger.notice("rebuilt node votes again: \(event)") }
         }
     }
 

@@ -13,6 +13,8 @@ import PaxosCore
 ///     promisedFrom = 6: from u64, ballot (a promise for every instance from `from` on)
 ///     compacted   = 7: through u64, file bytes u64 (a snapshot point)
 ///     appliedCommand = 8: command id, instance u64 (the applied state's table)
+///     rejoinStarted = 9: floor u64 (rebuilt from an empty directory, see `Rejoin`)
+///     rejoinFenced  = 10: from u64, ballot (the rebuilt node's promise once every member granted it)
 ///     ballot  = round u64, node u32
 ///     command id = node u32, incarnation u64, sequence u64
 ///     command = tag u8: 0 no-op | 1 value: node u32, incarnation u64, sequence u64, text (u32 count + UTF-8)
@@ -23,7 +25,7 @@ public enum RecordCodec {
     public static let formatVersion: UInt8 = 1
 
     enum Kind: UInt8 {
-        case promised = 1, accepted, chosen, round, incarnation, promisedFrom, compacted, appliedCommand
+        case promised = 1, accepted, chosen, round, incarnation, promisedFrom, compacted, appliedCommand, rejoinStarted, rejoinFenced
     }
 
     enum CommandTag: UInt8 {
@@ -45,13 +47,13 @@ public enum RecordCodec {
         let ballotCount = 12
         let head = 2     // version, kind
         switch record {
-        case .promised, .promisedFrom:
+        case .promised, .promisedFrom, .rejoinFenced:
             return head + 8 + ballotCount
         case .accepted(_, let proposal):
             return head + 8 + ballotCount + count(of: proposal.command)
         case .chosen(_, let command):
             return head + 8 + count(of: command)
-        case .round, .incarnation:
+        case .round, .incarnation, .rejoinStarted:
             return head + 8
         case .compacted:
             return head + 8 + 8
@@ -92,6 +94,13 @@ public enum RecordCodec {
             writer.write(incarnation)
         case .promisedFrom(let from, let ballot):
             writer.write(Kind.promisedFrom.rawValue)
+            writer.write(from)
+            write(ballot, to: &writer)
+        case .rejoinStarted(let floor):
+            writer.write(Kind.rejoinStarted.rawValue)
+            writer.write(floor)
+        case .rejoinFenced(let from, let ballot):
+            writer.write(Kind.rejoinFenced.rawValue)
             writer.write(from)
             write(ballot, to: &writer)
         case .compacted(let through, let fileBytes):
@@ -138,6 +147,11 @@ public enum RecordCodec {
         case .promisedFrom:
             let from = try reader.readUInt64("first instance")
             record = .promisedFrom(from: from, ballot: try readBallot(&reader))
+        case .rejoinStarted:
+            record = .rejoinStarted(floor: try reader.readUInt64("rejoin floor"))
+        case .rejoinFenced:
+            let from = try reader.readUInt64("first instance")
+            record = .rejoinFenced(from: from, ballot: try readBallot(&reader))
         case .compacted:
             let through = try reader.readUInt64("snapshot point")
             record = .compacted(through: through, fileBytes: try reader.readUInt64("file bytes"))

@@ -36,6 +36,10 @@ struct NodeCommand: AsyncParsableCommand {
     @Option(help: "Require HTTP Basic authentication for the client methods: a file of `user:password` lines, mode 0600.")
     var clientPasswordFile: String?
 
+    @Flag(help: ArgumentHelp(
+        "Rebuild a node whose data directory was lost: it starts on an empty directory as a learner and votes again only once every other member has fenced the promises it forgot.",
+        discussion: "Without it, a node on an empty data directory refuses to start if a peer reports data."))
+    var rejoin = false
     @Option(help: "Move the snapshot point (compact the log and memory) after this many applied instances; 0 never does.")
     var snapshotEvery: UInt64 = NodeOptions().snapshotIntervalInstances
 
@@ -68,6 +72,7 @@ struct NodeCommand: AsyncParsableCommand {
         if enableAdmin { options.adminEnabled = true }
         options.secretFile = secretFile
         options.clientPasswordFile = clientPasswordFile
+        options.rejoin = rejoin
         options.snapshotIntervalInstances = snapshotEvery
         do {
             try await NodeHost.run(configurationPath: config, nodeID: id, options: options, logger: Logger(label: "paxos.node"))

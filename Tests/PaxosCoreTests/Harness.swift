@@ -31,6 +31,7 @@ enum MessageKind: Hashable, Sendable {
     case prepare, promise, accept, accepted, nack, learn, forward, status, catchUpRequest, catchUpReply
     case prepareFrom, promiseFrom, nackFrom
     case readIndexRequest, readIndexReply
+    case rejoinPrepare, rejoinPromise, rejoinNack
     case snapshotOffer
 }
 
@@ -52,6 +53,9 @@ extension Message {
         case .nackFrom: return .nackFrom
         case .readIndexRequest: return .readIndexRequest
         case .readIndexReply: return .readIndexReply
+        case .rejoinPrepare: return .rejoinPrepare
+        case .rejoinPromise: return .rejoinPromise
+        case .rejoinNack: return .rejoinNack
         case .snapshotOffer: return .snapshotOffer
         }
     }

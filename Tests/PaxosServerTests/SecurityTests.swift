@@ -30,6 +30,9 @@ struct SecurityTests {
             .prepareFrom(from: 2, ballot: ballot),
             .promiseFrom(from: 2, ballot: ballot, accepted: [], chosen: [ChosenEntry(instance: 2, command: command)]),
             .nackFrom(from: 2, ballot: Ballot(round: 1, node: NodeID(1)), promised: ballot),
+            .rejoinPrepare(ballot: ballot),
+            .rejoinPromise(ballot: ballot, highestInstance: 9),
+            .rejoinNack(ballot: ballot, round: 60),
         ]
     }()
 
@@ -73,7 +76,7 @@ struct SecurityTests {
         }
         #expect(try await quietDataFiles(test) == before, "a refused call changed a log or a file")
         let refusedLines = test.logContents(1).split(separator: "\n").filter { $0.contains("refused a call from 127.0.0.1") }
-        #expect(refusedLines.count == 1, "78 refused calls from one address in a minute make one log line: \(refusedLines)")
+        #expect(refusedLines.count == 1, "96 refused calls from one address in a minute make one log line: \(refusedLines)")
 
         // Control: the same Learn, signed by node 2 as node 2, reaches the core; so what kept
         // the forgeries out above was the signature and nothing else.

@@ -21,6 +21,10 @@ let everyKindOfRecord: [DurableRecord] = [
     .incarnation(.max),
     .promisedFrom(from: 1, ballot: Ballot(round: 5, node: NodeID(2))),
     .promisedFrom(from: .max, ballot: Ballot(round: .max, node: NodeID(.max))),
+    .rejoinStarted(floor: 1_764_140_000_000_000),
+    .rejoinStarted(floor: .max),
+    .rejoinFenced(from: 3, ballot: Ballot(round: 1_764_140_000_000_001, node: NodeID(3))),
+    .rejoinFenced(from: .max, ballot: Ballot(round: .max, node: NodeID(.max))),
 ]
 
 /// A value record whose text identifies it, for order checks.

@@ -133,6 +133,12 @@ struct ModelState: Hashable {
             return "read? \(read)"
         case .readIndexReply(let read, let highest):
             return "read! \(read) \(highest)"
+        case .rejoinPrepare(let ballot):
+            return "rejoin? \(ballot)"
+        case .rejoinPromise(let ballot, let highest):
+            return "rejoin! \(ballot) \(highest)"
+        case .rejoinNack(let ballot, let round):
+            return "rejoin nack \(ballot) \(round)"
         case .snapshotOffer(let through):
             return "snapshot! \(through)"
         }

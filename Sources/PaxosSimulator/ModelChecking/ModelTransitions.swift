@@ -214,7 +214,8 @@ struct ModelTransitions {
         switch timer {
         case .heartbeat: return 0
         case .leadership: return 1
-        case .proposer(let instance): return 2 + instance
+        case .rejoin: return 2
+        case .proposer(let instance): return 3 + instance
         }
     }
 

@@ -34,6 +34,8 @@ public enum CoverageEvent: Int, CaseIterable, Hashable, Sendable {
     /// A linearizable read answered, and one that had to wait for its node to catch up.
     case linearizableReadAnswered
     case linearizableReadWaited
+    /// A node rebuilt after losing its disk fenced its lost life and votes again (`Fault.amnesia`).
+    case rejoinCompleted
     case snapshotTaken
     case snapshotInstalled
 }
@@ -63,6 +65,7 @@ extension CoverageEvent {
         case .namedSubmitRetried: return "failed named submits retried elsewhere"
         case .linearizableReadAnswered: return "linearizable reads answered"
         case .linearizableReadWaited: return "linearizable reads that waited for their node"
+        case .rejoinCompleted: return "rebuilt nodes voting again"
         case .snapshotTaken: return "snapshot points taken (log and memory compacted)"
         case .snapshotInstalled: return "snapshots installed by a node behind"
         }

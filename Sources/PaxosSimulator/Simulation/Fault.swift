@@ -20,14 +20,14 @@ public enum Fault: String, CaseIterable, Hashable, Sendable, Comparable {
     /// Several nodes run single-decree `propose` on one instance at once, near the leader's
     /// frontier: dueling ballots, and a leader preempted in the middle of its range.
     case contend
-    /// A crash may also lose the node's whole disk: it restarts empty, as a node rebuilt from an
-    /// empty data directory does today, voting at once with none of its promises. Acceptor
-    /// amnesia breaks Paxos's safety, and the checkers must say so (issue 16's `--rejoin` is
-    /// what is to make this fault safe). Never part of `all` or of a swarm mix until then.
+    /// A crash may also lose the node's whole disk: it restarts empty and rejoins, as
+    /// `paxos node --rejoin` does (`Rejoin`: it votes again only once it has fenced its lost
+    /// life). Fewer than a majority are without their state at once. With the mutation
+    /// `rejoinedNodeVotesAtOnce` it votes at once, and the checkers see agreement break.
     case amnesia
 
-    /// The faults `all` and the swarm draw from: every kind the node survives today.
-    public static let survivable: [Fault] = allCases.filter { $0 != .amnesia }
+    /// The faults `all` and the swarm draw from: every kind the node survives.
+    public static let survivable: [Fault] = allCases
 
     public static func < (lhs: Fault, rhs: Fault) -> Bool {
         allCases.firstIndex(of: lhs)! < allCases.firstIndex(of: rhs)!

@@ -35,6 +35,12 @@ enum MessageDescription {
             return "read index? (read \(read))"
         case .readIndexReply(let read, let highest):
             return "read index \(highest) (read \(read))"
+        case .rejoinPrepare(let ballot):
+            return "rejoin? P\(ballot)"
+        case .rejoinPromise(let ballot, let highest):
+            return "rejoin promise \(ballot) highest \(highest)"
+        case .rejoinNack(let ballot, let round):
+            return "rejoin nack \(ballot) round \(round)"
         case .snapshotOffer(let through):
             return "snapshot offer through \(through)"
         }

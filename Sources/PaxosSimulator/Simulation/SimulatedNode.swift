@@ -37,6 +37,11 @@ struct SimulatedNode {
     var latestBallot = Ballot.zero
     /// The last crash tore a write, which the next recovery must drop.
     var tornAtCrash = false
+    /// The disk was lost (`Fault.amnesia`) and the node has not restarted from a log of its
+    /// new life yet: it restarts rebuilt (`paxos node --rejoin`), above `rejoinFloor`.
+    var diskLost = false
+    /// Above every round and incarnation of its lost lives: what the live node's wall clock gives.
+    var rejoinFloor: UInt64 = 0
     /// Client requests this node has not answered yet, in the order they came.
     var outstanding: [RequestID] = []
 

@@ -24,11 +24,29 @@ extension Simulation {
         calmStartedAt = now
         trace?.beginStep(at: now, "faults stop")
         if linkCut.contains(true) { healPartition(partitionNumber) }
+        // A rebuilt node votes only once every other member granted its rejoin: the node that
+        // is to stay down comes back until then (a rebuilt node and a dead one are two failures).
         for index in nodes.indices where !nodes[index].isUp && index != options.calmNodeDown { restart(index) }
-        if let down = options.calmNodeDown, nodes[down].isUp {
-            trace?.note("S\(down + 1) stays down: a majority must do")
-            crash(down)
+        if let down = options.calmNodeDown, !nodes[down].isUp,
+           nodes.indices.contains(where: { $0 != down && !nodes[$0].core.isVoting }) {
+            restart(down)
         }
+        // The calm submits follow, so that none is made at the node about to go down.
+        calmCrashPending = true
+        crashCalmNodeOnceOthersVote()
+    }
+
+    /// The node meant to stay down goes down once every other node votes.
+    func crashCalmNodeOnceOthersVote() {
+        guard calmCrashPending else { return }
+        if let down = options.calmNodeDown {
+            for index in nodes.indices where index != down && !(nodes[index].isUp && nodes[index].core.isVoting) { return }
+            if nodes[down].isUp {
+                trace?.note("S\(down + 1) stays down: a majority must do")
+                crash(down)
+            }
+        }
+        calmCrashPending = false
         for _ in 0..<options.calmSubmits { submit(isCalm: true) }
     }
 

@@ -106,6 +106,8 @@ extension Simulation {
                 figures.coverage.count(.reproposedAfterRangePromise, reproposed)
             case .leadershipEnded(_, _, let by):
                 figures.coverage.count(by == nil ? .leadershipLost : .leadershipPreempted)
+            case .rejoined:
+                figures.coverage.count(.rejoinCompleted)
             default:
                 break
             }
@@ -160,11 +162,21 @@ extension Simulation {
     func crash(_ index: Int) {
         let tear = tornFaults && random.next() % 2 == 0
         var torn = nodes[index].disk.crash(tearLastWrite: tear, random: &random)
-        if amnesiaFaults && random.next() % 3 == 0 {
+        // At most n - majority nodes are without their state at once (lost and not voting
+        // again yet): a majority of lost disks loses chosen values, whatever the protocol, and
+        // the instances below a rebuilt node's fence are decided by the others' votes alone.
+        let withoutState = nodes.indices.filter { $0 != index && (nodes[$0].diskLost || !nodes[$0].core.isVoting) }.count
+        if amnesiaFaults && random.next() % 3 == 0 && withoutState + 1 <= options.nodes - (options.nodes / 2 + 1) {
             // The disk is gone: the node restarts from an empty one, remembering no promise,
-            // acceptance, decision or incarnation. The checker forgets what it learned (a
-            // rebuilt node may), but not what it promised: the acceptor contract still holds
-            // it to those, which is what a safe rejoin must guarantee.
+            // acceptance, decision or incarnation, and rejoins (`Rejoin`) as an operator's
+            // `paxos node --rejoin` does. The checker forgets what it learned (a rebuilt node
+            // may), but not what it promised: the acceptor contract still holds it to those,
+            // which is what a safe rejoin must guarantee.
+            // The floor stands for the live node's wall clock: above every round and
+            // incarnation the lost life used (time in microseconds, or more).
+            let core = nodes[index].core
+            nodes[index].rejoinFloor = max(nodes[index].rejoinFloor, now, core.highestRound, core.incarnation)
+            nodes[index].diskLost = true
             nodes[index].disk = Self.makeDisk(options.disk)
             nodes[index].file = []
             nodes[index].snapshotMetadata = []
@@ -215,7 +227,11 @@ extension Simulation {
         }
         checker.nodeRecovered(index, chosen: recovered.chosen, compactedThrough: recovered.compactedThrough)
         if nodes[index].tornAtCrash { figures.coverage.count(.tornWriteRecovered) }
-        nodes[index].core = PaxosNode(configuration: nodes[index].core.configuration, recovered: recovered)
+        // A node whose disk was lost restarts rebuilt until its log holds something of its new life.
+        let rebuilt = nodes[index].diskLost && recovered == DurableState()
+        if !rebuilt { nodes[index].diskLost = false }
+        nodes[index].core = PaxosNode(configuration: nodes[index].core.configuration, recovered: recovered,
+                                      rejoiningAbove: rebuilt ? nodes[index].rejoinFloor : nil)
         nodes[index].isUp = true
         // The replicated file is a view of the log above the snapshot point, rebuilt at
         // start-up; the lines up to it were synced before the point was recorded.

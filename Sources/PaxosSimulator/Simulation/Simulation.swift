@@ -45,6 +45,8 @@ final class Simulation {
     @exclusivity(unchecked) var requests = ClientRequests()
     @exclusivity(unchecked) var calmSubmitsAcknowledged = 0
     @exclusivity(unchecked) var calmStartedAt: SimulatedTime?
+    /// The node meant to stay down after the faults waits for a rebuilt node to vote again.
+    @exclusivity(unchecked) var calmCrashPending = false
 
     init(seed: UInt64, options: SimulationOptions, tracing: Bool = false) {
         precondition(SimulationOptions.nodesRange.contains(options.nodes), "a simulated cluster has \(SimulationOptions.nodesRange) nodes")
@@ -99,6 +101,7 @@ final class Simulation {
             figures.events += 1
             handle(queue.removeFirst())
             if figures.events == options.steps { stopFaults() }
+            if calmCrashPending { crashCalmNodeOnceOthersVote() }
             if calmStartedAt != nil, isSettled {
                 checker.checkAcknowledgedValuesAreInFiles()
                 checker.checkFileMatchesChosen()

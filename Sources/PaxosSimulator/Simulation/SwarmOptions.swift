@@ -19,7 +19,8 @@ public enum SwarmOptions {
         options.nodes = pick([3, 3, 4, 5, 5, 6, 7])
         options.steps = pick([150, 400, 800, 2_000, 5_000])
         var faults = Set<Fault>()
-        for fault in Fault.survivable where chance(fault == .torn ? 700 : 550) { faults.insert(fault) }
+        // Amnesia is drawn last (below), so that the seeds drawn before it joined keep their runs.
+        for fault in Fault.survivable where fault != .amnesia && chance(fault == .torn ? 700 : 550) { faults.insert(fault) }
         if faults.contains(.torn) { faults.insert(.crash) }
         options.faults = FaultMix(faults)
 
@@ -64,6 +65,7 @@ public enum SwarmOptions {
                                                  maxMilliseconds: max(base * pick([4, 20, 100]), 4 * roundTripMilliseconds))
         options.snapshotIntervalInstances = pick([0, 4, 24, 200])
         options.snapshotTailInstances = pick([0, 8, 64])
+        if faults.contains(.crash) && chance(550) { options.faults = FaultMix(faults.union([.amnesia])) }
         return options
     }
 
