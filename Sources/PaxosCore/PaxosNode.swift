@@ -513,6 +513,18 @@ public struct PaxosNode: Sendable {
         }
     }
 
+    /// Multi-Paxos step 3's durable part: the range promise now covers `ballot` from `start` on
+    /// (a leader's range Prepare, or a rebuilt node's rejoin ballot).
+    private mutating func extendRangePromise(from start: InstanceNumber, ballot: Ballot) {
+        var extended = rangePromise
+        extended.extend(from: start, ballot: ballot)
+        guard extended != rangePromise else { return }
+        rangePromise = extended
+        if !mutations.acceptorRepliesBeforePersisting {
+            persistAcceptorRecord(.promisedFrom(from: extended.from, ballot: ballot))
+        }
+    }
+
     /// A promise or acceptance must be durable before the answer that reveals it leaves.
     private mutating func persistAcceptorRecord(_ record: DurableRecord) {
         if mutations.acceptorRecordsPersistEventually {
@@ -563,14 +575,7 @@ public struct PaxosNode: Sendable {
             onCatchUpRequest(from: proposer, start: start)
             return
         }
-        var extended = rangePromise
-        extended.extend(from: start, ballot: ballot)
-        if extended != rangePromise {
-            rangePromise = extended
-            if !mutations.acceptorRepliesBeforePersisting {
-                persistAcceptorRecord(.promisedFrom(from: extended.from, ballot: ballot))
-            }
-        }
+        extendRangePromise(from: start, ballot: ballot)
         ready.trace.append(.rangePromised(instance: start, ballot: ballot, to: proposer, reported: accepted.count))
         send(.promiseFrom(from: start, ballot: ballot, accepted: accepted, chosen: chosenEntries), to: proposer)
     }
@@ -1205,14 +1210,7 @@ public struct PaxosNode: Sendable {
         }
         noteRound(ballot.round)
         let start = appliedThrough + 1
-        var extended = rangePromise
-        extended.extend(from: start, ballot: ballot)
-        if extended != rangePromise {
-            rangePromise = extended
-            if !mutations.acceptorRepliesBeforePersisting {
-                persistAcceptorRecord(.promisedFrom(from: extended.from, ballot: ballot))
-            }
-        }
+        extendRangePromise(from: start, ballot: ballot)
         ready.trace.append(.rangePromised(instance: start, ballot: ballot, to: sender, reported: 0))
         send(.rejoinPromise(ballot: ballot, highestInstance: max(highestAccepted, highestChosen)), to: sender)
     }
