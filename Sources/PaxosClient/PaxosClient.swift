@@ -72,17 +72,28 @@ public final class PaxosClient: Sendable {
     /// `.linearizable` contains every value acknowledged before the read began.
     public func read(from: Int = 1, consistency: PaxosReadConsistency = .local,
                      deadline: ContinuousClock.Instant? = nil) async throws(PaxosClientError) -> [PaxosEntry] {
-        let parameters: [XMLRPCValue] = consistency == .local
-            ? [.int(from)]
-            : [.int(from), .struct(XMLRPCStruct([("consistency", .string(consistency.rawValue))]))]
-        let (answer, _) = try await withFailover(deadline: deadline, requestID: nil) { connection, timeout in
-            try await connection.call("paxos.read", parameters, timeout: timeout)
-        }
-        return (answer.arrayValue ?? []).compactMap { entry in
-            guard let fields = entry.structValue, let instance = fields["instance"]?.intValue else { return nil }
-            return PaxosEntry(instance: instance, value: fields["value"]?.stringValue ?? "")
+        var entries: [PaxosEntry] = []
+        var start = from
+        // A node answers at most `readPageMax` lines a call: a full page is followed by the next.
+        while true {
+            let parameters: [XMLRPCValue] = consistency == .local
+                ? [.int(start)]
+                : [.int(start), .struct(XMLRPCStruct([("consistency", .string(consistency.rawValue))]))]
+            let (answer, _) = try await withFailover(deadline: deadline, requestID: nil) { connection, timeout in
+                try await connection.call("paxos.read", parameters, timeout: timeout)
+            }
+            let page: [PaxosEntry] = (answer.arrayValue ?? []).compactMap { entry in
+                guard let fields = entry.structValue, let instance = fields["instance"]?.intValue else { return nil }
+                return PaxosEntry(instance: instance, value: fields["value"]?.stringValue ?? "")
+            }
+            entries += page
+            guard page.count >= Self.readPageMax, let last = page.last, last.instance >= start else { return entries }
+            start = last.instance + 1
         }
     }
+
+    /// The most lines a node answers to one `paxos.read` (README, XML-RPC methods).
+    public static let readPageMax = 10_000
 
     /// The status of whichever node answers first (the members it lists are the cluster's).
     public func status(deadline: ContinuousClock.Instant? = nil) async throws(PaxosClientError) -> PaxosNodeStatus {

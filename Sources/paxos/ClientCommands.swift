@@ -101,10 +101,18 @@ struct ReadCommand: AsyncParsableCommand {
     @OptionGroup var node: NodeAddressOptions
 
     func run() async throws {
-        let answer = try await node.call("paxos.read", [])
-        for entry in answer.arrayValue ?? [] {
-            guard let s = entry.structValue else { continue }
-            print("\(s["instance"]?.intValue ?? 0) \(s["value"]?.stringValue ?? "")")
+        // A call answers at most a page (10,000 lines): ask again after the last one until none is left.
+        var from = 1
+        while true {
+            let page = try await node.call("paxos.read", [.int(from)]).arrayValue ?? []
+            var last = 0
+            for entry in page {
+                guard let s = entry.structValue else { continue }
+                last = s["instance"]?.intValue ?? last
+                print("\(s["instance"]?.intValue ?? 0) \(s["value"]?.stringValue ?? "")")
+            }
+            guard !page.isEmpty, last >= from else { break }
+            from = last + 1
         }
     }
 }

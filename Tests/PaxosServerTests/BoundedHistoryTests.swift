@@ -22,7 +22,10 @@ struct BoundedHistoryTests {
         try await eventually("node 3 holds 60 lines", within: 60) { test.fileContents(3).split(separator: "\n").count == 60 }
         #expect(test.cluster.kill(node: 3) != nil)
         for i in 1...60 { _ = try await test.call(1, "paxos.submit", [.string("b\(i)")]) }
-        try await eventually("node 1 moved its snapshot point", within: 30) { test.logContents(1).contains("snapshot point moved") }
+        // Far enough past node 3 (60 applied, a tail of 10 below each point) that only a snapshot can catch it up.
+        try await eventually("node 1's snapshot point passed 100", within: 30) {
+            (try await test.call(1, "paxos.status").structValue?["snapshotPoint"]?.intValue ?? 0) >= 100
+        }
 
         try test.cluster.start(node: 3)
         try await test.cluster.waitUntilServing(nodes: [3], timeoutSeconds: 90)
@@ -63,6 +66,9 @@ struct BoundedHistoryTests {
         try await test.start()
         #expect(test.cluster.kill(node: 3) != nil)
         for i in 1...80 { _ = try await test.call(1, "paxos.submit", [.string("v\(i)")]) }
+        try await eventually("node 1's snapshot point passed 40", within: 30) {
+            (try await test.call(1, "paxos.status").structValue?["snapshotPoint"]?.intValue ?? 0) >= 40
+        }
         try test.cluster.start(node: 3)
         // Killed at once when it starts fetching: before, during or after the install.
         try await eventually("node 3 fetches a snapshot", within: 60) { test.logContents(3).contains("fetching a snapshot") }

@@ -58,6 +58,8 @@ FAULT_OUTCOME_UNKNOWN = 2   # the deadline passed with the value in an Accept
 FAULT_OVERLOADED = 3        # refused at the door
 FAULT_SHUTTING_DOWN = 4     # the node stopped, perhaps with the value in flight
 RETRY_NOT_APPLIED = frozenset([FAULT_NO_QUORUM, FAULT_OVERLOADED])
+# The most lines a node answers to one paxos.read (README, XML-RPC methods).
+READ_PAGE_MAX = 10000
 RETRY_MAYBE_APPLIED = frozenset([FAULT_OUTCOME_UNKNOWN, FAULT_SHUTTING_DOWN])
 
 
@@ -188,12 +190,18 @@ class PaxosClient:
         """
         if consistency not in ("local", "linearizable"):
             raise ValueError("consistency must be 'local' or 'linearizable'")
-        if consistency == "local":
-            call = lambda proxy: proxy.paxos.read(start)
-        else:
-            call = lambda proxy: proxy.paxos.read(start, {"consistency": consistency})
-        answer, _, _ = self._with_failover(call, timeout, None)
-        return [(entry["instance"], entry["value"]) for entry in answer]
+        entries = []
+        while True:
+            # A node answers at most READ_PAGE_MAX lines a call: a full page is followed by the next.
+            if consistency == "local":
+                call = lambda proxy, first=start: proxy.paxos.read(first)
+            else:
+                call = lambda proxy, first=start: proxy.paxos.read(first, {"consistency": consistency})
+            answer, _, _ = self._with_failover(call, timeout, None)
+            entries += [(entry["instance"], entry["value"]) for entry in answer]
+            if len(answer) < READ_PAGE_MAX or answer[-1]["instance"] < start:
+                return entries
+            start = answer[-1]["instance"] + 1
 
     def status(self, timeout=None):
         """``paxos.status()`` of whichever node answers first, as a dict."""
