@@ -139,7 +139,7 @@ struct CompactionTests {
 
     @Test("a snapshot not ahead of what is applied is ignored")
     func staleSnapshotIgnored() {
-        var (cluster, _) = clusterWithThreeValues()
+        let (cluster, _) = clusterWithThreeValues()
         var node2 = cluster.nodes[node(2)]!
         let ready = node2.installSnapshot([.compacted(through: 2, fileBytes: 8)])
         #expect(ready.isEmpty)
