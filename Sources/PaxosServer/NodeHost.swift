@@ -12,6 +12,7 @@ public enum NodeHost {
     public static let replicatedFileName = "replicated.txt"
 
     public static func run(configurationPath: String, nodeID: UInt32, options: NodeOptions, logger: Logger) async throws {
+        ProcessMemory.configureAllocator()
         let cluster = try ClusterConfiguration.load(path: configurationPath)
         guard let member = cluster.node(nodeID) else {
             throw ConfigurationError("node \(nodeID) is not in \(configurationPath) (it lists \(cluster.nodes.map { String($0.id) }.joined(separator: ", ")))")

@@ -59,9 +59,7 @@ extension NodeRuntime {
         ])
         // What the point freed goes back to the system: glibc keeps freed memory in its heaps
         // otherwise, and the node's resident size would stay at its busiest moment's.
-        #if os(Linux)
-        _ = glibcMallocTrim(0)
-        #endif
+        ProcessMemory.returnFreeMemory()
         // Snapshots older than the point are of no use: start-up ignores them, and a peer is
         // sent the current point's.
         if let served = servedSnapshot, served.instance < point { servedSnapshot = nil }
@@ -121,7 +119,7 @@ extension NodeRuntime {
         Task {
             do {
                 let snapshot = try await SnapshotFetch.run(client: client, store: store)
-                self.install(snapshot, epoch: epoch)
+                await self.install(snapshot, epoch: epoch)
             } catch {
                 self.snapshotFetchFailedAt = ContinuousClock.now
                 self.logger.warning("snapshot transfer failed; it is tried again at the next offer", metadata: [
@@ -133,35 +131,56 @@ extension NodeRuntime {
         }
     }
 
-    private func install(_ snapshot: Snapshot, epoch: UInt64) {
+    /// Installs a fetched snapshot. The file's copy (hundreds of MB for a long history) is made
+    /// off the actor while the node keeps serving; only the rename, the core's jump and the
+    /// checkpoint happen on it, after checking again that the snapshot is still ahead.
+    private func install(_ snapshot: Snapshot, epoch: UInt64) async {
+        guard let records = snapshotToInstall(snapshot, epoch: epoch) else { return }
+        let replacement = file.replacement(copyingSnapshot: snapshot)
+        let prepared: ReplicatedFile.PreparedReplacement
+        do {
+            prepared = try await Task.detached { try replacement.prepare() }.value
+        } catch {
+            logger.error("cannot copy the snapshot's file; it is not installed", metadata: ["error": "\(error)"])
+            return
+        }
+        guard snapshotToInstall(snapshot, epoch: epoch) != nil else {
+            file.discard(prepared)
+            return
+        }
+        do {
+            try file.commit(prepared)
+        } catch {
+            // The rename is atomic: the old file is still there, and so is the old state.
+            logger.error("cannot install the snapshot's file", metadata: ["error": "\(error)"])
+            return
+        }
+        step { $0.installSnapshot(records) }
+        compactLog(through: snapshot.instance, fileBytes: snapshot.fileByteCount)
+        servedSnapshot = snapshot
+        logger.notice("snapshot installed", metadata: ["through": "\(snapshot.instance)", "fileBytes": "\(snapshot.fileByteCount)"])
+    }
+
+    /// The snapshot's applied state if it is still worth installing and consistent with its file.
+    private func snapshotToInstall(_ snapshot: Snapshot, epoch: UInt64) -> [DurableRecord]? {
         guard epoch == historyEpoch, !stopping, snapshot.instance > core.appliedThrough else {
             // Caught up meanwhile by the log's catch-up: the file would only be a stale leftover.
             if servedSnapshot?.instance != snapshot.instance { try? snapshots.fileSystem.remove(snapshot.path) }
-            return
+            return nil
         }
         let records: [DurableRecord]
         do {
             records = try SnapshotMetadata.decode(snapshot.metadata)
         } catch {
             logger.warning("a snapshot's applied state does not decode; it is not installed", metadata: ["error": "\(error)"])
-            return
+            return nil
         }
         guard case .compacted(let point, let fileBytes)? = records.first, point == snapshot.instance,
               fileBytes == UInt64(snapshot.fileByteCount) else {
             logger.warning("a snapshot's point disagrees with its file; it is not installed")
-            return
+            return nil
         }
-        do {
-            try file.replace(withSnapshot: snapshot, store: snapshots)
-        } catch {
-            // The replacement is atomic: the old file is still there, and so is the old state.
-            logger.error("cannot install the snapshot's file", metadata: ["error": "\(error)"])
-            return
-        }
-        step { $0.installSnapshot(records) }
-        compactLog(through: point, fileBytes: snapshot.fileByteCount)
-        servedSnapshot = snapshot
-        logger.notice("snapshot installed", metadata: ["through": "\(point)", "fileBytes": "\(snapshot.fileByteCount)"])
+        return records
     }
 }
 
@@ -218,13 +237,6 @@ enum SnapshotFetch {
         }
     }
 }
-
-#if os(Linux)
-/// glibc's `malloc_trim` (malloc.h is not in Swift's Glibc module): returns the free memory at
-/// the top of every heap, and whole free pages inside them, to the system.
-@_silgen_name("malloc_trim")
-private func glibcMallocTrim(_ pad: Int) -> Int32
-#endif
 
 public enum SnapshotTransferLimits {
     /// Bytes per `paxos.snapshot` answer: base64 makes them 4/3 as many characters, which must

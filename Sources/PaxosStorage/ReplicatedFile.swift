@@ -89,7 +89,31 @@ public final class ReplicatedFile {
     /// Installs a snapshot received from a peer: the file becomes the snapshot's file bytes,
     /// atomically (temporary file, fsync, rename, fsync directory), copied in bounded chunks.
     public func replace(withSnapshot snapshot: Snapshot, store: SnapshotStore) throws {
-        try replace(withSnapshot: snapshot, store: store, then: [])
+        try commit(replacement(copyingSnapshot: snapshot).prepare())
+    }
+
+    /// The same in two steps, for a node that must keep serving meanwhile: `prepare()` on the
+    /// returned value copies (and indexes) the snapshot's file into the temporary file on any
+    /// thread, touching nothing of this file; `commit` then takes it over in a moment.
+    public func replacement(copyingSnapshot snapshot: Snapshot) -> Replacement {
+        Replacement(path: path, fileSystem: fileSystem, indexStride: index.stride,
+                    source: snapshot.path, offset: snapshot.fileBytesOffset, count: snapshot.fileByteCount, suffix: [])
+    }
+
+    /// Renames a prepared replacement over the file (then syncs the directory) and takes over
+    /// its index: no scan of the new file.
+    public func commit(_ prepared: PreparedReplacement) throws {
+        precondition(prepared.path == path, "a replacement prepared for \(prepared.path), not \(path)")
+        closeFile()
+        try fileSystem.rename(prepared.temporaryPath, to: path)
+        try fileSystem.syncDirectory(FilePaths.parent(of: path))
+        index = prepared.index
+        file = try fileSystem.openForAppending(path).file
+    }
+
+    /// Drops a prepared replacement that will not be committed.
+    public func discard(_ prepared: PreparedReplacement) {
+        try? fileSystem.remove(prepared.temporaryPath)
     }
 
     /// The same from bytes in memory (small files, tests).
@@ -147,32 +171,11 @@ public final class ReplicatedFile {
         try replace(copying: snapshot.path, offset: snapshot.fileBytesOffset, count: snapshot.fileByteCount, then: suffix)
     }
 
-    /// Atomically makes the file `count` bytes of `source` from `offset`, then `suffix`:
-    /// copied in bounded chunks to a temporary file, synced, renamed over the file.
+    /// Atomically makes the file `count` bytes of `source` from `offset`, then `suffix`.
     private func replace(copying source: String, offset: Int, count: Int, then suffix: [UInt8]) throws {
         closeFile()
-        let temporary = path + FilePaths.temporarySuffix
-        try fileSystem.remove(temporary)
-        let (file, _) = try fileSystem.openForAppending(temporary)
-        do {
-            var copied = 0
-            while copied < count {
-                let chunk = try fileSystem.read(source, offset: offset + copied,
-                                                count: min(SnapshotStore.chunkBytesMax, count - copied))
-                guard !chunk.isEmpty else { throw SnapshotFormat.invalid(source, "shorter than \(offset + count) bytes") }
-                try file.write(chunk)
-                copied += chunk.count
-            }
-            try file.write(suffix)
-            try file.sync()
-            file.close()
-        } catch {
-            file.close()
-            throw error
-        }
-        try fileSystem.rename(temporary, to: path)
-        try fileSystem.syncDirectory(FilePaths.parent(of: path))
-        try reopen()
+        try commit(Replacement(path: path, fileSystem: fileSystem, indexStride: index.stride,
+                               source: source, offset: offset, count: count, suffix: suffix).prepare())
     }
 
     /// Whether the file has a whole line for `instance` ending exactly at byte `offset`.
@@ -191,30 +194,26 @@ public final class ReplicatedFile {
     /// (a torn append) is damage: the caller rebuilds first.
     private func reopen() throws {
         closeFile()
-        var fresh = FileLineIndex(stride: index.stride)
+        var indexer = LineIndexer(stride: index.stride, path: path)
         if fileSystem.exists(path) {
             let size = try fileSystem.fileSize(path)
             var offset = 0
-            var pending: [UInt8] = []
             while offset < size {
                 let chunk = try fileSystem.read(path, offset: offset, count: min(Self.readChunkBytes, size - offset))
                 if chunk.isEmpty { break }
                 offset += chunk.count
-                pending += chunk
-                let (lines, consumed) = FileLines.parse(pending[...])
-                pending.removeFirst(consumed)
-                for (entry, bytes) in lines {
-                    guard let entry else { throw damaged("a line that is not `<instance> <value>`") }
-                    fresh.addLine(instance: entry.instance, bytes: bytes)
-                }
+                try indexer.add(chunk)
             }
-            if !pending.isEmpty { throw damaged("a partial last line") }
         }
-        index = fresh
+        index = try indexer.finish()
         file = try fileSystem.openForAppending(path).file
     }
 
     private func damaged(_ reason: String) -> StorageError {
+        ReplicatedFile.damaged(path, reason)
+    }
+
+    fileprivate static func damaged(_ path: String, _ reason: String) -> StorageError {
         StorageError(kind: .corruption, path: path, description: "replicated file \(path): \(reason)")
     }
 
@@ -302,6 +301,89 @@ public struct ReplicatedFileReader: Sendable {
     }
 
     private func damaged(_ reason: String) -> StorageError {
+        ReplicatedFile.damaged(path, reason)
+    }
+
+    fileprivate static func damaged(_ path: String, _ reason: String) -> StorageError {
         StorageError(kind: .corruption, path: path, description: "replicated file \(path): \(reason)")
+    }
+}
+
+extension ReplicatedFile {
+    /// A replacement of the file's bytes, not yet made: `count` bytes of `source` from `offset`,
+    /// then `suffix`. A value, so the copy can run off the thread that owns the file.
+    public struct Replacement: Sendable {
+        let path: String
+        let fileSystem: any FileSystem
+        let indexStride: Int
+        let source: String
+        let offset: Int
+        let count: Int
+        let suffix: [UInt8]
+
+        /// Copies in bounded chunks into the file's temporary neighbour, indexing the lines as
+        /// they pass (so a source that is not `<instance> <value>` lines is refused here, before
+        /// anything is replaced), and syncs it.
+        public func prepare() throws -> PreparedReplacement {
+            let temporary = path + FilePaths.temporarySuffix
+            try fileSystem.remove(temporary)
+            let (file, _) = try fileSystem.openForAppending(temporary)
+            var indexer = LineIndexer(stride: indexStride, path: path)
+            do {
+                var copied = 0
+                while copied < count {
+                    let chunk = try fileSystem.read(source, offset: offset + copied,
+                                                    count: min(SnapshotStore.chunkBytesMax, count - copied))
+                    guard !chunk.isEmpty else { throw SnapshotFormat.invalid(source, "shorter than \(offset + count) bytes") }
+                    try indexer.add(chunk)
+                    try file.write(chunk)
+                    copied += chunk.count
+                }
+                try indexer.add(suffix)
+                try file.write(suffix)
+                try file.sync()
+                file.close()
+                return PreparedReplacement(path: path, temporaryPath: temporary, index: try indexer.finish())
+            } catch {
+                file.close()
+                try? fileSystem.remove(temporary)
+                throw error
+            }
+        }
+    }
+
+    /// A replacement copied and synced, waiting for `commit` (or `discard`).
+    public struct PreparedReplacement: Sendable {
+        let path: String
+        let temporaryPath: String
+        let index: FileLineIndex
+    }
+
+    /// Builds a file's sparse index from its bytes in order, in chunks cut anywhere.
+    struct LineIndexer {
+        private var index: FileLineIndex
+        private var pending: [UInt8] = []
+        private let path: String
+
+        init(stride: Int, path: String) {
+            index = FileLineIndex(stride: stride)
+            self.path = path
+        }
+
+        mutating func add(_ bytes: [UInt8]) throws {
+            pending += bytes
+            let (lines, consumed) = FileLines.parse(pending[...])
+            pending.removeFirst(consumed)
+            for (entry, byteCount) in lines {
+                guard let entry else { throw ReplicatedFile.damaged(path, "a line that is not `<instance> <value>`") }
+                index.addLine(instance: entry.instance, bytes: byteCount)
+            }
+        }
+
+        /// The index; a partial last line is damage.
+        func finish() throws -> FileLineIndex {
+            if !pending.isEmpty { throw ReplicatedFile.damaged(path, "a partial last line") }
+            return index
+        }
     }
 }

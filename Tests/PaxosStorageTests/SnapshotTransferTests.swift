@@ -116,6 +116,40 @@ struct SnapshotTransferTests {
         })
         #expect(points > 10)
     }
+
+    /// The live node copies a snapshot's file off its actor (`replacement(copyingSnapshot:)`,
+    /// `prepare()`), keeps appending meanwhile, then commits: the file is the snapshot's bytes,
+    /// and the index built during the copy serves reads and further appends.
+    @Test func aReplacementPreparedWhileTheFileGrowsCommitsToTheSnapshotsBytes() async throws {
+        let (store, snapshot) = try Self.sender()
+        let file = try ReplicatedFile(path: "/d/node-file", fileSystem: store.fileSystem, indexStride: 4)
+        try file.append(SnapshotStoreTests.fileEntries(1...5))
+        let replacement = file.replacement(copyingSnapshot: snapshot)
+        let prepared = try await Task.detached { try replacement.prepare() }.value
+        try file.append(SnapshotStoreTests.fileEntries(6...7))  // lines the install replaces
+        try file.commit(prepared)
+        #expect(try store.fileSystem.readFile("/d/node-file") == ReplicatedFile.render(SnapshotStoreTests.fileEntries(1...40)))
+        #expect(file.lastInstance == 40 && file.lineCount == 40)
+        #expect(try file.entries(from: 37, limit: 10).map(\.instance) == [37, 38, 39, 40])
+        try file.append(SnapshotStoreTests.fileEntries(41...41))
+        #expect(try file.entries(from: 40, limit: 10).map(\.instance) == [40, 41])
+        #expect(!store.fileSystem.exists("/d/node-file" + FilePaths.temporarySuffix))
+    }
+
+    /// A snapshot whose file part is not `<instance> <value>` lines is refused while copying:
+    /// the node's file stays as it was and no temporary file is left.
+    @Test func aSnapshotWhoseFileIsNotLinesIsRefusedBeforeAnythingIsReplaced() throws {
+        let memory = InMemoryFileSystem()
+        let store = try SnapshotStore(dataDirectory: "/d", fileSystem: memory)
+        try memory.replaceAtomically("/d/garbage", with: Array("1 one\nnot a line\n".utf8))
+        let bad = try store.write(instance: 2, metadata: [1], fileBytesFrom: "/d/garbage", fileByteCount: 17)
+        let file = try ReplicatedFile(path: "/d/node-file", fileSystem: memory, indexStride: 4)
+        try file.append(SnapshotStoreTests.fileEntries(1...1))
+        let before = try memory.readFile("/d/node-file")
+        #expect { try file.replacement(copyingSnapshot: bad).prepare() } throws: { ($0 as? StorageError)?.kind == .corruption }
+        #expect(try memory.readFile("/d/node-file") == before)
+        #expect(!memory.exists("/d/node-file" + FilePaths.temporarySuffix))
+    }
 }
 
 extension SnapshotStore {
