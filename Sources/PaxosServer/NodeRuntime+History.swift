@@ -28,10 +28,13 @@ extension NodeRuntime {
         compacting = true
         let fileBytes = file.byteCount
         let path = file.path
+        let reader = file.reader
         let epoch = historyEpoch
         Task.detached {
             // The lines up to the point must be on the disk before the log forgets them.
             let synced = Result { try Self.syncFile(atPath: path) }
+            // Their index spares a restart reading them all again; without it a restart scans.
+            if case .success = synced { try? reader.saveIndex() }
             await self.finishCompaction(through: point, fileBytes: fileBytes, epoch: epoch, synced: synced)
         }
     }

@@ -79,7 +79,8 @@ public final class ReplicatedFile {
             throw damaged("its lines through instance \(instance) (the first \(prefix) bytes), which the log no longer holds, are missing or damaged; the node must be rebuilt from its peers")
         }
         if try fileSystem.fileSize(path) == prefix + suffix.count, try fileSystem.read(path, offset: prefix, count: suffix.count) == suffix {
-            try reopen()
+            // The index saved at the point spares reading the prefix (FileLineIndexFile).
+            try reopen(indexedPrefix: savedIndex(endingAt: prefix, instance: instance))
             return false
         }
         try replace(copying: path, offset: 0, count: prefix, then: suffix)
@@ -156,6 +157,7 @@ public final class ReplicatedFile {
     /// Admin reset: the file becomes empty (atomically, so a crash leaves it old or empty).
     public func reset() throws {
         closeFile()
+        try fileSystem.remove(FileLineIndexFile.path(forFile: path))
         try fileSystem.replaceAtomically(path, with: [])
         try reopen()
     }
@@ -178,6 +180,16 @@ public final class ReplicatedFile {
                                source: source, offset: offset, count: count, suffix: suffix).prepare())
     }
 
+    /// The index saved at a snapshot point, if it is intact, of this stride, and ends exactly at
+    /// `offset` with the line of `instance`.
+    private func savedIndex(endingAt offset: Int, instance: InstanceNumber) -> FileLineIndex? {
+        let indexPath = FileLineIndexFile.path(forFile: path)
+        guard fileSystem.exists(indexPath), let bytes = try? fileSystem.readFile(indexPath),
+              let saved = FileLineIndexFile.decode(bytes), saved.stride == index.stride,
+              saved.byteCount == offset, saved.lastInstance == instance else { return nil }
+        return saved
+    }
+
     /// Whether the file has a whole line for `instance` ending exactly at byte `offset`.
     private func prefixEnds(at offset: Int, withInstance instance: InstanceNumber) throws -> Bool {
         if offset == 0 { return true }
@@ -192,12 +204,14 @@ public final class ReplicatedFile {
 
     /// Scans the file once to build the index, and opens it for appending. A partial last line
     /// (a torn append) is damage: the caller rebuilds first.
-    private func reopen() throws {
+    /// With `indexedPrefix`, the lines it covers are taken as indexed and only the bytes after
+    /// it are read.
+    private func reopen(indexedPrefix: FileLineIndex? = nil) throws {
         closeFile()
-        var indexer = LineIndexer(stride: index.stride, path: path)
+        var indexer = indexedPrefix.map { LineIndexer(continuing: $0, path: path) } ?? LineIndexer(stride: index.stride, path: path)
         if fileSystem.exists(path) {
             let size = try fileSystem.fileSize(path)
-            var offset = 0
+            var offset = indexedPrefix?.byteCount ?? 0
             while offset < size {
                 let chunk = try fileSystem.read(path, offset: offset, count: min(Self.readChunkBytes, size - offset))
                 if chunk.isEmpty { break }
@@ -250,6 +264,12 @@ public struct ReplicatedFileReader: Sendable {
     let path: String
     let fileSystem: any FileSystem
     let index: FileLineIndex
+
+    /// Saves the index of the lines this reader covers next to the file, for a restart after a
+    /// snapshot point at its last line (`FileLineIndexFile`; call once those lines are synced).
+    public func saveIndex() throws {
+        try fileSystem.replaceAtomically(FileLineIndexFile.path(forFile: path), with: FileLineIndexFile.encode(index))
+    }
 
     /// Up to `limit` entries from instance `from` on.
     public func entries(from instance: InstanceNumber, limit: Int) throws -> [FileEntry] {
@@ -370,13 +390,26 @@ extension ReplicatedFile {
             self.path = path
         }
 
+        /// Goes on after the lines `index` covers.
+        init(continuing index: FileLineIndex, path: String) {
+            self.index = index
+            self.path = path
+        }
+
         mutating func add(_ bytes: [UInt8]) throws {
-            pending += bytes
-            let (lines, consumed) = FileLines.parse(pending[...])
-            pending.removeFirst(consumed)
-            for (entry, byteCount) in lines {
-                guard let entry else { throw ReplicatedFile.damaged(path, "a line that is not `<instance> <value>`") }
-                index.addLine(instance: entry.instance, bytes: byteCount)
+            if pending.isEmpty {
+                let consumed = try scan(bytes[...])
+                pending = Array(bytes[consumed...])
+            } else {
+                pending += bytes
+                pending.removeFirst(try scan(pending[...]))
+            }
+        }
+
+        private mutating func scan(_ bytes: ArraySlice<UInt8>) throws -> Int {
+            try FileLines.scanInstances(bytes) { instance, byteCount in
+                guard let instance else { throw ReplicatedFile.damaged(path, "a line that is not `<instance> <value>`") }
+                index.addLine(instance: instance, bytes: byteCount)
             }
         }
 

@@ -78,6 +78,48 @@ struct ReplicatedFileReadTests {
         #expect(throws: StorageError.self) { try file.rebuild(prefixBytes: prefix, through: 50, entries: above) }
     }
 
+    /// The index saved at a snapshot point spares a restart reading the lines below it: a
+    /// byte damaged there (which a scan would refuse) goes unread, and reads still find every
+    /// line by the saved marks. An index that does not end at the point, or is damaged, is not
+    /// used: the restart scans, as without one.
+    @Test func aRestartUsesTheIndexSavedAtThePointAndScansOnlyWhatFollows() throws {
+        let memory = InMemoryFileSystem()
+        let file = try ReplicatedFile(path: "/d/file", fileSystem: memory, indexStride: 8)
+        try file.rebuild(from: Array(entries[0..<50]))
+        try file.reader.saveIndex()  // the point at 50
+        try file.append(Array(entries[50...]))
+        let prefix = try file.byteCount(through: 50)
+        let above = Array(entries[50...])
+        let intact = try memory.readFile("/d/file")
+        let line20 = try file.byteCount(through: 19)
+        memory.flipByte(path: "/d/file", offset: line20)  // the first digit of line 20: no longer a line
+        let restarted = try ReplicatedFile(path: "/d/file", fileSystem: memory, indexStride: 8)
+        #expect(try restarted.rebuild(prefixBytes: prefix, through: 50, entries: above) == false)
+        #expect(restarted.lastInstance == 100 && restarted.lineCount == 100 && restarted.byteCount == intact.count)
+        #expect(try restarted.entries(from: 41, limit: 20) == Array(entries[40..<60]))
+        #expect(try restarted.entries(from: 97, limit: 10) == Array(entries[96...]))
+        // Without a usable index the same restart reads the prefix and finds the damage.
+        let saved = try memory.readFile("/d/file.index")
+        for unusable in [Array(saved.dropLast()), saved.enumerated().map { $0.offset == 60 ? $0.element ^ 1 : $0.element }] {
+            memory.overwrite(path: "/d/file.index", with: unusable)
+            #expect(throws: StorageError.self) {
+                try ReplicatedFile(path: "/d/file", fileSystem: memory, indexStride: 8).rebuild(prefixBytes: prefix, through: 50, entries: above)
+            }
+        }
+        // An index of another point is not used either.
+        memory.overwrite(path: "/d/file", with: intact)
+        try restarted.reader.saveIndex()  // ends at 100, not at the point
+        let scanned = try ReplicatedFile(path: "/d/file", fileSystem: memory, indexStride: 8)
+        memory.flipByte(path: "/d/file", offset: line20)
+        #expect(throws: StorageError.self) { try scanned.rebuild(prefixBytes: prefix, through: 50, entries: above) }
+        memory.overwrite(path: "/d/file", with: intact)
+        #expect(try scanned.rebuild(prefixBytes: prefix, through: 50, entries: above) == false)
+        #expect(try scanned.entries(from: 1, limit: 1000) == entries)
+        // A reset forgets the index with the lines.
+        try scanned.reset()
+        #expect(!memory.exists("/d/file.index"))
+    }
+
     @Test func snapshotMetadataRoundTripsAndRefusesDamage() throws {
         let records: [DurableRecord] = [.compacted(through: 40, fileBytes: 900),
                                         .appliedCommand(.clientNamed(1, 2), instance: 33),
