@@ -78,8 +78,9 @@ public final class SnapshotReceiver {
         }
         close()
         let fileSystem = store.fileSystem
+        var snapshot: Snapshot
         do {
-            _ = try store.verify(path: partialPath, instance: instance)
+            snapshot = try store.verify(path: partialPath, instance: instance)
         } catch {
             try fileSystem.remove(partialPath)
             try fileSystem.syncDirectory(store.directory)
@@ -88,7 +89,9 @@ public final class SnapshotReceiver {
         let finalPath = store.path(instance: instance)
         try fileSystem.rename(partialPath, to: finalPath)
         try fileSystem.syncDirectory(store.directory)
-        return try store.verify(path: finalPath, instance: instance)
+        // The bytes just checked, under their final name (a rename moves no byte).
+        snapshot.path = finalPath
+        return snapshot
     }
 
     /// Abandons the transfer and deletes what was received.

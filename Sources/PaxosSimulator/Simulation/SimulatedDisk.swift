@@ -33,6 +33,8 @@ protocol SimulatedDisk {
     /// Verifies the complete snapshot and renames it into place.
     mutating func finishSnapshot() throws -> Snapshot
     func snapshotParts(_ snapshot: Snapshot) throws -> (metadata: [UInt8], fileBytes: [UInt8])
+    /// The whole snapshot file.
+    func snapshotBytes(_ snapshot: Snapshot) throws -> [UInt8]
     mutating func removeSnapshots(olderThan instance: UInt64) throws
     /// Deletes a stored snapshot no longer needed (no directory sync, as the live node).
     mutating func discardSnapshot(_ snapshot: Snapshot)
@@ -47,6 +49,7 @@ extension SimulatedDisk {
     mutating func syncSnapshotChunk() throws -> Bool { preconditionFailure("no snapshot files") }
     mutating func finishSnapshot() throws -> Snapshot { preconditionFailure("no snapshot files") }
     func snapshotParts(_ snapshot: Snapshot) throws -> (metadata: [UInt8], fileBytes: [UInt8]) { preconditionFailure("no snapshot files") }
+    func snapshotBytes(_ snapshot: Snapshot) throws -> [UInt8] { preconditionFailure("no snapshot files") }
     mutating func removeSnapshots(olderThan instance: UInt64) {}
     mutating func discardSnapshot(_ snapshot: Snapshot) {}
 }

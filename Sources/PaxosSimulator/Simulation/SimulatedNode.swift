@@ -30,10 +30,13 @@ struct SimulatedNode {
     var snapshotLines = 0
     /// A snapshot fetch is on its way (one at a time, as in the live shell).
     var fetchingSnapshot = false
-    /// An install under way (`WALDisk`): the bytes of the peer's snapshot being received, then
-    /// the snapshot stored and waiting for its install step, then the ticket of the install's
-    /// checkpoint until a sync covers it.
-    var snapshotTransfer: [UInt8]? = nil
+    /// This node's snapshot as it sends it to a peer behind: made at the first request for its
+    /// point, as the live node writes its snapshot file (and forgotten in a crash, as its memory).
+    var servedSnapshot: SnapshotCopy? = nil
+    /// An install under way (`WALDisk`): the peer's snapshot being received, then stored and
+    /// waiting for its install step, then the ticket of the install's checkpoint until a sync
+    /// covers it.
+    var snapshotTransfer: SnapshotCopy? = nil
     var storedSnapshot: Snapshot? = nil
     var installCheckpointTicket: UInt64 = 0
     /// The last crash cut a snapshot transfer (maybe tearing its last chunk): the next start-up
@@ -54,6 +57,8 @@ struct SimulatedNode {
     var rejoinFloor: UInt64 = 0
     /// Client requests this node has not answered yet, in the order they came.
     var outstanding: [RequestID] = []
+
+    var isReceivingSnapshot: Bool { snapshotTransfer != nil && storedSnapshot == nil }
 
     var isInstallingSnapshot: Bool {
         snapshotTransfer != nil || storedSnapshot != nil || installCheckpointTicket > syncedTicket

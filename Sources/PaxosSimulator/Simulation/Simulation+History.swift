@@ -17,6 +17,14 @@ import PaxosStorage
 /// Restarts run the live start-up rule (`StartingState.choose`): a stored snapshot newer than the
 /// log's point is used, a partial or torn one never. `RecordDisk` has no files: there an install
 /// stays one step, from the peer's model, with no crash inside it.
+/// A snapshot as a node sends it: the bytes of its file, and the lines and records they encode.
+struct SnapshotCopy {
+    var point: InstanceNumber
+    var image: [UInt8]
+    var lines: [FileEntry]
+    var records: [DurableRecord]
+}
+
 extension Simulation {
     /// Bytes per chunk of a transfer: a simulated snapshot is a few kilobytes, so most take
     /// several chunks, and crashes fall between and inside them.
@@ -75,10 +83,8 @@ extension Simulation {
             return
         }
         trace?.beginStep(at: now, "S\(index + 1) receives S\(peer + 1)'s snapshot through instance \(point)")
-        // The bytes the peer's snapshot file holds (`SnapshotStore.write`'s layout).
-        let image = SnapshotFormat.image(
-            instance: point, metadata: SnapshotMetadata.encode(nodes[peer].snapshotMetadata),
-            fileBytes: ReplicatedFile.render(Array(nodes[peer].file.prefix(nodes[peer].snapshotLines))))
+        let copy = servedSnapshot(of: peer, point: point)
+        let image = copy.image
         let resumedAt: Int
         do {
             resumedAt = try nodes[index].disk.receiveSnapshot(instance: point, totalBytes: image.count)
@@ -87,7 +93,7 @@ extension Simulation {
             return
         }
         if resumedAt > 0 { figures.coverage.count(.snapshotTransferResumed) }
-        nodes[index].snapshotTransfer = image
+        nodes[index].snapshotTransfer = copy
         writeSnapshotChunk(node: index, life: life)
         // A crash aimed at the install, as `contend` aims proposers at the frontier: at a
         // random moment of it (between or inside the chunks, once the file is stored, before
@@ -99,11 +105,24 @@ extension Simulation {
         }
     }
 
+    /// The peer's snapshot of its point: the bytes its snapshot file holds (`SnapshotStore.write`'s
+    /// layout), and the lines and records they encode. Made once per point.
+    private func servedSnapshot(of peer: Int, point: InstanceNumber) -> SnapshotCopy {
+        if let served = nodes[peer].servedSnapshot, served.point == point { return served }
+        let lines = Array(nodes[peer].file.prefix(nodes[peer].snapshotLines))
+        let records = nodes[peer].snapshotMetadata
+        let image = SnapshotFormat.image(instance: point, metadata: SnapshotMetadata.encode(records),
+                                         fileBytes: ReplicatedFile.render(lines))
+        let copy = SnapshotCopy(point: point, image: image, lines: lines, records: records)
+        nodes[peer].servedSnapshot = copy
+        return copy
+    }
+
     /// Writes the transfer's next chunk, not synced yet; its sync comes a while later.
     private func writeSnapshotChunk(node index: Int, life: UInt32) {
-        guard let image = nodes[index].snapshotTransfer else { return }
+        guard let copy = nodes[index].snapshotTransfer else { return }
         do {
-            try nodes[index].disk.writeSnapshotChunk(of: image, bytesMax: Self.snapshotChunkBytes)
+            try nodes[index].disk.writeSnapshotChunk(of: copy.image, bytesMax: Self.snapshotChunkBytes)
         } catch {
             storageFailed(index, error)
             return
@@ -114,7 +133,7 @@ extension Simulation {
     /// A chunk is synced: the next one is written, or the complete file is verified and renamed
     /// into place (step 2).
     func snapshotChunkSynced(node index: Int, life: UInt32) {
-        guard nodes[index].isUp, nodes[index].life == life, nodes[index].snapshotTransfer != nil else { return }
+        guard nodes[index].isUp, nodes[index].life == life, nodes[index].isReceivingSnapshot else { return }
         do {
             if try !nodes[index].disk.syncSnapshotChunk() {
                 writeSnapshotChunk(node: index, life: life)
@@ -124,7 +143,6 @@ extension Simulation {
             storageFailed(index, error)
             return
         }
-        nodes[index].snapshotTransfer = nil
         let snapshot: Snapshot
         do {
             snapshot = try nodes[index].disk.finishSnapshot()
@@ -132,6 +150,7 @@ extension Simulation {
             // A resumed transfer whose torn part held garbage: deleted, fetched again later.
             trace?.note("S\(index + 1) refuses the snapshot it received: \(error)")
             figures.coverage.count(.snapshotRefused)
+            nodes[index].snapshotTransfer = nil
             nodes[index].fetchingSnapshot = false
             return
         } catch {
@@ -146,8 +165,10 @@ extension Simulation {
     /// Step 3: the replicated file becomes the stored snapshot's lines, the core jumps to its
     /// point, and the log gets a checkpoint (in one turn, as the live node's actor does).
     func installStoredSnapshot(node index: Int, life: UInt32) {
-        guard nodes[index].isUp, nodes[index].life == life, let snapshot = nodes[index].storedSnapshot else { return }
+        guard nodes[index].isUp, nodes[index].life == life, let snapshot = nodes[index].storedSnapshot,
+              let sent = nodes[index].snapshotTransfer else { return }
         nodes[index].storedSnapshot = nil
+        nodes[index].snapshotTransfer = nil
         nodes[index].fetchingSnapshot = false
         guard snapshot.instance > nodes[index].core.appliedThrough else {
             // Caught up meanwhile by the log's catch-up: the live node deletes the stale file
@@ -155,20 +176,37 @@ extension Simulation {
             nodes[index].disk.discardSnapshot(snapshot)
             return
         }
-        let records: [DurableRecord]
+        // What the node installs is what its disk holds. Byte for byte what the peer sent
+        // (the usual case), it is the lines and records the peer's bytes encode; otherwise
+        // (pieces of two transfers, a torn piece with garbage: the checksum should have refused
+        // them) it is decoded from the bytes, and judged by the checkers.
+        let stored: [UInt8]
         do {
-            records = try SnapshotMetadata.decode(nodes[index].disk.snapshotParts(snapshot).metadata)
+            stored = try nodes[index].disk.snapshotBytes(snapshot)
         } catch {
-            checker.fail(.recovery, "S\(index + 1) stored a verified snapshot through instance \(snapshot.instance) whose applied state does not decode: \(error)")
+            storageFailed(index, error)
             return
         }
-        guard case .compacted(let point, let lineCount)? = records.first, point == snapshot.instance,
-              let lines = storedSnapshotLines(node: index, snapshot, lines: lineCount) else {
-            if checker.violation == nil {
-                checker.fail(.recovery, "S\(index + 1) stored a verified snapshot through instance \(snapshot.instance) for another point")
+        let records: [DurableRecord], lines: [FileEntry]
+        if stored == sent.image {
+            (records, lines) = (sent.records, sent.lines)
+        } else {
+            do {
+                records = try SnapshotMetadata.decode(snapshot.metadata)
+            } catch {
+                checker.fail(.recovery, "S\(index + 1) stored a verified snapshot through instance \(snapshot.instance) whose applied state does not decode: \(error)")
+                return
             }
-            return
+            guard case .compacted(let point, let lineCount)? = records.first, point == snapshot.instance,
+                  let decoded = storedSnapshotLines(node: index, snapshot, lines: lineCount) else {
+                if checker.violation == nil {
+                    checker.fail(.recovery, "S\(index + 1) stored a verified snapshot through instance \(snapshot.instance) for another point")
+                }
+                return
+            }
+            lines = decoded
         }
+        let point = snapshot.instance
         trace?.beginStep(at: now, "S\(index + 1) installs the snapshot through instance \(point)")
         figures.coverage.count(.snapshotInstalled)
         nodes[index].file = lines

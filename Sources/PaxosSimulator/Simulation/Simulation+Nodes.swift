@@ -165,8 +165,9 @@ extension Simulation {
         let tearsSnapshot = tear && nodes[index].disk.lastWriteIsSnapshotChunk
         var torn = nodes[index].disk.crash(tearLastWrite: tear, random: &random)
         if nodes[index].isInstallingSnapshot { figures.coverage.count(.crashDuringSnapshotInstall) }
-        nodes[index].snapshotCutAtCrash = nodes[index].snapshotTransfer != nil
+        nodes[index].snapshotCutAtCrash = nodes[index].isReceivingSnapshot
         nodes[index].snapshotTransfer = nil
+        nodes[index].servedSnapshot = nil
         nodes[index].storedSnapshot = nil
         nodes[index].installCheckpointTicket = 0
         // At most n - majority nodes are without their state at once (lost and not voting

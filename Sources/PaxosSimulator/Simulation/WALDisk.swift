@@ -17,10 +17,11 @@ struct WALDisk: SimulatedDisk {
     /// The segment a checkpoint opened, whose older segments go once it is synced.
     private var compactedSegment: UInt64?
     private let snapshots: SnapshotStore
-    /// The snapshot transfer under way, and whether a snapshot was ever received (only then do
-    /// compactions look for older snapshots to delete).
+    /// The snapshot transfer under way; whether snapshots may be stored (only then do
+    /// compactions look for older ones to delete), and the newest one stored.
     private var receiver: SnapshotReceiver?
     private var mayHoldSnapshots = false
+    private var newestStored: UInt64 = 0
     private(set) var lastWriteIsSnapshotChunk = false
 
     init() throws {
@@ -81,15 +82,24 @@ struct WALDisk: SimulatedDisk {
     mutating func finishSnapshot() throws -> Snapshot {
         guard let receiver else { throw StorageError(kind: .closed, path: snapshots.directory, description: "no snapshot transfer") }
         self.receiver = nil
-        return try receiver.finish()
+        let snapshot = try receiver.finish()
+        newestStored = max(newestStored, snapshot.instance)
+        return snapshot
     }
 
     func snapshotParts(_ snapshot: Snapshot) throws -> (metadata: [UInt8], fileBytes: [UInt8]) {
         (snapshot.metadata, try fileSystem.read(snapshot.path, offset: snapshot.fileBytesOffset, count: snapshot.fileByteCount))
     }
 
+    func snapshotBytes(_ snapshot: Snapshot) throws -> [UInt8] {
+        try fileSystem.read(snapshot.path, offset: 0, count: snapshot.totalBytes)
+    }
+
     mutating func removeSnapshots(olderThan instance: UInt64) throws {
-        if mayHoldSnapshots { try snapshots.removeSnapshots(olderThan: instance) }
+        guard mayHoldSnapshots else { return }
+        try snapshots.removeSnapshots(olderThan: instance)
+        // Past the newest snapshot stored, with no transfer under way, none is left.
+        if instance > newestStored && receiver == nil { mayHoldSnapshots = false }
     }
 
     mutating func discardSnapshot(_ snapshot: Snapshot) {
