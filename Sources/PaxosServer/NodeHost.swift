@@ -56,21 +56,23 @@ final class NodeService: Service {
             throw ConfigurationError("cannot create the data directory \(directory): \(error.localizedDescription)")
         }
         let fileSystem = PosixFileSystem()
-        var (log, recovered) = try PaxosLog.open(directory: directory, fileSystem: fileSystem)
+        let (log, logState) = try PaxosLog.open(directory: directory, fileSystem: fileSystem)
         logger.info("log recovered", metadata: [
             "file": "\(log.path)", "records": "\(log.recovery.records)", "bytes": "\(log.recovery.validBytes)",
-            "droppedTailBytes": "\(log.recovery.droppedTailBytes)", "chosen": "\(recovered.chosen.count)",
-            "snapshotPoint": "\(recovered.compactedThrough)",
+            "droppedTailBytes": "\(log.recovery.droppedTailBytes)", "chosen": "\(logState.chosen.count)",
+            "snapshotPoint": "\(logState.compactedThrough)",
         ])
         let rejoinFloor = try await checkDataDirectory(records: log.recovery.records, logPath: log.path)
-        // A snapshot newer than the log's point was installed from a peer just before a stop:
-        // the node starts from it (its applied state first, then the log above it).
+        // The log's state, or a snapshot newer than its point installed from a peer just before
+        // a stop (the rule the simulator's restarts run too).
         let snapshots = try SnapshotStore(dataDirectory: directory, fileSystem: fileSystem)
-        var recoveredSnapshot: Snapshot? = nil
-        if let latest = try snapshots.latest(), latest.instance > recovered.compactedThrough {
-            for record in try SnapshotMetadata.decode(latest.metadata) { recovered.apply(record) }
-            recoveredSnapshot = latest
-            logger.notice("starting from a snapshot installed before the stop", metadata: ["through": "\(latest.instance)"])
+        let start = try StartingState.choose(log: logState, snapshots: snapshots)
+        let recovered = start.state, recoveredSnapshot = start.snapshot
+        for path in start.discardedSnapshotFiles {
+            logger.warning("a snapshot file cut short or damaged was deleted", metadata: ["file": "\(path)"])
+        }
+        if let snapshot = recoveredSnapshot {
+            logger.notice("starting from a snapshot installed before the stop", metadata: ["through": "\(snapshot.instance)"])
         }
         let metrics = NodeMetrics(peers: cluster.nodes.map(\.id).filter { $0 != member.id })
         let commitLog = GroupCommitLog(log: log, syncObserver: { metrics.synced($0) })

@@ -113,6 +113,27 @@ public enum FilePaths {
         } ?? nil
     }
 
+    /// Whether `path` is directly inside `directory` (`parent(of: path) == directory`), for the
+    /// usual paths (no trailing slash; ASCII), without building the parent.
+    public static func isEntry(_ path: String, of directory: String) -> Bool {
+        let slash = UInt8(ascii: "/")
+        let fast: Bool?? = path.utf8.withContiguousStorageIfAvailable { bytes -> Bool? in
+            directory.utf8.withContiguousStorageIfAvailable { directoryBytes -> Bool? in
+                guard let last = bytes.last, last != slash, !bytes.contains(where: { $0 >= 0x80 }),
+                      directoryBytes.count > 0, directoryBytes.count == 1 || directoryBytes.last != slash,
+                      !(directoryBytes.count == 1 && directoryBytes[0] == UInt8(ascii: ".")) else { return nil }
+                // "/x" is in "/"; "/d/x" is in "/d".
+                let prefixCount = directoryBytes.count == 1 && directoryBytes[0] == slash ? 1 : directoryBytes.count + 1
+                guard bytes.count > prefixCount, bytes[prefixCount - 1] == slash,
+                      bytes[..<directoryBytes.count].elementsEqual(directoryBytes) else { return false }
+                // Deeper (or a doubled slash): `parent(of:)` judges.
+                return bytes[prefixCount...].contains(slash) ? nil : true
+            } ?? nil
+        }
+        if let fast, let answer = fast { return answer }
+        return parent(of: path) == directory
+    }
+
     public static func join(_ directory: String, _ name: String) -> String {
         directory.hasSuffix("/") ? directory + name : directory + "/" + name
     }

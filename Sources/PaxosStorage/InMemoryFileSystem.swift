@@ -326,9 +326,11 @@ public final class InMemoryFileSystem: FileSystem, @unchecked Sendable {
     public func syncDirectory(_ path: String) throws {
         try lock.withLock {
             guard directories.contains(path) else { throw Self.missing("open directory", path) }
-            for name in Set(names.keys).union(durableNames.keys) where FilePaths.parent(of: name) == path {
-                durableNames[name] = names[name]
-            }
+            // Without building a set of every name, or a parent string per name: the simulator
+            // syncs directories at every segment, snapshot transfer and install.
+            for (name, inode) in names where FilePaths.isEntry(name, of: path) { durableNames[name] = inode }
+            let vanished = durableNames.keys.filter { names[$0] == nil && FilePaths.isEntry($0, of: path) }
+            for name in vanished { durableNames[name] = nil }
             statisticsStorage.directorySyncs += 1
         }
     }

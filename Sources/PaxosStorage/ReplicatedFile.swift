@@ -167,6 +167,20 @@ public final class ReplicatedFile {
     /// The exact bytes of the file holding `entries`.
     public static func render(_ entries: [FileEntry]) -> [UInt8] { render(entries, after: nil) }
 
+    /// The lines of a file's bytes (a snapshot's, say); nil if a line is not `<instance> <value>`
+    /// or the bytes end inside a line.
+    public static func entries(parsing bytes: [UInt8]) -> [FileEntry]? {
+        let (lines, consumed) = FileLines.parse(bytes[...])
+        guard consumed == bytes.count else { return nil }
+        var entries: [FileEntry] = []
+        entries.reserveCapacity(lines.count)
+        for line in lines {
+            guard let entry = line.entry else { return nil }
+            entries.append(entry)
+        }
+        return entries
+    }
+
     // MARK: Private
 
     private func replace(withSnapshot snapshot: Snapshot, store: SnapshotStore, then suffix: [UInt8]) throws {

@@ -44,6 +44,16 @@ public enum SnapshotFormat {
         return Header(instance: read(bytes, at: 12, bytes: 8), metadataBytes: Int(metadata), fileBytes: Int(file))
     }
 
+    /// A whole snapshot file in memory: what `SnapshotStore.write` streams to the disk, for
+    /// snapshots small enough to hold (the simulator's, tests').
+    public static func image(instance: UInt64, metadata: [UInt8], fileBytes: [UInt8]) -> [UInt8] {
+        var bytes = encode(Header(instance: instance, metadataBytes: metadata.count, fileBytes: fileBytes.count))
+        bytes += metadata
+        bytes += fileBytes
+        bytes += trailer(CRC32C.update(0, with: bytes))
+        return bytes
+    }
+
     static func trailer(_ checksum: UInt32) -> [UInt8] {
         var bytes: [UInt8] = []
         append(UInt64(checksum), bytes: 4, to: &bytes)

@@ -43,6 +43,14 @@ public final class SnapshotReceiver {
     /// Appends `chunk`, which must start at `receivedBytes` and not pass `totalBytes`; durable
     /// when this returns.
     public func append(_ chunk: [UInt8], at offset: Int) throws {
+        try write(chunk, at: offset)
+        try sync()
+    }
+
+    /// `append` in its two steps, for a caller that lets time pass between them (the
+    /// simulator, whose crashes may come, and tear the write, before the sync): the chunk is
+    /// written, not yet durable, and counted in `receivedBytes`.
+    public func write(_ chunk: [UInt8], at offset: Int) throws {
         guard let file else { throw StorageError(kind: .closed, path: partialPath, description: "\(partialPath) is closed") }
         guard offset == receivedBytes else {
             throw SnapshotFormat.invalid(partialPath, "chunk at offset \(offset), expected \(receivedBytes)")
@@ -51,8 +59,13 @@ public final class SnapshotReceiver {
             throw SnapshotFormat.invalid(partialPath, "chunk of \(chunk.count) bytes at \(offset) passes the limit or the announced size \(totalBytes)")
         }
         try file.write(chunk)
-        try file.sync()
         receivedBytes += chunk.count
+    }
+
+    /// Makes every chunk written so far durable.
+    public func sync() throws {
+        guard let file else { throw StorageError(kind: .closed, path: partialPath, description: "\(partialPath) is closed") }
+        try file.sync()
     }
 
     public var isComplete: Bool { receivedBytes == totalBytes }
@@ -65,8 +78,9 @@ public final class SnapshotReceiver {
         }
         close()
         let fileSystem = store.fileSystem
+        var snapshot: Snapshot
         do {
-            _ = try store.verify(path: partialPath, instance: instance)
+            snapshot = try store.verify(path: partialPath, instance: instance)
         } catch {
             try fileSystem.remove(partialPath)
             try fileSystem.syncDirectory(store.directory)
@@ -75,7 +89,9 @@ public final class SnapshotReceiver {
         let finalPath = store.path(instance: instance)
         try fileSystem.rename(partialPath, to: finalPath)
         try fileSystem.syncDirectory(store.directory)
-        return try store.verify(path: finalPath, instance: instance)
+        // The bytes just checked, under their final name (a rename moves no byte).
+        snapshot.path = finalPath
+        return snapshot
     }
 
     /// Abandons the transfer and deletes what was received.

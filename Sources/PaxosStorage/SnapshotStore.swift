@@ -88,21 +88,35 @@ public final class SnapshotStore: @unchecked Sendable {
     /// a snapshot is written whole before its rename, so a bad one is damage, and the older
     /// snapshot plus the log still hold the state. Leftover temporary files go too.
     public func latest() throws -> Snapshot? {
-        var removed = false
+        var discarded: [String] = []
+        return try latest(discarding: &discarded)
+    }
+
+    /// The same, naming in `discarded` the files it deleted (temporary, torn or damaged).
+    public func latest(discarding discarded: inout [String]) throws -> Snapshot? {
+        let discardedBefore = discarded.count
+        defer { if discarded.count > discardedBefore { try? fileSystem.syncDirectory(directory) } }
         for name in try fileSystem.listDirectory(directory) where name.hasSuffix(FilePaths.temporarySuffix) {
             try fileSystem.remove(FilePaths.join(directory, name))
-            removed = true
+            discarded.append(FilePaths.join(directory, name))
         }
-        defer { if removed { try? fileSystem.syncDirectory(directory) } }
         for instance in try instances().reversed() {
             do {
                 return try verify(path: path(instance: instance), instance: instance)
             } catch let error as StorageError where error.kind == .invalidSnapshot {
                 try fileSystem.remove(path(instance: instance))
-                removed = true
+                discarded.append(path(instance: instance))
             }
         }
         return nil
+    }
+
+    /// Transfers from a peer that a stop cut short (`SnapshotReceiver`'s partial files): not
+    /// snapshots yet, and never used as one; the next transfer of the same snapshot resumes
+    /// from them, another one deletes them.
+    public func partialTransfers() throws -> [String] {
+        try fileSystem.listDirectory(directory).filter { $0.hasSuffix(SnapshotReceiver.partialSuffix) }
+            .map { FilePaths.join(directory, $0) }.sorted()
     }
 
     /// Deletes the snapshots older than `instance` (once a newer one is in place).

@@ -11,16 +11,8 @@ import Testing
     @Test("rebuilt nodes that fence their lost life before voting keep every invariant", arguments: [3, 5])
     func rebuiltNodesRejoinSafely(nodes: Int) async {
         let options = SimulationOptions(nodes: nodes, steps: 600, faults: Self.mix)
-        let (failures, rejoins) = await onOwnThread { [options] () -> ([String], Int) in
-            var failures: [String] = []
-            var rejoins = 0
-            for seed in UInt64(1)...150 {
-                let result = Simulator.run(seed: seed, options: options)
-                if let violation = result.violation { failures.append("seed \(seed): \(violation)") }
-                rejoins += result.figures.coverage[.rejoinCompleted]
-            }
-            return (failures, rejoins)
-        }
+        let (failures, figures) = await runSeeds(1...150, options: options)
+        let rejoins = figures.coverage[.rejoinCompleted]
         #expect(failures.isEmpty, "\(failures)")
         #expect(rejoins > 20, "the seeds must rebuild nodes: \(rejoins) rejoins")
     }

@@ -13,12 +13,16 @@ import Testing
             }
             return totals
         }
-        #expect(totals.coverage.missing.isEmpty, "never happened in 20 swarm seeds: \(totals.coverage.missing.map(\.name))")
+        // Snapshots refused by their checksum (a torn piece with garbage, resumed) come about
+        // once in 30 seeds: `SnapshotInstallTests` asks for them over more.
+        #expect(totals.coverage.missing.filter { $0 != .snapshotRefused }.isEmpty,
+                "never happened in 20 swarm seeds: \(totals.coverage.missing.map(\.name))")
     }
 
     /// The default mix (`paxos simulate` without options) too, except two events that only the
     /// swarm makes common: client deadlines (the default 2 s deadline outlasts the fault phase)
-    /// and no-ops filling gaps (about one seed in 40 of the default mix).
+    /// and no-ops filling gaps (about one seed in 40 of the default mix); and snapshots refused
+    /// by their checksum, as above.
     @Test func defaultMixProducesEveryInterestingEventButDeadlinesAndNoops() async {
         let totals = await onOwnThread { () -> RunFigures in
             var totals = RunFigures()
@@ -27,7 +31,7 @@ import Testing
             }
             return totals
         }
-        #expect(totals.coverage.missing.filter { $0 != .deadlinePassed && $0 != .noopChosen }.isEmpty,
+        #expect(totals.coverage.missing.filter { $0 != .deadlinePassed && $0 != .noopChosen && $0 != .snapshotRefused }.isEmpty,
                 "never happened in 100 seeds of the default mix: \(totals.coverage.missing.map(\.name))")
     }
 

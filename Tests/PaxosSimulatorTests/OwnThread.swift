@@ -1,4 +1,5 @@
 import Foundation
+import PaxosSimulator
 
 /// Runs CPU-bound work (seconds to minutes of it) on a thread of its own. Swift Testing runs
 /// tests as tasks on the cooperative pool, one thread per core: a test that computes there for a
@@ -9,5 +10,20 @@ func onOwnThread<T: Sendable>(_ work: @escaping @Sendable () -> T) async -> T {
         let thread = Thread { continuation.resume(returning: work()) }
         thread.stackSize = 16 << 20
         thread.start()
+    }
+}
+
+/// Runs `seeds` with `options` on a thread of its own: the violations found, each with its seed,
+/// and the figures of all the runs added up.
+func runSeeds(_ seeds: ClosedRange<UInt64>, options: SimulationOptions) async -> (failures: [String], figures: RunFigures) {
+    await onOwnThread { () -> ([String], RunFigures) in
+        var failures: [String] = []
+        var totals = RunFigures()
+        for seed in seeds {
+            let result = Simulator.run(seed: seed, options: options)
+            if let violation = result.violation { failures.append("seed \(seed): \(violation)") }
+            totals.add(result.figures)
+        }
+        return (failures, totals)
     }
 }

@@ -78,4 +78,15 @@ struct InMemoryFileSystemTests {
         #expect(statistics.fileSyncs == 1)
         #expect(statistics.directorySyncs == 1)
     }
+
+    /// A directory sync asks, of every name, whether it is in that directory: the quick answer
+    /// must be `parent(of:)`'s.
+    @Test func anEntryOfADirectoryIsWhatItsParentSays() {
+        let paths = ["/d/f", "/d/e/f", "/d", "/df", "/dd/f", "/f", "f", "d/f", "/d/f/", "/d//f", "/é/f", "/d/é", "//f", "/"]
+        for path in paths {
+            for directory in ["/d", "/", ".", "d", "/d/e", "/d/", "/é", "/dd"] {
+                #expect(FilePaths.isEntry(path, of: directory) == (FilePaths.parent(of: path) == directory), "\(path) in \(directory)")
+            }
+        }
+    }
 }

@@ -38,6 +38,18 @@ public enum CoverageEvent: Int, CaseIterable, Hashable, Sendable {
     case rejoinCompleted
     case snapshotTaken
     case snapshotInstalled
+    /// A snapshot install (transfer, stored file, or checkpoint not yet synced) cut by a crash.
+    case crashDuringSnapshotInstall
+    /// A start-up found a snapshot transfer the crash cut short, its last chunk maybe torn (or a
+    /// snapshot file unfit, deleted), and did not use it.
+    case tornSnapshotIgnoredAtStart
+    /// A start-up used a stored snapshot newer than its log's point (a crash after the store,
+    /// before the checkpoint was synced).
+    case startedFromStoredSnapshot
+    /// A transfer cut by a crash resumed from its partial file.
+    case snapshotTransferResumed
+    /// A received snapshot failed its checksum (a torn piece held garbage) and was deleted.
+    case snapshotRefused
 }
 
 extension CoverageEvent {
@@ -68,6 +80,11 @@ extension CoverageEvent {
         case .rejoinCompleted: return "rebuilt nodes voting again"
         case .snapshotTaken: return "snapshot points taken (log and memory compacted)"
         case .snapshotInstalled: return "snapshots installed by a node behind"
+        case .crashDuringSnapshotInstall: return "crashes during a snapshot install"
+        case .tornSnapshotIgnoredAtStart: return "cut or torn snapshot files ignored at start-up"
+        case .startedFromStoredSnapshot: return "start-ups from a stored snapshot"
+        case .snapshotTransferResumed: return "snapshot transfers resumed after a crash"
+        case .snapshotRefused: return "received snapshots refused (checksum)"
         }
     }
 }

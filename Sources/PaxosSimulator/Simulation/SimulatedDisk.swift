@@ -1,8 +1,9 @@
 import PaxosCore
+import PaxosStorage
 
 /// The narrow view of a node's storage the simulator needs: its write-ahead log on a disk that
-/// can crash. Writes are volatile until `sync`; a crash loses what was not synced (and may leave
-/// a torn piece of the last write, which recovery must discard).
+/// can crash, and the snapshots it stores. Writes are volatile until `sync`; a crash loses what
+/// was not synced (and may leave a torn piece of the last write, which recovery must discard).
 protocol SimulatedDisk {
     /// Writes records at the end of the log, not yet durable.
     mutating func append(_ records: [DurableRecord]) throws
@@ -11,11 +12,46 @@ protocol SimulatedDisk {
     var hasUnsyncedWrites: Bool { get }
     /// Power loss. Returns whether a write was torn.
     mutating func crash(tearLastWrite: Bool, random: inout SplitMix64) -> Bool
-    /// The node's start-up: what recovery reads back from the log.
-    mutating func recover() throws -> DurableState
+    /// The node's start-up: what recovery reads back from the log, or a stored snapshot newer
+    /// than its point (`StartingState.choose`, the live node's rule).
+    mutating func start() throws -> StartingState
     /// A checkpoint that replaces everything written before it once it is synced
     /// (`GroupCommitLog.compact`): until then, a crash leaves the old records.
     mutating func compact(checkpoint: [DurableRecord]) throws
+
+    // Snapshots received from a peer (`WALDisk` only: `storesSnapshots`).
+    var storesSnapshots: Bool { get }
+    /// The last write is a chunk of a snapshot transfer, not synced: a crash would tear that.
+    var lastWriteIsSnapshotChunk: Bool { get }
+    /// Starts receiving the snapshot through `instance`, or resumes a transfer of it cut short;
+    /// returns how many of its bytes are already here.
+    mutating func receiveSnapshot(instance: UInt64, totalBytes: Int) throws -> Int
+    /// Writes the next chunk of `image` (the snapshot's bytes), not synced.
+    mutating func writeSnapshotChunk(of image: [UInt8], bytesMax: Int) throws
+    /// Syncs the chunks written; returns whether the snapshot is complete.
+    mutating func syncSnapshotChunk() throws -> Bool
+    /// Verifies the complete snapshot and renames it into place.
+    mutating func finishSnapshot() throws -> Snapshot
+    func snapshotParts(_ snapshot: Snapshot) throws -> (metadata: [UInt8], fileBytes: [UInt8])
+    /// The whole snapshot file.
+    func snapshotBytes(_ snapshot: Snapshot) throws -> [UInt8]
+    mutating func removeSnapshots(olderThan instance: UInt64) throws
+    /// Deletes a stored snapshot no longer needed (no directory sync, as the live node).
+    mutating func discardSnapshot(_ snapshot: Snapshot)
+}
+
+/// A disk without files stores no snapshot: installs stay one step of the simulator's model.
+extension SimulatedDisk {
+    var storesSnapshots: Bool { false }
+    var lastWriteIsSnapshotChunk: Bool { false }
+    mutating func receiveSnapshot(instance: UInt64, totalBytes: Int) throws -> Int { preconditionFailure("no snapshot files") }
+    mutating func writeSnapshotChunk(of image: [UInt8], bytesMax: Int) throws { preconditionFailure("no snapshot files") }
+    mutating func syncSnapshotChunk() throws -> Bool { preconditionFailure("no snapshot files") }
+    mutating func finishSnapshot() throws -> Snapshot { preconditionFailure("no snapshot files") }
+    func snapshotParts(_ snapshot: Snapshot) throws -> (metadata: [UInt8], fileBytes: [UInt8]) { preconditionFailure("no snapshot files") }
+    func snapshotBytes(_ snapshot: Snapshot) throws -> [UInt8] { preconditionFailure("no snapshot files") }
+    mutating func removeSnapshots(olderThan instance: UInt64) {}
+    mutating func discardSnapshot(_ snapshot: Snapshot) {}
 }
 
 /// A disk at record granularity, without the log's encoding: synced records survive; unsynced
@@ -47,7 +83,7 @@ struct RecordDisk: SimulatedDisk {
         return true
     }
 
-    func recover() throws -> DurableState { durableState }
+    func start() throws -> StartingState { StartingState(state: durableState) }
 
     /// The checkpoint's `compacted` record drops what it covers when replayed, and it restates
     /// everything above: replaying it after the older records is the same as replacing them.

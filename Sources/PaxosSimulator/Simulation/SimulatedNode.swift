@@ -1,4 +1,5 @@
 import PaxosCore
+import PaxosStorage
 
 /// One node as the simulator hosts it: the real core, its disk, its replicated file, and the
 /// shell's duties (hold effects until their records are synced, keep timers, remember clients).
@@ -29,6 +30,18 @@ struct SimulatedNode {
     var snapshotLines = 0
     /// A snapshot fetch is on its way (one at a time, as in the live shell).
     var fetchingSnapshot = false
+    /// This node's snapshot as it sends it to a peer behind: made at the first request for its
+    /// point, as the live node writes its snapshot file (and forgotten in a crash, as its memory).
+    var servedSnapshot: SnapshotCopy? = nil
+    /// An install under way (`WALDisk`): the peer's snapshot being received, then stored and
+    /// waiting for its install step, then the ticket of the install's checkpoint until a sync
+    /// covers it.
+    var snapshotTransfer: SnapshotCopy? = nil
+    var storedSnapshot: Snapshot? = nil
+    var installCheckpointTicket: UInt64 = 0
+    /// The last crash cut a snapshot transfer (maybe tearing its last chunk): the next start-up
+    /// finds a partial file and must not use it.
+    var snapshotCutAtCrash = false
     /// The armed timers and their events, to cancel or replace them (a handful: the heartbeat
     /// and one per proposal in flight, so a list beats a dictionary).
     var timers: [(id: TimerID, event: EventQueue<SimulationEvent>.Handle)] = []
@@ -44,6 +57,12 @@ struct SimulatedNode {
     var rejoinFloor: UInt64 = 0
     /// Client requests this node has not answered yet, in the order they came.
     var outstanding: [RequestID] = []
+
+    var isReceivingSnapshot: Bool { snapshotTransfer != nil && storedSnapshot == nil }
+
+    var isInstallingSnapshot: Bool {
+        snapshotTransfer != nil || storedSnapshot != nil || installCheckpointTicket > syncedTicket
+    }
 
     /// A mutating method, so that the caller reaches the list in place: reading
     /// `nodes[index].outstanding` from outside copied the whole node, core included.

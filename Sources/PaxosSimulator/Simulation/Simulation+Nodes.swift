@@ -1,4 +1,5 @@
 import PaxosCore
+import PaxosStorage
 
 /// The shell's side of a node: performing a Ready in order (records synced before anything else
 /// leaves), timers, crashes and restarts.
@@ -67,14 +68,14 @@ extension Simulation {
     }
 
     /// Everything written so far becomes durable.
-    private func syncDisk(node index: Int) {
+    func syncDisk(node index: Int) {
         do { try nodes[index].disk.sync() } catch { storageFailed(index, error) }
         nodes[index].syncedTicket = nodes[index].appendedTicket
         nodes[index].unsyncedDecisions.removeAll(keepingCapacity: true)
     }
 
     /// The simulated disk never fails on its own: an error is a bug of the storage code.
-    private func storageFailed(_ index: Int, _ error: any Error) {
+    func storageFailed(_ index: Int, _ error: any Error) {
         checker.fail(.recovery, "S\(index + 1)'s log failed: \(error)")
     }
 
@@ -161,7 +162,14 @@ extension Simulation {
 
     func crash(_ index: Int) {
         let tear = tornFaults && random.next() % 2 == 0
+        let tearsSnapshot = tear && nodes[index].disk.lastWriteIsSnapshotChunk
         var torn = nodes[index].disk.crash(tearLastWrite: tear, random: &random)
+        if nodes[index].isInstallingSnapshot { figures.coverage.count(.crashDuringSnapshotInstall) }
+        nodes[index].snapshotCutAtCrash = nodes[index].isReceivingSnapshot
+        nodes[index].snapshotTransfer = nil
+        nodes[index].servedSnapshot = nil
+        nodes[index].storedSnapshot = nil
+        nodes[index].installCheckpointTicket = 0
         // At most n - majority nodes are without their state at once (lost and not voting
         // again yet): a majority of lost disks loses chosen values, whatever the protocol, and
         // the instances below a rebuilt node's fence are decided by the others' votes alone.
@@ -183,12 +191,13 @@ extension Simulation {
             nodes[index].snapshotLines = 0
             checker.nodeLostDisk(index)
             torn = false
+            nodes[index].snapshotCutAtCrash = false
             trace?.note("S\(index + 1)'s disk is lost")
         }
         figures.crashes += 1
         if torn { figures.tornWrites += 1 }
         if nodes[index].appendedTicket > nodes[index].syncedTicket { figures.coverage.count(.crashWithUnsyncedWrites) }
-        nodes[index].tornAtCrash = torn
+        nodes[index].tornAtCrash = torn && !tearsSnapshot
         trace?.beginStep(at: now, "S\(index + 1) crashes\(torn ? ", tearing its last write" : "")")
         nodes[index].isUp = false
         nodes[index].life += 1
@@ -218,15 +227,23 @@ extension Simulation {
     func restart(_ index: Int) {
         guard !nodes[index].isUp else { return }
         trace?.beginStep(at: now, "S\(index + 1) restarts from its log")
-        let recovered: DurableState
+        // The live node's start-up rule: the log's state, or a stored snapshot newer than its point.
+        let start: StartingState
         do {
-            recovered = try nodes[index].disk.recover()
+            start = try nodes[index].disk.start()
         } catch {
             checker.fail(.recovery, "S\(index + 1) could not read its log back: \(error)")
             return
         }
+        let recovered = start.state
         checker.nodeRecovered(index, chosen: recovered.chosen, compactedThrough: recovered.compactedThrough)
         if nodes[index].tornAtCrash { figures.coverage.count(.tornWriteRecovered) }
+        // A transfer the crash cut (torn or not) is a partial file, never a snapshot: the node
+        // starts from what it had.
+        if nodes[index].snapshotCutAtCrash || !start.discardedSnapshotFiles.isEmpty {
+            figures.coverage.count(.tornSnapshotIgnoredAtStart)
+        }
+        nodes[index].snapshotCutAtCrash = false
         // A node whose disk was lost restarts rebuilt until its log holds something of its new life.
         let rebuilt = nodes[index].diskLost && recovered == DurableState()
         if !rebuilt { nodes[index].diskLost = false }
@@ -234,72 +251,36 @@ extension Simulation {
                                       rejoiningAbove: rebuilt ? nodes[index].rejoinFloor : nil)
         nodes[index].isUp = true
         // The replicated file is a view of the log above the snapshot point, rebuilt at
-        // start-up; the lines up to it were synced before the point was recorded.
+        // start-up; the lines up to it were synced before the point was recorded, or are the
+        // stored snapshot's (the live `ReplicatedFile.rebuild(snapshot:)`).
         let point = recovered.compactedThrough
-        let kept = nodes[index].file.prefix { $0.instance <= point }.count
-        if point > 0 && Int(recovered.compactedFileBytes) != kept {
-            checker.fail(.recovery, "S\(index + 1) recovered a snapshot point at instance \(point) covering \(recovered.compactedFileBytes) lines, but its file holds \(kept) there")
+        let kept: Int
+        let checkedFrom: Int
+        if let snapshot = start.snapshot {
+            guard let lines = storedSnapshotLines(node: index, snapshot, lines: recovered.compactedFileBytes) else { return }
+            figures.coverage.count(.startedFromStoredSnapshot)
+            trace?.note("S\(index + 1) starts from its stored snapshot through instance \(snapshot.instance)")
+            nodes[index].file = lines
+            kept = lines.count
+            checkedFrom = 0
+        } else {
+            kept = nodes[index].file.prefix { $0.instance <= point }.count
+            if point > 0 && Int(recovered.compactedFileBytes) != kept {
+                checker.fail(.recovery, "S\(index + 1) recovered a snapshot point at instance \(point) covering \(recovered.compactedFileBytes) lines, but its file holds \(kept) there")
+            }
+            nodes[index].file.removeSubrange(kept...)
+            checkedFrom = kept
         }
-        nodes[index].file.removeSubrange(kept...)
         nodes[index].snapshotLines = kept
         nodes[index].snapshotMetadata = point == 0 ? []
             : [.compacted(through: point, fileBytes: recovered.compactedFileBytes)]
                 + recovered.appliedCommands.map { .appliedCommand($0.command, instance: $0.instance) }
         nodes[index].file += nodes[index].core.fileEntries
-        for (line, entry) in nodes[index].file.enumerated() where line >= kept {
+        for (line, entry) in nodes[index].file.enumerated() where line >= checkedFrom {
             checker.nodeWroteLine(index, lineIndex: line, entry: entry)
         }
+        // As the live start-up: the log's checkpoint catches up with the snapshot the install left.
+        if let snapshot = start.snapshot { compactLog(node: index, through: snapshot.instance, lines: kept) }
         absorb(nodes[index].core.onStart(), node: index)
-    }
-
-    // MARK: - Bounded history (the live shell's snapshot points and snapshot installs)
-
-    /// Moves the node's snapshot point to its last line once it applied
-    /// `snapshotIntervalInstances` past the previous one: the checkpoint replaces the log
-    /// (once synced), and the file's lines up to there are what a peer behind would install.
-    private func compactIfDue(node index: Int) {
-        let interval = options.snapshotIntervalInstances
-        guard interval > 0, nodes[index].isUp,
-              nodes[index].core.appliedThrough - nodes[index].core.compactedThrough >= interval,
-              let last = nodes[index].file.last, last.instance > nodes[index].core.compactedThrough else { return }
-        compactLog(node: index, through: last.instance, lines: nodes[index].file.count)
-    }
-
-    private func compactLog(node index: Int, through point: InstanceNumber, lines: Int) {
-        trace?.note("S\(index + 1) moves its snapshot point to instance \(point)")
-        let compaction = nodes[index].core.compact(through: point, fileBytes: UInt64(lines))
-        do { try nodes[index].disk.compact(checkpoint: compaction.checkpoint) } catch { storageFailed(index, error) }
-        nodes[index].appendedTicket += 1
-        nodes[index].snapshotMetadata = compaction.snapshotMetadata
-        nodes[index].snapshotLines = lines
-        figures.coverage.count(.snapshotTaken)
-        if syncMicroseconds == 0 { syncDisk(node: index) }
-    }
-
-    /// The node is behind a peer's snapshot point: it fetches the peer's snapshot, which
-    /// arrives a while later (the live node's chunked transfer), unless either crashes first.
-    private func fetchSnapshot(node index: Int, _ offer: SnapshotOffer) {
-        guard !nodes[index].fetchingSnapshot,
-              let peer = nodes.indices.first(where: { nodes[$0].core.id == offer.peer }) else { return }
-        nodes[index].fetchingSnapshot = true
-        queue.schedule(.snapshotArrives(node: index, life: nodes[index].life, peer: peer),
-                       at: now + 4 * options.fixedLatencyMicroseconds + syncMicroseconds)
-    }
-
-    /// The peer's latest snapshot (file lines up to its point, and the applied state there)
-    /// replaces the node's file, the core jumps to the point, and the log gets a checkpoint.
-    func installSnapshot(node index: Int, life: UInt32, from peer: Int) {
-        guard nodes[index].isUp, nodes[index].life == life else { return }
-        nodes[index].fetchingSnapshot = false
-        guard nodes[peer].isUp, case .compacted(let point, _)? = nodes[peer].snapshotMetadata.first,
-              point > nodes[index].core.appliedThrough else { return }
-        trace?.beginStep(at: now, "S\(index + 1) installs S\(peer + 1)'s snapshot through instance \(point)")
-        figures.coverage.count(.snapshotInstalled)
-        let lines = nodes[peer].snapshotLines
-        nodes[index].file = Array(nodes[peer].file.prefix(lines))
-        for (line, entry) in nodes[index].file.enumerated() { checker.nodeWroteLine(index, lineIndex: line, entry: entry) }
-        let metadata = nodes[peer].snapshotMetadata
-        absorb(nodes[index].core.installSnapshot(metadata), node: index)
-        if nodes[index].core.compactedThrough == point { compactLog(node: index, through: point, lines: lines) }
     }
 }

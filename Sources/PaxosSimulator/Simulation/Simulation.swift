@@ -156,7 +156,13 @@ final class Simulation {
         case .read:
             readAtRandomNode()
         case .snapshotArrives(let node, let life, let peer):
-            installSnapshot(node: node, life: life, from: peer)
+            snapshotArrives(node: node, life: life, from: peer)
+        case .snapshotChunkSynced(let node, let life):
+            snapshotChunkSynced(node: node, life: life)
+        case .snapshotStored(let node, let life):
+            installStoredSnapshot(node: node, life: life)
+        case .crashDuringInstall(let node, let life):
+            crashDuringInstall(node: node, life: life)
         }
     }
 

@@ -23,4 +23,10 @@ enum SimulationEvent {
     case read
     /// A snapshot fetched from `peer` arrives at `node` (if both still live).
     case snapshotArrives(node: Int, life: UInt32, peer: Int)
+    /// The chunk of a snapshot transfer written last is synced (`WALDisk`).
+    case snapshotChunkSynced(node: Int, life: UInt32)
+    /// A received snapshot is in place: time to install it.
+    case snapshotStored(node: Int, life: UInt32)
+    /// A crash aimed at the middle of a snapshot install.
+    case crashDuringInstall(node: Int, life: UInt32)
 }

@@ -1,9 +1,10 @@
 import PaxosCore
 import PaxosStorage
 
-/// The real write-ahead log (`PaxosLog`: length + CRC32C frames, torn-tail recovery) over the
-/// storage's in-memory file system, whose crash loses unsynced bytes and may tear the last write
-/// at any byte. Recovery is `PaxosLog.open`, as in a node process.
+/// The real write-ahead log (`PaxosLog`: length + CRC32C frames, torn-tail recovery) and the
+/// real snapshot store (`SnapshotReceiver`, `SnapshotStore`) over the storage's in-memory file
+/// system, whose crash loses unsynced bytes and may tear the last write at any byte. Start-up is
+/// `PaxosLog.open` and `StartingState.choose`, as in a node process.
 struct WALDisk: SimulatedDisk {
     private static let directory = "/node"
     /// Small segments and a small preallocation step: every run rolls over segments and
@@ -15,15 +16,24 @@ struct WALDisk: SimulatedDisk {
     private(set) var hasUnsyncedWrites = false
     /// The segment a checkpoint opened, whose older segments go once it is synced.
     private var compactedSegment: UInt64?
+    private let snapshots: SnapshotStore
+    /// The snapshot transfer under way; whether snapshots may be stored (only then do
+    /// compactions look for older ones to delete), and the newest one stored.
+    private var receiver: SnapshotReceiver?
+    private var mayHoldSnapshots = false
+    private var newestStored: UInt64 = 0
+    private(set) var lastWriteIsSnapshotChunk = false
 
     init() throws {
         log = try PaxosLog.open(directory: Self.directory, fileSystem: fileSystem, options: Self.options).log
+        snapshots = try SnapshotStore(dataDirectory: Self.directory, fileSystem: fileSystem)
     }
 
     mutating func append(_ records: [DurableRecord]) throws {
         guard !records.isEmpty, let log else { return }
         try log.append(records)
         hasUnsyncedWrites = true
+        lastWriteIsSnapshotChunk = false
     }
 
     mutating func sync() throws {
@@ -40,32 +50,91 @@ struct WALDisk: SimulatedDisk {
         guard let log else { return }
         compactedSegment = try log.compact(checkpoint: checkpoint)
         hasUnsyncedWrites = true
+        lastWriteIsSnapshotChunk = false
+    }
+
+    // MARK: Snapshots received from a peer
+
+    var storesSnapshots: Bool { true }
+
+    mutating func receiveSnapshot(instance: UInt64, totalBytes: Int) throws -> Int {
+        receiver?.close()
+        let receiver = try SnapshotReceiver(store: snapshots, instance: instance, totalBytes: totalBytes)
+        self.receiver = receiver
+        mayHoldSnapshots = true
+        return receiver.receivedBytes
+    }
+
+    mutating func writeSnapshotChunk(of image: [UInt8], bytesMax: Int) throws {
+        guard let receiver else { throw StorageError(kind: .closed, path: snapshots.directory, description: "no snapshot transfer") }
+        let start = receiver.receivedBytes
+        try receiver.write(Array(image[start..<min(image.count, start + bytesMax)]), at: start)
+        lastWriteIsSnapshotChunk = true
+    }
+
+    mutating func syncSnapshotChunk() throws -> Bool {
+        guard let receiver else { throw StorageError(kind: .closed, path: snapshots.directory, description: "no snapshot transfer") }
+        try receiver.sync()
+        lastWriteIsSnapshotChunk = false
+        return receiver.isComplete
+    }
+
+    mutating func finishSnapshot() throws -> Snapshot {
+        guard let receiver else { throw StorageError(kind: .closed, path: snapshots.directory, description: "no snapshot transfer") }
+        self.receiver = nil
+        let snapshot = try receiver.finish()
+        newestStored = max(newestStored, snapshot.instance)
+        return snapshot
+    }
+
+    func snapshotParts(_ snapshot: Snapshot) throws -> (metadata: [UInt8], fileBytes: [UInt8]) {
+        (snapshot.metadata, try fileSystem.read(snapshot.path, offset: snapshot.fileBytesOffset, count: snapshot.fileByteCount))
+    }
+
+    func snapshotBytes(_ snapshot: Snapshot) throws -> [UInt8] {
+        try fileSystem.read(snapshot.path, offset: 0, count: snapshot.totalBytes)
+    }
+
+    mutating func removeSnapshots(olderThan instance: UInt64) throws {
+        guard mayHoldSnapshots else { return }
+        try snapshots.removeSnapshots(olderThan: instance)
+        // Past the newest snapshot stored, with no transfer under way, none is left.
+        if instance > newestStored && receiver == nil { mayHoldSnapshots = false }
+    }
+
+    mutating func discardSnapshot(_ snapshot: Snapshot) {
+        try? fileSystem.remove(snapshot.path)
     }
 
     mutating func crash(tearLastWrite: Bool, random: inout SplitMix64) -> Bool {
         let torn = tearLastWrite ? fileSystem.lastUnsyncedWriteByteCount : nil
         // Anywhere inside the last write, both ends included: nothing of it, or all of it.
         let kept = torn.map { Int(random.next() % UInt64($0 + 1)) }
-        let end = log?.currentSegmentSize ?? 0
+        // The write torn is the log's, or a chunk of a snapshot transfer.
+        let (tornPath, end) = lastWriteIsSnapshotChunk
+            ? (receiver?.partialPath, receiver?.receivedBytes ?? 0) : (log?.path, log?.currentSegmentSize ?? 0)
         fileSystem.crash(tearLastWrite: torn != nil, tornBytes: kept)
         // Half the time the sector being written when the power went holds garbage, not the
         // bytes meant for it: one byte among the last few kept is wrong. Only the CRC can
         // tell; recovery must drop the record as a torn tail (nothing after it is valid, and
-        // it was never synced, so never acknowledged).
-        if let torn, let kept, kept > 0, random.next() % 2 == 0, let path = log?.path {
+        // it was never synced, so never acknowledged). A snapshot's checksum must catch it.
+        if let torn, let kept, kept > 0, random.next() % 2 == 0, let path = tornPath {
             let keptEnd = end - torn + kept
             fileSystem.flipByte(path: path, offset: keptEnd - 1 - Int(random.next() % UInt64(min(kept, 8))))
         }
         log?.close()
         log = nil
+        receiver?.close()
+        receiver = nil
+        lastWriteIsSnapshotChunk = false
         hasUnsyncedWrites = false
         compactedSegment = nil
         return torn != nil
     }
 
-    mutating func recover() throws -> DurableState {
+    mutating func start() throws -> StartingState {
         let (log, state) = try PaxosLog.open(directory: Self.directory, fileSystem: fileSystem, options: Self.options)
         self.log = log
-        return state
+        return try StartingState.choose(log: state, snapshots: snapshots)
     }
 }

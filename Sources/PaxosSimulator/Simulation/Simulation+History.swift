@@ -1,0 +1,261 @@
+import PaxosCore
+import PaxosStorage
+
+/// Bounded history in the simulated shell (the live node's `NodeRuntime+History`): snapshot
+/// points, and snapshots installed from a peer in the live node's steps, with simulated time
+/// between them so that crashes fall anywhere in an install:
+///
+/// 1. the peer's snapshot arrives in chunks into a partial file (`SnapshotReceiver` over the
+///    node's in-memory disk), each chunk written, then synced a while later: a crash loses an
+///    unsynced chunk or tears it (half the time with a garbage byte), and the partial file stays
+///    for the next transfer of the same snapshot to resume;
+/// 2. the complete file is verified and renamed into place (`SnapshotReceiver.finish`); one that
+///    fails its checksum is deleted and fetched again at the next offer;
+/// 3. a while later the replicated file becomes its lines, the core jumps to the point, and the
+///    log gets a checkpoint, synced with the next fsync.
+///
+/// Restarts run the live start-up rule (`StartingState.choose`): a stored snapshot newer than the
+/// log's point is used, a partial or torn one never. `RecordDisk` has no files: there an install
+/// stays one step, from the peer's model, with no crash inside it.
+/// A snapshot as a node sends it: the bytes of its file, and the lines and records they encode.
+struct SnapshotCopy {
+    var point: InstanceNumber
+    var image: [UInt8]
+    var lines: [FileEntry]
+    var records: [DurableRecord]
+}
+
+extension Simulation {
+    /// Bytes per chunk of a transfer: a simulated snapshot is a few kilobytes, so most take
+    /// several chunks, and crashes fall between and inside them.
+    static let snapshotChunkBytes = 1_024
+
+    /// Moves the node's snapshot point to its last line once it applied
+    /// `snapshotIntervalInstances` past the previous one: the checkpoint replaces the log
+    /// (once synced), and the file's lines up to there are what a peer behind would install.
+    func compactIfDue(node index: Int) {
+        let interval = options.snapshotIntervalInstances
+        guard interval > 0, nodes[index].isUp,
+              nodes[index].core.appliedThrough - nodes[index].core.compactedThrough >= interval,
+              let last = nodes[index].file.last, last.instance > nodes[index].core.compactedThrough else { return }
+        compactLog(node: index, through: last.instance, lines: nodes[index].file.count)
+    }
+
+    /// In the simulator a snapshot point's `fileBytes` counts the file's lines.
+    func compactLog(node index: Int, through point: InstanceNumber, lines: Int) {
+        trace?.note("S\(index + 1) moves its snapshot point to instance \(point)")
+        let compaction = nodes[index].core.compact(through: point, fileBytes: UInt64(lines))
+        do {
+            try nodes[index].disk.compact(checkpoint: compaction.checkpoint)
+            // As the live node: snapshots older than the point are of no use any more.
+            try nodes[index].disk.removeSnapshots(olderThan: point)
+        } catch {
+            storageFailed(index, error)
+        }
+        nodes[index].appendedTicket += 1
+        nodes[index].snapshotMetadata = compaction.snapshotMetadata
+        nodes[index].snapshotLines = lines
+        figures.coverage.count(.snapshotTaken)
+        if syncMicroseconds == 0 { syncDisk(node: index) }
+    }
+
+    /// The node is behind a peer's snapshot point: it fetches the peer's snapshot, which
+    /// starts arriving a while later (the live node's chunked transfer), unless either crashes first.
+    func fetchSnapshot(node index: Int, _ offer: SnapshotOffer) {
+        guard !nodes[index].fetchingSnapshot,
+              let peer = nodes.indices.first(where: { nodes[$0].core.id == offer.peer }) else { return }
+        nodes[index].fetchingSnapshot = true
+        queue.schedule(.snapshotArrives(node: index, life: nodes[index].life, peer: peer),
+                       at: now + 4 * options.fixedLatencyMicroseconds + syncMicroseconds)
+    }
+
+    /// The peer's latest snapshot (its file's lines up to its point, and the applied state
+    /// there) starts arriving: step 1.
+    func snapshotArrives(node index: Int, life: UInt32, from peer: Int) {
+        guard nodes[index].isUp, nodes[index].life == life else { return }
+        guard nodes[index].disk.storesSnapshots else {
+            installFromPeerModel(node: index, from: peer)
+            return
+        }
+        guard nodes[peer].isUp, case .compacted(let point, _)? = nodes[peer].snapshotMetadata.first,
+              point > nodes[index].core.appliedThrough else {
+            nodes[index].fetchingSnapshot = false
+            return
+        }
+        trace?.beginStep(at: now, "S\(index + 1) receives S\(peer + 1)'s snapshot through instance \(point)")
+        let copy = servedSnapshot(of: peer, point: point)
+        let image = copy.image
+        let resumedAt: Int
+        do {
+            resumedAt = try nodes[index].disk.receiveSnapshot(instance: point, totalBytes: image.count)
+        } catch {
+            storageFailed(index, error)
+            return
+        }
+        if resumedAt > 0 { figures.coverage.count(.snapshotTransferResumed) }
+        nodes[index].snapshotTransfer = copy
+        writeSnapshotChunk(node: index, life: life)
+        // A crash aimed at the install, as `contend` aims proposers at the frontier: at a
+        // random moment of it (between or inside the chunks, once the file is stored, before
+        // the checkpoint is synced), if a majority stays up then.
+        if crashFaults, faultsActive {
+            let chunks = UInt64((image.count - resumedAt) / Self.snapshotChunkBytes + 1)
+            queue.schedule(.crashDuringInstall(node: index, life: life),
+                           at: now + randomValue(in: 1...((chunks + 2) * syncMicroseconds + 1)))
+        }
+    }
+
+    /// The peer's snapshot of its point: the bytes its snapshot file holds (`SnapshotStore.write`'s
+    /// layout), and the lines and records they encode. Made once per point.
+    private func servedSnapshot(of peer: Int, point: InstanceNumber) -> SnapshotCopy {
+        if let served = nodes[peer].servedSnapshot, served.point == point { return served }
+        let lines = Array(nodes[peer].file.prefix(nodes[peer].snapshotLines))
+        let records = nodes[peer].snapshotMetadata
+        let image = SnapshotFormat.image(instance: point, metadata: SnapshotMetadata.encode(records),
+                                         fileBytes: ReplicatedFile.render(lines))
+        let copy = SnapshotCopy(point: point, image: image, lines: lines, records: records)
+        nodes[peer].servedSnapshot = copy
+        return copy
+    }
+
+    /// Writes the transfer's next chunk, not synced yet; its sync comes a while later.
+    private func writeSnapshotChunk(node index: Int, life: UInt32) {
+        guard let copy = nodes[index].snapshotTransfer else { return }
+        do {
+            try nodes[index].disk.writeSnapshotChunk(of: copy.image, bytesMax: Self.snapshotChunkBytes)
+        } catch {
+            storageFailed(index, error)
+            return
+        }
+        queue.schedule(.snapshotChunkSynced(node: index, life: life), at: now + syncMicroseconds)
+    }
+
+    /// A chunk is synced: the next one is written, or the complete file is verified and renamed
+    /// into place (step 2).
+    func snapshotChunkSynced(node index: Int, life: UInt32) {
+        guard nodes[index].isUp, nodes[index].life == life, nodes[index].isReceivingSnapshot else { return }
+        do {
+            if try !nodes[index].disk.syncSnapshotChunk() {
+                writeSnapshotChunk(node: index, life: life)
+                return
+            }
+        } catch {
+            storageFailed(index, error)
+            return
+        }
+        let snapshot: Snapshot
+        do {
+            snapshot = try nodes[index].disk.finishSnapshot()
+        } catch let error as StorageError where error.kind == .invalidSnapshot {
+            // A resumed transfer whose torn part held garbage: deleted, fetched again later.
+            trace?.note("S\(index + 1) refuses the snapshot it received: \(error)")
+            figures.coverage.count(.snapshotRefused)
+            nodes[index].snapshotTransfer = nil
+            nodes[index].fetchingSnapshot = false
+            return
+        } catch {
+            storageFailed(index, error)
+            return
+        }
+        trace?.note("S\(index + 1) stored the snapshot through instance \(snapshot.instance)")
+        nodes[index].storedSnapshot = snapshot
+        queue.schedule(.snapshotStored(node: index, life: life), at: now + syncMicroseconds)
+    }
+
+    /// Step 3: the replicated file becomes the stored snapshot's lines, the core jumps to its
+    /// point, and the log gets a checkpoint (in one turn, as the live node's actor does).
+    func installStoredSnapshot(node index: Int, life: UInt32) {
+        guard nodes[index].isUp, nodes[index].life == life, let snapshot = nodes[index].storedSnapshot,
+              let sent = nodes[index].snapshotTransfer else { return }
+        nodes[index].storedSnapshot = nil
+        nodes[index].snapshotTransfer = nil
+        nodes[index].fetchingSnapshot = false
+        guard snapshot.instance > nodes[index].core.appliedThrough else {
+            // Caught up meanwhile by the log's catch-up: the live node deletes the stale file
+            // (without a directory sync: a crash may bring it back, and start-up judges it).
+            nodes[index].disk.discardSnapshot(snapshot)
+            return
+        }
+        // What the node installs is what its disk holds. Byte for byte what the peer sent
+        // (the usual case), it is the lines and records the peer's bytes encode; otherwise
+        // (pieces of two transfers, a torn piece with garbage: the checksum should have refused
+        // them) it is decoded from the bytes, and judged by the checkers.
+        let stored: [UInt8]
+        do {
+            stored = try nodes[index].disk.snapshotBytes(snapshot)
+        } catch {
+            storageFailed(index, error)
+            return
+        }
+        let records: [DurableRecord], lines: [FileEntry]
+        if stored == sent.image {
+            (records, lines) = (sent.records, sent.lines)
+        } else {
+            do {
+                records = try SnapshotMetadata.decode(snapshot.metadata)
+            } catch {
+                checker.fail(.recovery, "S\(index + 1) stored a verified snapshot through instance \(snapshot.instance) whose applied state does not decode: \(error)")
+                return
+            }
+            guard case .compacted(let point, let lineCount)? = records.first, point == snapshot.instance,
+                  let decoded = storedSnapshotLines(node: index, snapshot, lines: lineCount) else {
+                if checker.violation == nil {
+                    checker.fail(.recovery, "S\(index + 1) stored a verified snapshot through instance \(snapshot.instance) for another point")
+                }
+                return
+            }
+            lines = decoded
+        }
+        let point = snapshot.instance
+        trace?.beginStep(at: now, "S\(index + 1) installs the snapshot through instance \(point)")
+        figures.coverage.count(.snapshotInstalled)
+        nodes[index].file = lines
+        for (line, entry) in lines.enumerated() { checker.nodeWroteLine(index, lineIndex: line, entry: entry) }
+        absorb(nodes[index].core.installSnapshot(records), node: index)
+        if nodes[index].core.compactedThrough == point {
+            compactLog(node: index, through: point, lines: lines.count)
+            nodes[index].installCheckpointTicket = nodes[index].appendedTicket
+        }
+    }
+
+    /// The lines of a stored snapshot's file; nil (and a violation) if they do not parse or are
+    /// not as many as its point says: the snapshot passed its checks, so it must be whole.
+    func storedSnapshotLines(node index: Int, _ snapshot: Snapshot, lines: UInt64) -> [FileEntry]? {
+        let bytes: [UInt8]
+        do {
+            bytes = try nodes[index].disk.snapshotParts(snapshot).fileBytes
+        } catch {
+            storageFailed(index, error)
+            return nil
+        }
+        guard let entries = ReplicatedFile.entries(parsing: bytes), entries.count == Int(lines) else {
+            checker.fail(.recovery, "S\(index + 1)'s snapshot through instance \(snapshot.instance) passed its checks, but its file is not the \(lines) lines of its point")
+            return nil
+        }
+        return entries
+    }
+
+    /// A crash aimed at a node in the middle of an install (if a majority stays up).
+    func crashDuringInstall(node index: Int, life: UInt32) {
+        guard faultsActive, nodes[index].isUp, nodes[index].life == life, nodes[index].isInstallingSnapshot else { return }
+        guard nodes.indices.filter({ nodes[$0].isUp }).count > options.nodes / 2 + 1 else { return }
+        crash(index)
+        queue.schedule(.restart(node: index), at: now + randomValue(in: 1...options.downtimeMaximumMicroseconds))
+    }
+
+    /// Without files (`RecordDisk`): the peer's snapshot replaces the node's file, the core
+    /// jumps to the point, and the log gets a checkpoint, in one step.
+    private func installFromPeerModel(node index: Int, from peer: Int) {
+        nodes[index].fetchingSnapshot = false
+        guard nodes[peer].isUp, case .compacted(let point, _)? = nodes[peer].snapshotMetadata.first,
+              point > nodes[index].core.appliedThrough else { return }
+        trace?.beginStep(at: now, "S\(index + 1) installs S\(peer + 1)'s snapshot through instance \(point)")
+        figures.coverage.count(.snapshotInstalled)
+        let lines = nodes[peer].snapshotLines
+        nodes[index].file = Array(nodes[peer].file.prefix(lines))
+        for (line, entry) in nodes[index].file.enumerated() { checker.nodeWroteLine(index, lineIndex: line, entry: entry) }
+        let metadata = nodes[peer].snapshotMetadata
+        absorb(nodes[index].core.installSnapshot(metadata), node: index)
+        if nodes[index].core.compactedThrough == point { compactLog(node: index, through: point, lines: lines) }
+    }
+}
