@@ -326,8 +326,16 @@ public final class InMemoryFileSystem: FileSystem, @unchecked Sendable {
     public func syncDirectory(_ path: String) throws {
         try lock.withLock {
             guard directories.contains(path) else { throw Self.missing("open directory", path) }
-            for name in Set(names.keys).union(durableNames.keys) where FilePaths.parent(of: name) == path {
-                durableNames[name] = names[name]
+            // Every name in the directory, live or durable, takes its live state. Two walks
+            // rather than the union of both key sets: building that set hashed every name
+            // again, at every segment roll-over and snapshot point of a simulated node.
+            var gone: [String] = []
+            for name in durableNames.keys where names[name] == nil && FilePaths.parent(of: name) == path {
+                gone.append(name)
+            }
+            for name in gone { durableNames[name] = nil }
+            for (name, inode) in names where FilePaths.parent(of: name) == path {
+                durableNames[name] = inode
             }
             statisticsStorage.directorySyncs += 1
         }
