@@ -3,7 +3,7 @@ import PaxosCore
 /// The simulated network: latency, and while faults are active, drops, duplicates, reordering,
 /// long delays and cut links.
 extension Simulation {
-    func send(_ envelope: Envelope) {
+    func send(_ envelope: consuming Envelope) {
         if envelope.from == envelope.to {
             // The pipeline delivers these once the Ready that sent them is performed: no
             // latency, no network fault, gone with a crash.

@@ -26,8 +26,10 @@ extension Simulation {
             syncDisk(node: index)
         }
         if let now = nodes[index].pipeline.add(ready, persistTicket: persistTicket, durableTicket: nodes[index].syncedTicket) {
-            release(now, node: index)
-            nodes[index].core.recycle(now)
+            // Moved, not copied: with its lists shared, taking the messages out would copy them.
+            var now = consume now
+            release(&now, node: index)
+            nodes[index].core.recycle(consume now)
         }
         drain(node: index)
         // Between steps, as the live shell does (never inside a drain: a nested step's records
@@ -41,8 +43,9 @@ extension Simulation {
         nodes[index].draining = true
         while true {
             if let ready = nodes[index].pipeline.takeReady(durableTicket: nodes[index].syncedTicket) {
-                release(ready, node: index)
-                nodes[index].core.recycle(ready)
+                var ready = consume ready
+                release(&ready, node: index)
+                nodes[index].core.recycle(consume ready)
             } else if let message = nodes[index].pipeline.takeOwnMessage() {
                 figures.coverage.count(.selfMessageDelivered)
                 trace?.beginStep(at: now, "S\(index + 1) <- itself \(describe(message))")
@@ -79,10 +82,10 @@ extension Simulation {
         checker.fail(.recovery, "S\(index + 1)'s log failed: \(error)")
     }
 
-    /// The records of `ready` are durable: its effects happen now. Borrowed, and walked by
-    /// index, so that no reference to its lists is taken: the caller then gives the core back
-    /// their storage (`recycle`).
-    private func release(_ ready: borrowing Ready, node index: Int) {
+    /// The records of `ready` are durable: its effects happen now. Walked by index, so that no
+    /// reference to its lists is taken: the caller then gives the core back their storage
+    /// (`recycle`). Its messages are moved out rather than copied (see `takeMessages`).
+    private func release(_ ready: inout Ready, node index: Int) {
         for position in ready.trace.indices {
             trace?.note("S\(index + 1) \(ready.trace[position])")
             switch ready.trace[position] {
@@ -118,7 +121,7 @@ extension Simulation {
                 checker.nodeLearned(index, instance: instance, command: command)
             }
         }
-        for position in ready.messages.indices { send(ready.messages[position]) }
+        takeMessages(from: &ready) { send($0) }
         for position in ready.applied.indices {
             // Lines a snapshot installed meanwhile already holds are not written again.
             if let last = nodes[index].file.last, ready.applied[position].instance <= last.instance { continue }
@@ -128,6 +131,23 @@ extension Simulation {
         if let offer = ready.snapshotWanted { fetchSnapshot(node: index, offer) }
         for position in ready.replies.indices { answer(ready.replies[position], node: index) }
         for position in ready.timers.indices { arm(ready.timers[position], node: index) }
+    }
+
+    /// Hands each of the Ready's messages over, in order, moved rather than copied: a copy
+    /// retained every reference in the message (a command's text, the lists it carries), and
+    /// the Ready's recycling released them again, once per message sent. Each slot keeps a
+    /// message that holds no reference, so the list keeps its storage for the core's next step.
+    private func takeMessages(from ready: inout Ready, _ body: (consuming Envelope) -> Void) {
+        // (An empty list is the shared empty array: asking it for mutable storage would copy it.)
+        guard !ready.messages.isEmpty else { return }
+        ready.messages.withUnsafeMutableBufferPointer { buffer in
+            guard let base = buffer.baseAddress else { return }
+            for position in 0..<buffer.count {
+                let envelope = (base + position).move()
+                (base + position).initialize(to: Envelope(from: envelope.from, to: envelope.to, message: .status(appliedThrough: 0)))
+                body(envelope)
+            }
+        }
     }
 
     private func arm(_ request: TimerRequest, node index: Int) {

@@ -1,0 +1,71 @@
+/// The heartbeat and catch-up: status to the peers, requests for missed decisions, and
+/// no-op proposals for gaps nobody fills.
+extension PaxosNode {
+    // MARK: - Catch-up and gaps
+
+    mutating func onHeartbeat() {
+        heartbeats += 1
+        // Lead only while a majority is heard from: a leader that lost it would put values into
+        // Accepts nobody can answer, and its clients would get "outcome unknown" (fault 2) where
+        // Basic Paxos fails phase 1 cleanly with "not chosen" (fault 1).
+        if leadership != nil && (distinguishedProposer != id || !hearsQuorum) { endLeadership(preemptedBy: nil) }
+        takeBackForwardedSubmits()
+        forgetAnnouncements()     // this status tells the peers instead
+        ready.timers.append(.set(.heartbeat, afterMilliseconds: configuration.heartbeatMilliseconds))
+        broadcastToPeers(.status(appliedThrough: appliedThrough))
+        // A read whose question or answers were lost asks again.
+        for read in reads.gathering { broadcastToAll(.readIndexRequest(read: read)) }
+        // Instances to decide: up to the highest chosen one, and up to what a linearizable read
+        // waits for (an instance someone accepted that nobody may ever finish deciding).
+        let wanted = max(max(highestChosen, reads.horizon), rejoinHorizon)
+        // Only instances that were gaps at the previous heartbeat already (up to what was wanted
+        // then, and nothing applied since) have outlived a whole heartbeat.
+        let gapsThrough = min(wanted, wantedAtLastHeartbeat)
+        wantedAtLastHeartbeat = wanted
+        guard wanted > appliedThrough else {
+            appliedAtLastHeartbeat = appliedThrough
+            stalledHeartbeats = 0
+            return
+        }
+        broadcastToPeers(.catchUpRequest(from: appliedThrough + 1))
+        stalledHeartbeats = appliedAtLastHeartbeat == appliedThrough ? stalledHeartbeats + 1 : 0
+        // A gap nobody told us about is decided by a no-op proposal, which adopts any value
+        // accepted there (step 4), so nothing chosen is lost. The distinguished proposer does it
+        // once the gap outlived a heartbeat; another node waits longer, since its proposal would
+        // compete with the leader's (who usually fills the gap first), but still steps in if
+        // the leader never learns of it.
+        let patience = distinguishedProposer == id ? 1 : configuration.forwardPatienceHeartbeats
+        if stalledHeartbeats >= patience {
+            var filled = 0
+            var instance = appliedThrough + 1
+            while instance <= gapsThrough && filled < configuration.gapFillInstancesMax {
+                if !chosen.contains(instance) && !proposers.contains(instance) {
+                    proposers[instance] = Proposer(instance: instance, ownCommand: .noop, submit: nil, minimumRound: 0)
+                    startPrepare(instance)
+                    filled += 1
+                }
+                instance += 1
+            }
+        }
+        appliedAtLastHeartbeat = appliedThrough
+    }
+
+    mutating func onCatchUpRequest(from peer: NodeID, start: InstanceNumber) {
+        // Below the point, only the tail of decisions kept in memory can be sent one by one.
+        if start <= compactedThrough && !chosen.contains(start) {
+            offerSnapshot(to: peer)
+            return
+        }
+        var entries: [ChosenEntry] = []
+        var valueBytes = 0
+        var instance = max(start, 1)
+        while entries.count < configuration.catchUpEntriesMax, let command = chosen[instance] {
+            let bytes = command.text?.utf8.count ?? 0
+            if !entries.isEmpty && valueBytes + bytes > configuration.catchUpValueBytesMax { break }
+            valueBytes += bytes
+            entries.append(ChosenEntry(instance: instance, command: command))
+            instance += 1
+        }
+        if !entries.isEmpty { send(.catchUpReply(entries: entries), to: peer) }
+    }
+}
