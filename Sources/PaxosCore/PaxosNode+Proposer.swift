@@ -138,13 +138,17 @@ extension PaxosNode {
             return
         }
         if let leadership, leadership.isLeading, proposer.ballot == leadership.ballot,
-           case .accepting(let command, _, _) = proposer.phase {
+           case .accepting(let command, let acceptedBy, _) = proposer.phase {
             // The leadership's ballot still holds here: Accepts or their answers were lost. Send
             // the same Accept again (acceptors answer it idempotently) instead of a phase 1 that
-            // would only compete with this node's own leadership.
+            // would only compete with this node's own leadership. To this node's own acceptor
+            // too if it has not accepted: a rebuilt node ignores every Accept until it votes
+            // again (`Rejoin`), its own first one included, and with a peer down the cluster
+            // would wait for that vote forever (simulator, `--seed 4862 --swarm`).
+            let ownVote = configuration.members.firstIndex(of: id).map { acceptedBy.contains($0) } ?? true
             ready.trace.append(.acceptSent(instance: instance, ballot: proposer.ballot, command: command))
             ready.timers.append(.set(.proposer(instance), afterMilliseconds: configuration.phaseTimeoutMilliseconds))
-            broadcastAccept(instance, ballot: proposer.ballot, command: command, includingSelf: false)
+            broadcastAccept(instance, ballot: proposer.ballot, command: command, includingSelf: !ownVote)
             return
         }
         // No majority answered in time (lost messages, dead nodes): start over with a higher ballot.

@@ -60,26 +60,30 @@ extension SimulatedDisk {
 /// alone; `WALDisk` runs the real storage code.
 struct RecordDisk: SimulatedDisk {
     private var durableState = DurableState()
-    /// Unsynced writes, each the records of one `append`.
-    private var pending: [[DurableRecord]] = []
+    /// Unsynced writes, each the records of one `append` or one checkpoint.
+    private var pending: [(records: [DurableRecord], isCheckpoint: Bool)] = []
 
     var hasUnsyncedWrites: Bool { !pending.isEmpty }
 
     mutating func append(_ records: [DurableRecord]) {
         guard !records.isEmpty else { return }
-        pending.append(records)
+        pending.append((records, false))
     }
 
     mutating func sync() {
-        for write in pending { keep(write[...]) }
+        for write in pending { keep(write.records[...]) }
         pending.removeAll(keepingCapacity: true)
     }
 
+    /// A torn checkpoint counts for nothing: the real log recognises a checkpoint only once it
+    /// is whole (`CheckpointMarker`), and keeps the older records until then. Keeping part of
+    /// one here would make the node forget what the missing part restates (applied commands,
+    /// acceptor states), which no real disk can do.
     mutating func crash(tearLastWrite: Bool, random: inout SplitMix64) -> Bool {
         defer { pending.removeAll() }
         guard tearLastWrite, let last = pending.last else { return false }
-        for write in pending.dropLast() { keep(write[...]) }
-        keep(last.prefix(Int(random.next() % UInt64(last.count))))
+        for write in pending.dropLast() { keep(write.records[...]) }
+        if !last.isCheckpoint { keep(last.records.prefix(Int(random.next() % UInt64(last.records.count)))) }
         return true
     }
 
@@ -88,7 +92,8 @@ struct RecordDisk: SimulatedDisk {
     /// The checkpoint's `compacted` record drops what it covers when replayed, and it restates
     /// everything above: replaying it after the older records is the same as replacing them.
     mutating func compact(checkpoint: [DurableRecord]) {
-        append(checkpoint)
+        guard !checkpoint.isEmpty else { return }
+        pending.append((checkpoint, true))
     }
 
     private mutating func keep(_ records: ArraySlice<DurableRecord>) {
