@@ -3,16 +3,24 @@
 extension PaxosNode {
     // MARK: - Acceptor (steps 3 and 6)
 
-    mutating func onPrepare(from proposer: NodeID, instance: InstanceNumber, ballot: Ballot) {
-        noteRound(ballot.round)
+    /// Where this acceptor need not vote: an instance it knows chosen is answered with the
+    /// decision, one at or below its snapshot point with a snapshot offer. Returns whether it
+    /// answered so.
+    private mutating func answeredWithoutVoting(_ instance: InstanceNumber, to proposer: NodeID) -> Bool {
         if let command = chosen[instance] {
             send(.learn(instance: instance, command: command), to: proposer)
-            return
+            return true
         }
         if instance <= compactedThrough && !mutations.acceptorVotesBelowSnapshotPoint {
             offerSnapshot(to: proposer)
-            return
+            return true
         }
+        return false
+    }
+
+    mutating func onPrepare(from proposer: NodeID, instance: InstanceNumber, ballot: Ballot) {
+        noteRound(ballot.round)
+        if answeredWithoutVoting(instance, to: proposer) { return }
         var state = acceptor(instance)
         let before = state
         switch state.onPrepare(ballot) {
@@ -31,14 +39,7 @@ extension PaxosNode {
 
     mutating func onAccept(from proposer: NodeID, instance: InstanceNumber, ballot: Ballot, command: Command) {
         noteRound(ballot.round)
-        if let chosenCommand = chosen[instance] {
-            send(.learn(instance: instance, command: chosenCommand), to: proposer)
-            return
-        }
-        if instance <= compactedThrough && !mutations.acceptorVotesBelowSnapshotPoint {
-            offerSnapshot(to: proposer)
-            return
-        }
+        if answeredWithoutVoting(instance, to: proposer) { return }
         var state = acceptor(instance)
         let before = state
         let answer = state.onAccept(ballot, command: command,
