@@ -39,7 +39,7 @@ public struct PaxosConfiguration: Hashable, Sendable {
     public var catchUpValueBytesMax = 128 * 1024
     public var gapFillInstancesMax = 64
     /// How many applied instances back a client's retry of a named request is still recognised
-    /// (`ClientRequestWindow`); about 140 bytes of memory per named request in the window (14 MB for the default, measured by ClientWindowMemoryBenchmark).
+    /// (`AppliedCommands`); about 140 bytes of memory per named request in the window (14 MB for the default, measured by ClientWindowMemoryBenchmark).
     public var clientRequestWindowInstances: UInt64 = 100_000
     /// How many applied instances back a command a node made for one submit is still known
     /// (`AppliedCommands`): its second copy, if both were chosen, is skipped within this distance.
