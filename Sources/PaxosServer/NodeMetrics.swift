@@ -187,4 +187,10 @@ extension Duration {
         let (seconds, attoseconds) = components
         return seconds * 1_000_000_000 + attoseconds / 1_000_000_000
     }
+
+    /// Seconds with millisecond precision, for log lines.
+    var seconds: String {
+        let milliseconds = nanoseconds / 1_000_000
+        return "\(milliseconds / 1000).\(String(milliseconds % 1000 + 1000).dropFirst())"
+    }
 }

@@ -121,8 +121,9 @@ extension NodeRuntime {
         logger.notice("fetching a snapshot", metadata: ["from": "\(peer.id)", "through": "\(offer.through)", "applied": "\(core.appliedThrough)"])
         Task {
             do {
+                let started = ContinuousClock.now
                 let snapshot = try await SnapshotFetch.run(client: client, store: store)
-                await self.install(snapshot, epoch: epoch)
+                await self.install(snapshot, epoch: epoch, transferred: ContinuousClock.now - started)
             } catch {
                 self.snapshotFetchFailedAt = ContinuousClock.now
                 self.logger.warning("snapshot transfer failed; it is tried again at the next offer", metadata: [
@@ -137,8 +138,9 @@ extension NodeRuntime {
     /// Installs a fetched snapshot. The file's copy (hundreds of MB for a long history) is made
     /// off the actor while the node keeps serving; only the rename, the core's jump and the
     /// checkpoint happen on it, after checking again that the snapshot is still ahead.
-    private func install(_ snapshot: Snapshot, epoch: UInt64) async {
+    private func install(_ snapshot: Snapshot, epoch: UInt64, transferred: Duration) async {
         guard let records = snapshotToInstall(snapshot, epoch: epoch) else { return }
+        let copyStarted = ContinuousClock.now
         let replacement = file.replacement(copyingSnapshot: snapshot)
         let prepared: ReplicatedFile.PreparedReplacement
         do {
@@ -161,7 +163,10 @@ extension NodeRuntime {
         step { $0.installSnapshot(records) }
         compactLog(through: snapshot.instance, fileBytes: snapshot.fileByteCount)
         servedSnapshot = snapshot
-        logger.notice("snapshot installed", metadata: ["through": "\(snapshot.instance)", "fileBytes": "\(snapshot.fileByteCount)"])
+        logger.notice("snapshot installed", metadata: [
+            "through": "\(snapshot.instance)", "fileBytes": "\(snapshot.fileByteCount)",
+            "transferSeconds": "\(transferred.seconds)", "copySeconds": "\((ContinuousClock.now - copyStarted).seconds)",
+        ])
     }
 
     /// The snapshot's applied state if it is still worth installing and consistent with its file.
