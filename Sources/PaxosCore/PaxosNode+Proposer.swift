@@ -105,11 +105,12 @@ extension PaxosNode {
             unannounced[index].append(instance)
         }
         guard let originator, originator != id, let index = configuration.members.firstIndex(of: originator) else { return }
-        var told: [InstanceNumber] = []
-        swap(&told, &unannounced[index])
-        for decided in told {
+        // Emptied in place, keeping the list's storage for the next decisions.
+        for position in unannounced[index].indices {
+            let decided = unannounced[index][position]
             if let command = chosen[decided] { send(.learn(instance: decided, command: command), to: originator) }
         }
+        unannounced[index].removeAll(keepingCapacity: true)
     }
 
     /// Decisions not announced yet are left to the status exchange: a peer whose applied prefix

@@ -15,15 +15,14 @@ enum CheckpointMarker: Equatable {
     static let tag: UInt8 = 0xCB
     static let payloadBytes = 10
 
-    var payload: [UInt8] {
-        var bytes: [UInt8] = [Self.tag]
+    private func appendPayload(to bytes: inout [UInt8]) {
+        bytes.append(Self.tag)
         let count: UInt64
         switch self {
         case .begin(let recordCount): bytes.append(1); count = recordCount
         case .end(let recordCount): bytes.append(2); count = recordCount
         }
         for index in 0..<8 { bytes.append(UInt8(truncatingIfNeeded: count >> (8 * UInt64(index)))) }
-        return bytes
     }
 
     /// The marker in a frame's payload; nil if the payload is not a marker at all.
@@ -40,14 +39,23 @@ enum CheckpointMarker: Equatable {
         }
     }
 
-    /// Appends this marker's frame to `buffer`.
+    /// A marker's whole frame: header and payload.
+    static let frameBytes = WALFormat.headerBytes + payloadBytes
+
+    /// Appends this marker's frame to `buffer`: written in place, the checksum over the bytes
+    /// appended (no array for the payload, the length or the checksum).
     func appendFrame(to buffer: inout [UInt8]) {
-        let payload = self.payload
-        let length = UInt32(payload.count)
-        let lengthBytes = (0..<4).map { UInt8(truncatingIfNeeded: length >> (8 * UInt32($0))) }
-        let checksum = CRC32C.update(CRC32C.checksum(lengthBytes), with: payload)
-        buffer += lengthBytes
-        buffer += (0..<4).map { UInt8(truncatingIfNeeded: checksum >> (8 * UInt32($0))) }
-        buffer += payload
+        let start = buffer.count
+        let length = UInt32(Self.payloadBytes)
+        for index in 0..<4 { buffer.append(UInt8(truncatingIfNeeded: length >> (8 * UInt32(index)))) }
+        for _ in 0..<4 { buffer.append(0) }
+        appendPayload(to: &buffer)
+        buffer.withUnsafeMutableBytes { bytes in
+            let frame = UnsafeMutableRawBufferPointer(rebasing: bytes[start...])
+            let checksum = CRC32C.update(
+                CRC32C.update(0, buffer: UnsafeRawBufferPointer(rebasing: frame[0..<4])),
+                buffer: UnsafeRawBufferPointer(rebasing: frame[WALFormat.headerBytes...]))
+            frame.storeBytes(of: checksum.littleEndian, toByteOffset: 4, as: UInt32.self)
+        }
     }
 }

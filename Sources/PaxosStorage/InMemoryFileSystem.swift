@@ -291,7 +291,8 @@ public final class InMemoryFileSystem: FileSystem, @unchecked Sendable {
         try lock.withLock {
             guard directories.contains(path) else { throw Self.missing("opendir", path) }
             let prefix = path.hasSuffix("/") ? path : path + "/"
-            return names.keys.filter { FilePaths.parent(of: $0) == path }.map { String($0.dropFirst(prefix.count)) }
+            // (`isEntry` builds no parent string per name: restarts list the log's directory.)
+            return names.keys.filter { FilePaths.isEntry($0, of: path) }.map { String($0.dropFirst(prefix.count)) }
         }
     }
 

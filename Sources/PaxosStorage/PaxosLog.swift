@@ -221,9 +221,12 @@ public final class PaxosLog: @unchecked Sendable {
     /// (opaque here); recovery replays it like any records.
     @discardableResult
     public func compact(checkpoint: [DurableRecord]) throws -> UInt64 {
+        // One buffer at its final size: the records' frames between the two markers.
+        let records = try WALFormat.frames(of: checkpoint)
         var frames: [UInt8] = []
+        frames.reserveCapacity(records.count + 2 * CheckpointMarker.frameBytes)
         CheckpointMarker.begin(recordCount: UInt64(checkpoint.count)).appendFrame(to: &frames)
-        frames += try WALFormat.frames(of: checkpoint)
+        frames += records
         CheckpointMarker.end(recordCount: UInt64(checkpoint.count)).appendFrame(to: &frames)
         return try lock.withLock {
             _ = try usableFile()

@@ -144,7 +144,7 @@ struct SegmentScan {
                 candidate = firstNonzeroIndex(bytes, from: candidate + 4, limit: lastNonzero + 1) - 3
                 continue
             }
-            if case .valid = WALFormat.frame(in: bytes, at: candidate) { return true }
+            if WALFormat.isValidFrame(in: bytes, at: candidate) { return true }
             candidate += 1
         }
         return false

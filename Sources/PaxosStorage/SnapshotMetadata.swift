@@ -6,15 +6,19 @@ import PaxosCore
 /// payload. The snapshot file's checksum covers these bytes; decoding still checks every
 /// length and record, since a snapshot may come from a peer.
 public enum SnapshotMetadata {
+    /// One array at its final size, each record written in place after its length (an array
+    /// per record, and the growth of the whole, were most of a snapshot point's allocations).
     public static func encode(_ records: [DurableRecord]) -> [UInt8] {
-        var bytes: [UInt8] = []
-        for record in records {
-            let payload = RecordCodec.encode(record)
-            let count = UInt32(payload.count)
-            for shift in stride(from: 0, to: 32, by: 8) { bytes.append(UInt8(truncatingIfNeeded: count >> UInt32(shift))) }
-            bytes += payload
+        let total = records.reduce(0) { $0 + 4 + RecordCodec.payloadCount(of: $1) }
+        return [UInt8](unsafeUninitializedCapacity: total) { buffer, initialized in
+            var writer = ByteWriter(into: UnsafeMutableRawBufferPointer(buffer))
+            for record in records {
+                writer.write(UInt32(RecordCodec.payloadCount(of: record)))
+                RecordCodec.encode(record, into: &writer)
+            }
+            precondition(writer.isFull, "snapshot metadata fell short of its computed size")
+            initialized = total
         }
-        return bytes
     }
 
     /// The records, or an error naming what is wrong. The first must be the snapshot point.

@@ -88,17 +88,42 @@ public enum WALFormat {
     }
 
     static func frame(in bytes: [UInt8], at offset: Int) -> Frame {
-        let available = bytes.count - offset
-        guard available >= headerBytes else {
+        switch check(bytes, at: offset) {
+        case .valid(let payload):
+            return .valid(payload: payload, next: payload.upperBound)
+        case .shortHeader(let available):
             return .invalid(reason: "incomplete record header (\(available) of \(headerBytes) bytes)")
-        }
-        let length = Int(readUInt32(bytes, at: offset))
-        guard length >= recordPayloadBytesMin, length <= recordPayloadBytesMax else {
+        case .implausibleLength(let length):
             return .invalid(reason: "implausible record length \(length) (limits \(recordPayloadBytesMin)...\(recordPayloadBytesMax))")
+        case .shortPayload(let available, let length):
+            return .invalid(reason: "incomplete record (\(available) of \(length) payload bytes)")
+        case .checksumMismatch(let stored, let computed):
+            return .invalid(reason: "checksum mismatch (stored \(hex(stored)), computed \(hex(computed)))")
         }
-        guard available - headerBytes >= length else {
-            return .invalid(reason: "incomplete record (\(available - headerBytes) of \(length) payload bytes)")
-        }
+    }
+
+    /// Whether a valid record starts at `offset`: `frame(in:at:)` without the text of its
+    /// reason, which searches for the next valid record ask of every candidate position.
+    static func isValidFrame(in bytes: [UInt8], at offset: Int) -> Bool {
+        if case .valid = check(bytes, at: offset) { return true }
+        return false
+    }
+
+    /// What lies at `offset`, with what a reason needs in numbers rather than text.
+    private enum Check {
+        case valid(payload: Range<Int>)
+        case shortHeader(available: Int)
+        case implausibleLength(Int)
+        case shortPayload(available: Int, length: Int)
+        case checksumMismatch(stored: UInt32, computed: UInt32)
+    }
+
+    private static func check(_ bytes: [UInt8], at offset: Int) -> Check {
+        let available = bytes.count - offset
+        guard available >= headerBytes else { return .shortHeader(available: available) }
+        let length = Int(readUInt32(bytes, at: offset))
+        guard length >= recordPayloadBytesMin, length <= recordPayloadBytesMax else { return .implausibleLength(length) }
+        guard available - headerBytes >= length else { return .shortPayload(available: available - headerBytes, length: length) }
         let stored = readUInt32(bytes, at: offset + 4)
         let payload = (offset + headerBytes)..<(offset + headerBytes + length)
         let computed = bytes.withUnsafeBytes { buffer in
@@ -106,10 +131,8 @@ public enum WALFormat {
                 CRC32C.update(0, buffer: UnsafeRawBufferPointer(rebasing: buffer[offset..<(offset + 4)])),
                 buffer: UnsafeRawBufferPointer(rebasing: buffer[payload]))
         }
-        guard computed == stored else {
-            return .invalid(reason: "checksum mismatch (stored \(hex(stored)), computed \(hex(computed)))")
-        }
-        return .valid(payload: payload, next: payload.upperBound)
+        guard computed == stored else { return .checksumMismatch(stored: stored, computed: computed) }
+        return .valid(payload: payload)
     }
 
     /// Whether a valid record starts anywhere after `offset`.
@@ -129,7 +152,7 @@ public enum WALFormat {
     static func validFrameExists(in bytes: [UInt8], after offset: Int) -> Bool {
         var candidate = offset + 1
         while candidate + headerBytes <= bytes.count {
-            if case .valid = frame(in: bytes, at: candidate) { return true }
+            if isValidFrame(in: bytes, at: candidate) { return true }
             candidate += 1
         }
         return false

@@ -6,6 +6,8 @@ import PaxosCore
 /// proposes at absurd instances is reported, not obeyed.
 struct InstanceTable<Value> {
     static var instanceMax: InstanceNumber { 1 << 22 }
+    /// A 600-step run decides about 70 instances.
+    private static var initialCapacity: Int { 128 }
 
     private var values: [Value?] = []
 
@@ -22,6 +24,9 @@ struct InstanceTable<Value> {
             let index = Int(instance - 1)
             if index >= values.count {
                 guard newValue != nil else { return }
+                // Room for a default run's instances at the first value: growing from one slot
+                // by doublings was several allocations per table and seed.
+                if values.capacity == 0 { values.reserveCapacity(max(Self.initialCapacity, index + 1)) }
                 // Usually the next instance: only a gap needs filling.
                 if index > values.count { values.append(contentsOf: repeatElement(nil, count: index - values.count)) }
                 values.append(newValue)

@@ -5,7 +5,7 @@ import PaxosCore
 /// the first violation sticks.
 struct InvariantChecker {
     /// Every value a client submitted or proposed (validity).
-    private var offeredValues: Set<String> = []
+    private var offeredValues: Set<ValueText> = []
     /// The first value learned for each instance, by any node (agreement).
     private var learned = InstanceTable<Command>()
     private(set) var decisions = 0
@@ -20,7 +20,7 @@ struct InvariantChecker {
     private(set) var longestFile: [FileEntry] = []
     /// The values of `longestFile`: a value applied twice is a bug even when every file has it
     /// twice (they would all still be prefixes of one another).
-    private var fileValues: Set<String> = []
+    private var fileValues: Set<ValueText> = []
     /// Acknowledged submits: the value must be chosen at the instance the client was told.
     private var acknowledged: [(instance: InstanceNumber, value: String)] = []
     /// The highest instance any client was told (a linearizable read must reach it).
@@ -62,6 +62,30 @@ struct InvariantChecker {
         }
     }
 
+    /// A value in the checker's sets: equal when the texts are, hashed by a fold of its UTF-8
+    /// bytes through a 64-bit finalizer instead of a `Hasher` (SipHash) per lookup; a run
+    /// looks values up at every submit, decision and line written.
+    private struct ValueText: Hashable {
+        let text: String
+
+        init(_ text: String) { self.text = text }
+
+        static func == (lhs: ValueText, rhs: ValueText) -> Bool { lhs.text == rhs.text }
+
+        func hash(into hasher: inout Hasher) { hasher.combine(text) }
+
+        func _rawHashValue(seed: Int) -> Int {
+            // FNV-1a over the bytes, keyed by the table's seed, then mixed so that every bit
+            // reaches the low bits a table's buckets use.
+            var hash: UInt64 = 0xCBF2_9CE4_8422_2325 ^ UInt64(truncatingIfNeeded: seed)
+            for byte in text.utf8 { hash = (hash ^ UInt64(byte)) &* 0x0000_0100_0000_01B3 }
+            hash ^= hash >> 32
+            hash &*= 0xD6E8_FEB8_6659_FD93
+            hash ^= hash >> 32
+            return Int(truncatingIfNeeded: hash)
+        }
+    }
+
     private(set) var violation: (property: Property, detail: String)?
     private var contract: AcceptorContract
 
@@ -71,6 +95,7 @@ struct InvariantChecker {
         quorum = nodes / 2 + 1
         // A default run offers about a hundred values: no rehashing while it grows.
         offeredValues.reserveCapacity(256)
+        fileValues.reserveCapacity(256)
     }
 
     /// Acceptor `node` accepted `command` in `ballot` and is about to say so.
@@ -96,7 +121,7 @@ struct InvariantChecker {
         }
     }
 
-    mutating func offered(_ value: String) { offeredValues.insert(value) }
+    mutating func offered(_ value: String) { offeredValues.insert(ValueText(value)) }
 
     /// Acceptor `node` promised `ballot` in `instance` and is about to say so.
     mutating func nodePromised(_ node: Int, instance: InstanceNumber, ballot: Ballot) {
@@ -135,7 +160,7 @@ struct InvariantChecker {
         decisions += 1
         if case .noop = command { noopsChosen += 1 }
         highestLearned = max(highestLearned, instance)
-        if let text = command.text, !offeredValues.contains(text) {
+        if let text = command.text, !offeredValues.contains(ValueText(text)) {
             fail(.validity, "instance \(instance): \(text) was chosen but nobody offered it")
         }
     }
@@ -198,7 +223,7 @@ struct InvariantChecker {
         if let previous = longestFile.last, previous.instance >= entry.instance {
             fail(.fileContent, "S\(node + 1) wrote instance \(entry.instance) after instance \(previous.instance)")
         }
-        if !fileValues.insert(entry.value).inserted {
+        if !fileValues.insert(ValueText(entry.value)).inserted {
             fail(.fileContent, "S\(node + 1) applied '\(entry.value)' twice (again as instance \(entry.instance))")
         }
         longestFile.append(entry)
