@@ -47,8 +47,10 @@ enum FileLineIndexFile {
             return body[position..<(position + 8)].reversed().reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
         }
         let stride = take(), lineCount = take(), byteCount = take(), lastInstance = take(), markCount = take()
-        guard stride > 0, stride <= 1 << 30, markCount == (lineCount + stride - 1) / stride,
-              body.count == header + Int(markCount) * 16, byteCount <= UInt64(Int.max) else { return nil }
+        // Bounds first, so that the arithmetic below cannot overflow whatever the file says.
+        guard stride > 0, stride <= 1 << 30, lineCount <= 1 << 48, byteCount <= 1 << 56,
+              markCount == (lineCount + stride - 1) / stride,
+              body.count == header + Int(markCount) * 16 else { return nil }
         var marks: [FileLineIndex.Mark] = []
         marks.reserveCapacity(Int(markCount))
         for _ in 0..<markCount {

@@ -120,6 +120,29 @@ struct ReplicatedFileReadTests {
         #expect(!memory.exists("/d/file.index"))
     }
 
+    /// A saved index is read from the disk: whatever its numbers say (checksum intact), the
+    /// restart neither traps nor trusts it, and scans instead.
+    @Test func anIndexWithImpossibleNumbersIsIgnoredWithoutATrap() throws {
+        let memory = InMemoryFileSystem()
+        let file = try ReplicatedFile(path: "/d/file", fileSystem: memory, indexStride: 8)
+        try file.rebuild(from: Array(entries[0..<50]))
+        let prefix = file.byteCount
+        func index(_ fields: [UInt64]) -> [UInt8] {
+            var bytes = Array("PXLINDX1".utf8)
+            for field in fields { withUnsafeBytes(of: field.littleEndian) { bytes += $0 } }
+            withUnsafeBytes(of: CRC32C.checksum(bytes).littleEndian) { bytes += $0 }
+            return bytes
+        }
+        // stride, lines, bytes, last instance, marks: overflowing counts, a zero stride.
+        for fields: [UInt64] in [[8, .max, UInt64(prefix), 50, 1], [.max, 50, UInt64(prefix), 50, 1],
+                                 [0, 50, UInt64(prefix), 50, 7], [8, 50, .max, 50, 7]] {
+            memory.overwrite(path: "/d/file.index", with: index(fields))
+            let restarted = try ReplicatedFile(path: "/d/file", fileSystem: memory, indexStride: 8)
+            #expect(try restarted.rebuild(prefixBytes: prefix, through: 50, entries: []) == false)
+            #expect(try restarted.entries(from: 1, limit: 100) == Array(entries[0..<50]))
+        }
+    }
+
     @Test func snapshotMetadataRoundTripsAndRefusesDamage() throws {
         let records: [DurableRecord] = [.compacted(through: 40, fileBytes: 900),
                                         .appliedCommand(.clientNamed(1, 2), instance: 33),
