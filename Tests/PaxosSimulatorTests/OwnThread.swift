@@ -5,13 +5,25 @@ import PaxosSimulator
 /// tests as tasks on the cooperative pool, one thread per core: a test that computes there for a
 /// minute takes a whole core from every other test, and the live-cluster tests of the same
 /// `swift test` then miss their deadlines waiting for a thread to run their clients on.
+///
+/// At most one such job per core runs at a time; the others wait their turn on their threads.
+/// Forty CPU-bound threads at once would leave the pool's threads a twentieth of the machine
+/// each, and the pool's tests would then wait minutes for a turn (a test server closed an idle
+/// connection under a test that way).
 func onOwnThread<T: Sendable>(_ work: @escaping @Sendable () -> T) async -> T {
     await withCheckedContinuation { continuation in
-        let thread = Thread { continuation.resume(returning: work()) }
+        let thread = Thread {
+            cpuBoundSlots.wait()
+            let result = work()
+            cpuBoundSlots.signal()
+            continuation.resume(returning: result)
+        }
         thread.stackSize = 16 << 20
         thread.start()
     }
 }
+
+private let cpuBoundSlots = DispatchSemaphore(value: max(1, ProcessInfo.processInfo.activeProcessorCount))
 
 /// Runs `seeds` with `options` on a thread of its own: the violations found, each with its seed,
 /// and the figures of all the runs added up.

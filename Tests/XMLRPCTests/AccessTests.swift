@@ -17,7 +17,7 @@ import Testing
     }
 
     @Test func grantsDecideWhoIsServed() async throws {
-        var configuration = XMLRPCServerConfiguration()
+        var configuration = testServerConfiguration()
         configuration.authenticator = Self.authenticator
         try await withTestServer(configuration) { _, port async throws in
             let anonymous = XMLRPCClient(host: "127.0.0.1", port: port)

@@ -100,7 +100,7 @@ import Testing
     }
 
     @Test func chunkedBodyOverTheLimitIs413() async throws {
-        var configuration = XMLRPCServerConfiguration()
+        var configuration = testServerConfiguration()
         configuration.bodyBytesMax = 4096
         try await withTestServer(configuration) { _, port in
             let connection = try RawHTTPConnection(port: port)
@@ -202,7 +202,7 @@ import Testing
     }
 
     @Test func slowBodyGets408AndClose() async throws {
-        var configuration = XMLRPCServerConfiguration()
+        var configuration = testServerConfiguration()
         configuration.readTimeout = .milliseconds(200)
         try await withTestServer(configuration) { _, port in
             let connection = try RawHTTPConnection(port: port, receiveTimeoutSeconds: 5)

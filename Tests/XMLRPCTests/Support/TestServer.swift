@@ -5,9 +5,20 @@ struct TestError: Error, CustomStringConvertible {
     var description: String
 }
 
+/// A test server's configuration: the defaults, except that idle connections stay open for
+/// ten minutes. Inside the whole parallel `swift test` on 2 cores, a test can wait more than the
+/// default 60 s for a thread between two requests of one connection; the server then closed it
+/// and the test read the end of the stream where it expected an answer. Tests of the idle
+/// timeout set their own.
+func testServerConfiguration() -> XMLRPCServerConfiguration {
+    var configuration = XMLRPCServerConfiguration()
+    configuration.idleTimeout = .seconds(600)
+    return configuration
+}
+
 /// A server with the methods the tests call, on an ephemeral port, shut down afterwards.
 func withTestServer<Result>(
-    _ configuration: XMLRPCServerConfiguration = .init(),
+    _ configuration: XMLRPCServerConfiguration = testServerConfiguration(),
     _ body: (XMLRPCServer, Int) async throws -> Result
 ) async throws -> Result {
     let registry = XMLRPCMethodRegistry()
