@@ -9,6 +9,14 @@ import PackageDescription
 //   PaxosSimulator deterministic simulation + model checker over the real core (never NIO)
 //   PaxosClient    a failover client library (request ids, deadlines, retries); XMLRPC only
 //   paxos          the command line: argument parsing and wiring only
+// The core, its storage and the simulator are compiled optimized in debug builds too, with
+// assertions kept (`-assert-config Debug`): the tests spend most of their time simulating and
+// model checking this code, which runs several times faster optimized, and every `assert` still
+// fires. The shell, the codec and the tests themselves stay unoptimized for debugging.
+let optimizedWithAssertions: [SwiftSetting] = [
+    .unsafeFlags(["-O", "-assert-config", "Debug"], .when(configuration: .debug)),
+]
+
 let package = Package(
     name: "swift-paxos",
     platforms: [.macOS(.v14)],
@@ -33,8 +41,8 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
     ],
     targets: [
-        .target(name: "PaxosCore"),
-        .target(name: "PaxosStorage", dependencies: ["PaxosCore", "CRC32CHardware"]),
+        .target(name: "PaxosCore", swiftSettings: optimizedWithAssertions),
+        .target(name: "PaxosStorage", dependencies: ["PaxosCore", "CRC32CHardware"], swiftSettings: optimizedWithAssertions),
         // The processor's CRC-32C instruction, which Swift cannot reach; C, for that alone.
         .target(name: "CRC32CHardware"),
         .target(
@@ -64,7 +72,8 @@ let package = Package(
             name: "PaxosClient",
             dependencies: ["XMLRPC", .product(name: "NIOConcurrencyHelpers", package: "swift-nio")]
         ),
-        .target(name: "PaxosSimulator", dependencies: ["PaxosCore", "PaxosStorage", "SequenceDiagram"]),
+        .target(name: "PaxosSimulator", dependencies: ["PaxosCore", "PaxosStorage", "SequenceDiagram"],
+                swiftSettings: optimizedWithAssertions),
         .target(name: "SequenceDiagram"),
         .target(name: "PaxosLab", dependencies: ["PaxosServer", "XMLRPC", "SequenceDiagram"]),
         .executableTarget(

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import PaxosCore
 import PaxosSimulator
 
@@ -49,7 +50,11 @@ struct ModelCheckCommand: ParsableCommand {
     @Option(help: "A deliberate bug to give every node (repeatable): \(PaxosConfiguration.Mutation.allCases.map(\.rawValue).joined(separator: ", ")).")
     var mutation: [String] = []
 
+    @Option(help: "Threads that search each level (default: one per core). The result does not depend on it.")
+    var workers: Int = ProcessInfo.processInfo.activeProcessorCount
+
     func validate() throws {
+        guard (1...256).contains(workers) else { throw ValidationError("--workers must be within 1...256") }
         guard (1...7).contains(acceptors) else { throw ValidationError("--acceptors must be within 1...7") }
         guard (1...acceptors).contains(proposers) else { throw ValidationError("--proposers must be within 1...\(acceptors)") }
         guard (1...20).contains(rounds) else { throw ValidationError("--rounds must be within 1...20") }
@@ -67,6 +72,7 @@ struct ModelCheckCommand: ParsableCommand {
         options.multiPaxos = multiPaxos
         options.heartbeats = heartbeats
         options.depthMax = depthMax
+        options.workers = workers
         for name in mutation {
             guard let parsed = PaxosConfiguration.Mutation(rawValue: name) else {
                 throw ValidationError("unknown mutation '\(name)'")
@@ -82,7 +88,7 @@ struct ModelCheckCommand: ParsableCommand {
         print(ModelCheckReport.text(for: result), terminator: "")
         let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
         print("wall clock: \(elapsed), \(Int((Double(result.states) / max(seconds, 1e-9)).rounded())) states/s, "
-            + "\(Int((Double(result.transitions) / max(seconds, 1e-9)).rounded())) transitions/s")
+            + "\(Int((Double(result.transitions) / max(seconds, 1e-9)).rounded())) transitions/s, \(workers) worker\(workers == 1 ? "" : "s")")
         if result.violation != nil || result.truncated { throw ExitCode(1) }
     }
 }

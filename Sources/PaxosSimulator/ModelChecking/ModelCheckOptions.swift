@@ -23,6 +23,9 @@ public struct ModelCheckOptions: Hashable, Sendable {
     /// Explore only paths of at most this many moves (iterative deepening raises it step by
     /// step); nil explores until no new state appears.
     public var depthMax: Int? = nil
+    /// Threads that expand each level of the search. The result does not depend on it: only
+    /// how long the search takes.
+    public var workers = 1
 
     /// Multi-Paxos through `submit`, with the live node's configuration (self-delivery through
     /// the shell, forwarding to the distinguished proposer, range promises, leadership,

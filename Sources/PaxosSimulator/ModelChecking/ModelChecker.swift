@@ -1,3 +1,4 @@
+import Dispatch
 import PaxosCore
 
 /// Exhaustive breadth-first search over every interleaving of a tiny configuration, with state
@@ -28,69 +29,128 @@ public struct ModelCheckResult: Sendable {
 
 public enum ModelChecker {
     /// `progress` hears the depth and the states seen after each level of the search.
+    ///
+    /// Each level is searched in three passes. Workers (`options.workers` threads) take every
+    /// move of every frontier state and keep only the fingerprint of where it leads; one thread
+    /// then walks those in frontier order and numbers the states not seen before; the workers
+    /// rebuild just those states and check the properties on them. The order of the middle pass
+    /// is that of a one-thread search, so the states, their numbers, the counterexample and
+    /// every figure are the same whatever the number of workers. A new state is built twice,
+    /// but only about one move in twenty leads to one; keeping every successor of a level
+    /// instead would hold gigabytes.
     public static func check(_ options: ModelCheckOptions,
                              progress: ((_ depth: Int, _ states: Int) -> Void)? = nil) -> ModelCheckResult {
         let transitions = ModelTransitions(options: options)
         let quorum = options.acceptors / 2 + 1
         let offered = options.offeredValues
+        let workers = max(1, options.workers)
 
         let initial = transitions.initialState()
-        var visited: [Fingerprint: Int] = [Fingerprint(initial): 0]
+        var visited: Set<Fingerprint> = [Fingerprint(initial)]
         // Per state: its parent and the index of the move that reached it, to rebuild a path.
         var parent: [Int32] = [-1]
         var move: [UInt16] = [0]
-        var frontier: [(state: ModelState, index: Int)] = [(initial, 0)]
+        var frontier: [ModelState] = [initial]
+        var frontierFirstIndex = 0
         var depth = 0
         var edges = 0
-        var truncated = false
 
-        func result(violation: (Property, String)?, at index: Int?) -> ModelCheckResult {
+        func result(violation: (Property, String)?, at index: Int?, states: Int, truncated: Bool = false) -> ModelCheckResult {
             let path = index.map { rebuildPath(to: $0, parent: parent, move: move, transitions: transitions) } ?? []
-            return ModelCheckResult(options: options, states: visited.count, transitions: edges, depth: depth,
+            return ModelCheckResult(options: options, states: states, transitions: edges, depth: depth,
                                     violation: violation.map { (property: $0.0, detail: $0.1) },
                                     counterexample: path, truncated: truncated)
         }
 
         if let violation = ModelProperties.violation(in: initial, quorum: quorum, offered: offered) {
-            return result(violation: violation, at: 0)
+            return result(violation: violation, at: 0, states: 1)
         }
-        var depthBounded = false
-        search: while !frontier.isEmpty {
+        while !frontier.isEmpty {
             if let depthMax = options.depthMax, depth >= depthMax {
-                depthBounded = true
-                break
+                var final = result(violation: nil, at: nil, states: visited.count)
+                final.depthBounded = true
+                return final
             }
-            var next: [(state: ModelState, index: Int)] = []
-            for (state, index) in frontier {
-                let actions = transitions.actions(in: state)
-                for (choice, action) in actions.enumerated() {
-                    var successor = state
-                    guard transitions.apply(action, to: &successor) else { continue }
-                    edges += 1
-                    let fingerprint = Fingerprint(successor)
-                    guard visited[fingerprint] == nil else { continue }
-                    let successorIndex = parent.count
-                    visited[fingerprint] = successorIndex
-                    parent.append(Int32(index))
-                    move.append(UInt16(choice))
-                    if let violation = ModelProperties.violation(in: successor, quorum: quorum, offered: offered) {
-                        depth += 1
-                        return result(violation: violation, at: successorIndex)
+            // Pass 1, in parallel: where every move of every frontier state leads.
+            let moves = inParallel(frontier.count, workers: workers) { range in
+                var found: [(fingerprint: Fingerprint, from: Int32, choice: UInt16)] = []
+                for position in range {
+                    for (choice, action) in transitions.actions(in: frontier[position]).enumerated() {
+                        var successor = frontier[position]
+                        guard transitions.apply(action, to: &successor) else { continue }
+                        found.append((Fingerprint(successor), Int32(position), UInt16(choice)))
                     }
+                }
+                return found
+            }
+            // Pass 2, in frontier order: number the states not seen before.
+            var fresh: [(from: Int32, choice: UInt16, edgesSoFar: Int)] = []
+            var truncated = false
+            numbering: for chunk in moves {
+                for found in chunk {
+                    edges += 1
+                    guard visited.insert(found.fingerprint).inserted else { continue }
+                    parent.append(Int32(frontierFirstIndex) + found.from)
+                    move.append(found.choice)
+                    fresh.append((found.from, found.choice, edges))
                     if visited.count >= options.statesMax {
                         truncated = true
-                        break search
+                        break numbering
                     }
-                    next.append((successor, successorIndex))
                 }
             }
-            if !next.isEmpty { depth += 1 }
+            // Pass 3, in parallel: build the new states and check them.
+            let built = inParallel(fresh.count, workers: workers) { range in
+                var states: [ModelState] = []
+                var violation: (position: Int, property: Property, detail: String)? = nil
+                for position in range {
+                    var successor = frontier[Int(fresh[position].from)]
+                    let action = transitions.actions(in: successor)[Int(fresh[position].choice)]
+                    transitions.apply(action, to: &successor)
+                    if let found = ModelProperties.violation(in: successor, quorum: quorum, offered: offered) {
+                        violation = (position, found.0, found.1)
+                        break
+                    }
+                    states.append(successor)
+                }
+                return (states, violation)
+            }
+            let nextFirstIndex = frontierFirstIndex + frontier.count
+            if let first = built.compactMap(\.1).min(by: { $0.position < $1.position }) {
+                // What a one-thread search would have reported: it stops at the first violation.
+                depth += 1
+                edges = fresh[first.position].edgesSoFar
+                let index = nextFirstIndex + first.position
+                return result(violation: (first.property, first.detail), at: index, states: index + 1)
+            }
+            if truncated {
+                return result(violation: nil, at: nil, states: visited.count, truncated: true)
+            }
+            if !fresh.isEmpty { depth += 1 }
             progress?(depth, visited.count)
-            frontier = next
+            frontier = built.flatMap(\.0)
+            frontierFirstIndex = nextFirstIndex
         }
-        var final = result(violation: nil, at: nil)
-        final.depthBounded = depthBounded
-        return final
+        return result(violation: nil, at: nil, states: visited.count)
+    }
+
+    /// `work` over `0..<count` split into contiguous ranges, on up to `workers` threads; the
+    /// results in the order of their ranges.
+    private static func inParallel<T>(_ count: Int, workers: Int, _ work: (Range<Int>) -> T) -> [T] {
+        // Several ranges per worker, so that one slow range does not leave the others idle.
+        let pieces = workers == 1 ? 1 : min(count, workers * 8)
+        guard pieces > 1 else { return [work(0..<count)] }
+        var results = [T?](repeating: nil, count: pieces)
+        results.withUnsafeMutableBufferPointer { slots in
+            withoutActuallyEscaping(work) { work in
+                let shared = UncheckedSendable((slots: slots, work: work))
+                DispatchQueue.concurrentPerform(iterations: pieces) { piece in
+                    let range = (count * piece / pieces)..<(count * (piece + 1) / pieces)
+                    shared.value.slots[piece] = shared.value.work(range)
+                }
+            }
+        }
+        return results.map { $0! }
     }
 
     /// Replays the moves from the initial state: the search kept only move numbers.
@@ -111,6 +171,13 @@ public enum ModelChecker {
         }
         return lines
     }
+}
+
+/// Hands values to the workers of `concurrentPerform`: each writes only its own slot and reads
+/// what no one writes during the pass.
+private struct UncheckedSendable<Value>: @unchecked Sendable {
+    var value: Value
+    init(_ value: Value) { self.value = value }
 }
 
 /// A 64-bit summary of a state.

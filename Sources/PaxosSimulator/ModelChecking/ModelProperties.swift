@@ -17,7 +17,7 @@ enum ModelProperties {
             }
         }
         for (index, node) in state.nodes.enumerated() {
-            for entry in node.chosenInstances {
+            for entry in node.value.chosenInstances {
                 guard let truly = chosen[entry.instance] else {
                     return (.agreement, "S\(index + 1) learned \(entry.command) for instance \(entry.instance), which no majority accepted")
                 }

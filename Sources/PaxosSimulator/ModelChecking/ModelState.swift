@@ -4,10 +4,15 @@ import PaxosCore
 /// network, and the ghost variables the properties are stated over. Hashable as a whole, so that
 /// the search can recognise a state reached by two paths.
 struct ModelState: Hashable {
-    var nodes: [PaxosNode]
+    var nodes: [CopyOnWrite<PaxosNode>]
     /// What each node's log holds durably: the `persist` records of the Readies it released, and
     /// the `persistEventually` records some fsync covered since.
-    var durable: [DurableState]
+    var durable: [CopyOnWrite<DurableState>]
+    /// Per node, the hash of its core and its durable state, which is what the state's hash
+    /// combines. A move changes one node, so a successor rehashes that node alone, not all of
+    /// them: hashing states was half of the search's time. `ModelTransitions.apply` refreshes
+    /// it for the node it moved; `hasCurrentNodeHashes` checks that in debug builds.
+    var nodeHashes: [Int] = []
     /// `persistEventually` records written but not yet covered by an fsync: a crash loses them.
     var unsynced: [[DurableRecord]]
     /// Messages sent and not consumed, as a set ordered by `key`: with duplication, a message is
@@ -54,14 +59,17 @@ struct ModelState: Hashable {
         }
     }
 
-    /// Every field, written out so that the timer sets hash as a sorted list of small numbers:
+    /// Every field (the nodes through `nodeHashes`), written out so that the timer sets hash as
+    /// a sorted list of small numbers:
     /// a `Set`'s own hash runs a seeded hasher per element, and fingerprinting states is most
     /// of the search's time.
+    ///
+    /// The network is walked through its buffer: `Array`'s own `hash(into:)` copies each element
+    /// out first.
     func hash(into hasher: inout Hasher) {
-        hasher.combine(nodes)
-        hasher.combine(durable)
+        hasher.combine(nodeHashes)
         hasher.combine(unsynced)
-        hasher.combine(network)
+        Self.combineInPlace(network, into: &hasher)
         hasher.combine(timers.count)
         for set in timers {
             hasher.combine(set.count)
@@ -72,6 +80,29 @@ struct ModelState: Hashable {
         hasher.combine(deadlinePassed)
         hasher.combine(crashesUsed)
         hasher.combine(votes)
+    }
+
+    static func nodeHash(_ node: PaxosNode, _ durable: DurableState) -> Int {
+        var hasher = Hasher()
+        hasher.combine(node)
+        hasher.combine(durable)
+        return hasher.finalize()
+    }
+
+    mutating func refreshNodeHash(_ node: Int) {
+        if nodeHashes.count != nodes.count { nodeHashes = Array(repeating: 0, count: nodes.count) }
+        nodeHashes[node] = Self.nodeHash(nodes[node].value, durable[node].value)
+    }
+
+    var hasCurrentNodeHashes: Bool {
+        nodeHashes == nodes.indices.map { Self.nodeHash(nodes[$0].value, durable[$0].value) }
+    }
+
+    private static func combineInPlace<Element: Hashable>(_ elements: [Element], into hasher: inout Hasher) {
+        hasher.combine(elements.count)
+        elements.withUnsafeBufferPointer { buffer in
+            for index in buffer.indices { buffer[index].hash(into: &hasher) }
+        }
     }
 
     mutating func insert(_ envelope: Envelope) {

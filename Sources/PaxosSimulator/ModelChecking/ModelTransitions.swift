@@ -62,19 +62,20 @@ struct ModelTransitions {
     static func value(ofProposer node: Int) -> String { String(UnicodeScalar(UInt8(65 + node))) }
 
     func initialState() -> ModelState {
-        var state = ModelState(nodes: configurations.map { PaxosNode(configuration: $0) },
-                               durable: Array(repeating: DurableState(), count: configurations.count),
+        var state = ModelState(nodes: configurations.map { CopyOnWrite(PaxosNode(configuration: $0)) },
+                               durable: configurations.map { _ in CopyOnWrite(DurableState()) },
                                unsynced: Array(repeating: [], count: configurations.count),
                                timers: Array(repeating: [], count: configurations.count),
                                proposed: Array(repeating: false, count: configurations.count),
                                heartbeatsTaken: Array(repeating: 0, count: configurations.count),
                                deadlinePassed: Array(repeating: false, count: configurations.count))
         for node in state.nodes.indices {
-            var ready = state.nodes[node].onStart()
+            var ready = state.nodes[node].value.onStart()
             // A brand-new cluster has nothing to catch up on: its catch-up requests could only
             // ever be answered with nothing, so they are left out of the search.
             ready.messages.removeAll()
             perform(ready, node: node, in: &state)
+            state.refreshNodeHash(node)
         }
         return state
     }
@@ -127,43 +128,61 @@ struct ModelTransitions {
     /// numbers, so every proposer's ballots stay within rounds 1...`options.rounds`).
     @discardableResult
     func apply(_ action: ModelAction, to state: inout ModelState) -> Bool {
+        let (moved, roundsStarted) = perform(action, on: &state)
+        // Every move changes at most the node it names (`ModelStateHashTests` walks the moves to
+        // check it): only that node's hash needs computing again.
+        if let moved { state.refreshNodeHash(moved) }
+        return roundsStarted <= UInt64(options.rounds)
+    }
+
+    /// The node the move changed (nil for none), and the highest round it started.
+    private func perform(_ action: ModelAction, on state: inout ModelState) -> (moved: Int?, roundsStarted: UInt64) {
         var roundsStarted: UInt64 = 0
+        let moved: Int?
         switch action {
         case .propose(let node):
+            moved = node
             state.proposed[node] = true
-            let ready = state.nodes[node].onPropose(request: RequestID(node + 1), instance: Self.instance,
+            let ready = state.nodes[node].value.onPropose(request: RequestID(node + 1), instance: Self.instance,
                                                     value: Self.value(ofProposer: node))
             roundsStarted = perform(ready, node: node, in: &state)
         case .deliver(let index, let keep):
             let envelope = state.network[index].envelope
             if !keep { state.network.remove(at: index) }
             let node = Int(envelope.to.rawValue) - 1
-            roundsStarted = perform(state.nodes[node].onMessage(from: envelope.from, envelope.message), node: node, in: &state)
+            moved = node
+            roundsStarted = perform(state.nodes[node].value.onMessage(from: envelope.from, envelope.message), node: node, in: &state)
         case .drop(let index):
+            moved = nil
             state.network.remove(at: index)
         case .timeout(let node):
+            moved = node
             state.timers[node].remove(.proposer(Self.instance))
-            roundsStarted = perform(state.nodes[node].onTimer(.proposer(Self.instance)), node: node, in: &state)
+            roundsStarted = perform(state.nodes[node].value.onTimer(.proposer(Self.instance)), node: node, in: &state)
         case .submit(let node):
+            moved = node
             state.proposed[node] = true
-            let ready = state.nodes[node].onSubmit(request: RequestID(node + 1), value: Self.value(ofProposer: node))
+            let ready = state.nodes[node].value.onSubmit(request: RequestID(node + 1), value: Self.value(ofProposer: node))
             roundsStarted = perform(ready, node: node, in: &state)
         case .timer(let node, let timer):
+            moved = node
             state.timers[node].remove(timer)
             if timer == .heartbeat { state.heartbeatsTaken[node] += 1 }
-            roundsStarted = perform(state.nodes[node].onTimer(timer), node: node, in: &state)
+            roundsStarted = perform(state.nodes[node].value.onTimer(timer), node: node, in: &state)
         case .deadline(let node):
+            moved = node
             state.deadlinePassed[node] = true
-            roundsStarted = perform(state.nodes[node].onDeadline(request: RequestID(node + 1)), node: node, in: &state)
+            roundsStarted = perform(state.nodes[node].value.onDeadline(request: RequestID(node + 1)), node: node, in: &state)
         case .crashAndRestart(let node, let afterSync):
+            moved = node
             state.crashesUsed += 1
             state.timers[node] = []
             if afterSync { syncUnsynced(node: node, in: &state) }
             state.unsynced[node] = []
-            state.nodes[node] = PaxosNode(configuration: configurations[node], recovered: state.durable[node])
-            roundsStarted = perform(state.nodes[node].onStart(), node: node, in: &state)
+            state.nodes[node] = CopyOnWrite(PaxosNode(configuration: configurations[node], recovered: state.durable[node].value))
+            roundsStarted = perform(state.nodes[node].value.onStart(), node: node, in: &state)
         }
-        return roundsStarted <= UInt64(options.rounds)
+        return (moved, roundsStarted)
     }
 
     /// Returns the highest round of a ballot this Ready started (0 if none).
@@ -173,7 +192,7 @@ struct ModelTransitions {
         if !ready.persist.isEmpty {
             // One fsync covers everything written before, in log order.
             syncUnsynced(node: node, in: &state)
-            for record in ready.persist { state.durable[node].apply(record) }
+            for record in ready.persist { state.durable[node].value.apply(record) }
         }
         state.unsynced[node].append(contentsOf: ready.persistEventually)
         for event in ready.trace {
@@ -201,7 +220,7 @@ struct ModelTransitions {
     }
 
     private func syncUnsynced(node: Int, in state: inout ModelState) {
-        for record in state.unsynced[node] { state.durable[node].apply(record) }
+        for record in state.unsynced[node] { state.durable[node].value.apply(record) }
         state.unsynced[node] = []
     }
 
