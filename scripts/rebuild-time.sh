@@ -31,3 +31,4 @@ t1=$(date +%s.%N)
 rss=$(awk '/VmRSS/{printf "%d", $2/1024}' /proc/$npid/status)
 printf 'instances %s, rebuilt node caught up in %.2f s (%s), rss %s MB, disk %s MB\n' "$applied" "$(echo "$t1 - $t0" | bc)" \
   "${rejoin[*]:-no --rejoin}" "$rss" "$(du -sm "$dir/node-$N" | cut -f1)"
+grep -h "snapshot installed" "$dir/rebuild.log" | grep -o 'copySeconds.*\|transferSeconds.*' | head -1 || true
