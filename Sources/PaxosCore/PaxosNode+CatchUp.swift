@@ -15,9 +15,13 @@ extension PaxosNode {
         broadcastToPeers(.status(appliedThrough: appliedThrough))
         // A read whose question or answers were lost asks again.
         for read in reads.gathering { broadcastToAll(.readIndexRequest(read: read)) }
-        // Instances to decide: up to the highest chosen one, and up to what a linearizable read
-        // waits for (an instance someone accepted that nobody may ever finish deciding).
-        let wanted = max(max(highestChosen, reads.horizon), rejoinHorizon)
+        // Instances to decide: up to the highest chosen one, up to what a linearizable read
+        // waits for, and up to the highest this node accepted a value in. An accepted value may
+        // have been chosen by a leader that died before anyone learned it: without new submits
+        // no leader would ever come to finish that instance, and the survivors would never
+        // apply it (swarm seed 5032200: the leader crashed as the faults stopped, its last
+        // instances accepted by both followers and learned by neither).
+        let wanted = max(max(highestChosen, reads.horizon), max(rejoinHorizon, highestAccepted))
         // Only instances that were gaps at the previous heartbeat already (up to what was wanted
         // then, and nothing applied since) have outlived a whole heartbeat.
         let gapsThrough = min(wanted, wantedAtLastHeartbeat)

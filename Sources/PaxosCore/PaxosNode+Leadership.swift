@@ -31,7 +31,11 @@ extension PaxosNode {
         if !mutations.proposerIgnoresAcceptedValues {
             for instance in reported.keys.sorted() {
                 used.insert(instance)
-                guard !chosen.contains(instance), !proposers.contains(instance), let proposal = reported[instance] else { continue }
+                // Applied is decided too, even where the decision was compacted away since the
+                // range Prepare left (swarm seed 5033648: proposers for compacted instances,
+                // which no acceptor answers any more, held the window and starved every submit).
+                guard instance > appliedThrough, !chosen.contains(instance), !proposers.contains(instance),
+                      let proposal = reported[instance] else { continue }
                 proposers[instance] = Proposer(instance: instance, ownCommand: .noop, submit: nil, minimumRound: 0)
                 ready.trace.append(.valueAdopted(instance: instance, ballot: granted.ballot, adopted: proposal))
                 sendAccept(instance, ballot: granted.ballot, command: proposal.command)

@@ -54,6 +54,9 @@ struct SimulateCommand: ParsableCommand {
     @Flag(help: "With --seed: print the run's last steps even if it passes.")
     var trace = false
 
+    @Option(help: "With --seed: how many of the run's last steps a failure or --trace prints.")
+    var traceSteps = SimulationOptions().traceStepsMax
+
     @Option(help: "Play a lecture scenario as an exact schedule instead: already-chosen, seen-not-chosen, unseen-not-chosen, livelock.")
     var scenario: String?
 
@@ -64,6 +67,7 @@ struct SimulateCommand: ParsableCommand {
         guard (seeds == nil) != (seed == nil) || (seeds == nil && seed == nil) else {
             throw ValidationError("give --seeds or --seed, not both")
         }
+        guard (1...1_000_000).contains(traceSteps) else { throw ValidationError("--trace-steps must be within 1...1000000") }
         guard SimulationOptions.nodesRange.contains(nodes) else {
             throw ValidationError("--nodes must be within \(SimulationOptions.nodesRange)")
         }
@@ -90,6 +94,7 @@ struct SimulateCommand: ParsableCommand {
             throw ValidationError("--disk must be one of \(SimulationOptions.Disk.allCases.map(\.rawValue).joined(separator: ", "))")
         }
         options.disk = diskKind
+        options.traceStepsMax = traceSteps
         if let seed {
             try runOne(seed: seed, options: swarm ? SwarmOptions.draw(seed: seed, base: options) : options)
         } else {

@@ -90,9 +90,10 @@ struct CatchUpTests {
     func gapLeftToTheDistinguishedProposer() {
         var cluster = Cluster(size: 3)
         cluster.propose("B", instance: 2, at: 2)
-        cluster.deliverAll { !($0.message.harnessKind == .learn && $0.to == node(1)) }
+        cluster.deliverAll { $0.to != node(1) }
         cluster.drop()
-        // S1, the distinguished proposer, never heard of instance 2, so it sees no gap to fill.
+        // S1, the distinguished proposer, never heard of instance 2 (no Prepare, Accept or Learn
+        // of it reached S1), so it sees no gap to fill.
         let patience = cluster[3].configuration.forwardPatienceHeartbeats
         for beat in 1..<patience {
             cluster.fire(.heartbeat, at: 1)
@@ -113,6 +114,29 @@ struct CatchUpTests {
         cluster.deliverAll()
         #expect(Set(cluster.members.map { cluster.lines($0.rawValue) }) == [["2 B\n"]])
         #expect(cluster[3].chosenCommand(1) == Command.noop)
+    }
+
+    @Test("a value the survivors accepted and nobody learned is decided at their heartbeats, with no submit to start a leader")
+    func acceptedInstanceOfADeadLeaderIsFinished() {
+        var cluster = Cluster(size: 3)
+        let a = command("A", node: 1)
+        // S1's Accept reaches both others, so A is chosen; then S1 is gone, before anyone learns it.
+        for peer: UInt32 in [2, 3] {
+            cluster.deliver(Envelope(from: node(1), to: node(peer), message: .accept(instance: 1, ballot: ballot(1, 1), command: a)))
+        }
+        cluster.drop()
+        let withoutS1: (Envelope) -> Bool = { $0.from != node(1) && $0.to != node(1) }
+        for _ in 0...cluster[2].configuration.forwardPatienceHeartbeats {
+            for survivor: UInt32 in [2, 3] {
+                cluster.fire(.heartbeat, at: survivor)
+                cluster.deliverAll(withoutS1)
+                cluster.drop()
+            }
+        }
+        for survivor: UInt32 in [2, 3] {
+            #expect(cluster.nodes[node(survivor)]!.chosenCommand(1) == a, "S\(survivor)")
+            #expect(cluster.lines(survivor) == ["1 A\n"], "S\(survivor)")
+        }
     }
 
     @Test("step 4: a no-op that fills a gap adopts a value accepted there, so nothing chosen is lost")

@@ -140,6 +140,40 @@ struct MultiPaxosTests {
         #expect(Set(cluster.members.map { cluster.lines($0.rawValue) }) == [["1 A\n", "2 X\n"]])
     }
 
+    @Test("step 4 over a range skips what the leader applied and compacted while its range Prepare was out")
+    func appliedInstanceIsNotProposedAgain() throws {
+        // No decision kept below the snapshot point: the leader then knows instance 1 only as
+        // applied (the live node keeps a tail; the instance may be older than it).
+        var cluster = Cluster(size: 3) { $0.multiPaxos = true; $0.snapshotTailInstances = 0 }
+        // X is chosen in instance 1 by S2 and S3; S2 does not learn it, S1 hears nothing of it.
+        cluster.propose("X", instance: 1, at: 3, request: 9)
+        cluster.deliverAll { $0.to != node(1) && !($0.message.harnessKind == .learn && $0.to == node(2)) }
+        cluster.drop()
+        let x = try #require(cluster[2].acceptorState(1)?.accepted?.command)
+        // S1's first range Prepare (1.1) is refused (S2 promised S3's 1.3); its next one, in
+        // round 2, leaves; before the promises come back, S1 learns instance 1, applies it and
+        // moves its snapshot point past it.
+        cluster.submit("A", at: 1)
+        cluster.deliverAll { $0.message.harnessKind == .prepareFrom || $0.message.harnessKind == .nackFrom }
+        cluster.drop()
+        cluster.fire(.leadership, at: 1)
+        #expect(cluster.inFlight(kind(.prepareFrom, to: 2)).map(\.message) == [.prepareFrom(from: 1, ballot: ballot(2, 1))])
+        cluster.deliver(Envelope(from: node(3), to: node(1), message: .catchUpReply(entries: [ChosenEntry(instance: 1, command: x)])))
+        #expect(cluster[1].appliedThrough == 1)
+        _ = cluster.nodes[node(1)]!.compact(through: 1, fileBytes: 4)
+        cluster.drop(kind(.prepareFrom, to: 3))
+        cluster.deliverAll(kind(.prepareFrom))
+        let promises = cluster.inFlight(kind(.promiseFrom, to: 1))
+        #expect(promises.contains {
+            if case .promiseFrom(_, _, let accepted, _) = $0.message { accepted.contains { $0.instance == 1 } } else { false }
+        }, "S2 reports X, accepted in instance 1")
+        let leading = cluster.deliver(kind(.promiseFrom, to: 1)).flatMap(\.messages)
+        #expect(!leading.contains { $0.message.instance == 1 && $0.message.harnessKind == .accept },
+                "instance 1 is applied: proposing it again would wait forever for acceptors past their snapshot points")
+        cluster.deliverAll()
+        #expect(cluster.reply(to: 1) == .submitted(1, instance: 2, value: "A"))
+    }
+
     @Test("a range promise refuses a lower ballot in every instance it covers, and survives a crash")
     func rangePromiseIsDurable() {
         var cluster = multiPaxosCluster()

@@ -49,10 +49,20 @@ import Testing
     ///   and a resend left itself out; with the third node down, nothing was chosen again.
     /// - 701 on the record disk: a torn crash kept part of a checkpoint, so the node forgot the
     ///   commands it had applied and wrote one twice (no real log keeps part of a checkpoint).
+    /// - swarm 5032200: the leader crashed as the faults stopped; its last instances were
+    ///   accepted by both survivors and learned by neither, and no submit came to make a new
+    ///   leader finish them, so the survivors never applied them (liveness). Heartbeats now
+    ///   count an instance a node accepted a value in as one to decide.
+    /// - swarm 5033648: a leader's range Prepare was answered after it had applied and compacted
+    ///   the instances the promises reported; it proposed them again, no acceptor answers below
+    ///   its snapshot point, and those proposers held the window forever, so no submit was
+    ///   decided again (liveness). A new leader now skips what it has applied.
     @Test func seedsThatOnceFailedRunClean() async {
         var records = SimulationOptions()
         records.disk = .records
-        let runs: [(UInt64, SimulationOptions)] = [(4862, SwarmOptions.draw(seed: 4862)), (701, records)]
+        let runs: [(UInt64, SimulationOptions)] = [(4862, SwarmOptions.draw(seed: 4862)), (701, records),
+                                                   (5_032_200, SwarmOptions.draw(seed: 5_032_200)),
+                                                   (5_033_648, SwarmOptions.draw(seed: 5_033_648))]
         let failures = await onOwnThread {
             runs.map { Simulator.run(seed: $0.0, options: $0.1) }.filter { $0.violation != nil }
         }
