@@ -16,12 +16,14 @@ extension PaxosNode {
         // A read whose question or answers were lost asks again.
         for read in reads.gathering { broadcastToAll(.readIndexRequest(read: read)) }
         // Instances to decide: up to the highest chosen one, up to what a linearizable read
-        // waits for, and up to the highest this node accepted a value in. An accepted value may
-        // have been chosen by a leader that died before anyone learned it: without new submits
-        // no leader would ever come to finish that instance, and the survivors would never
-        // apply it (swarm seed 5032200: the leader crashed as the faults stopped, its last
-        // instances accepted by both followers and learned by neither).
-        let wanted = max(max(highestChosen, reads.horizon), max(rejoinHorizon, highestAccepted))
+        // waits for, and up to the highest this node accepted a value in once the proposer of
+        // that value is silent. The value may have been chosen by a leader that died before
+        // anyone learned it: without new submits no leader would ever come to finish that
+        // instance, and the survivors would never apply it (swarm seeds 5032200, 9031483: the
+        // leader crashed as the faults stopped, its last instances accepted by the survivors
+        // and learned by neither). Not while its proposer is heard from: a follower would then
+        // compete with a leader that is alive but slow.
+        let wanted = max(max(highestChosen, reads.horizon), max(rejoinHorizon, acceptedFromASilentProposer))
         // Only instances that were gaps at the previous heartbeat already (up to what was wanted
         // then, and nothing applied since) have outlived a whole heartbeat.
         let gapsThrough = min(wanted, wantedAtLastHeartbeat)
@@ -52,6 +54,15 @@ extension PaxosNode {
             }
         }
         appliedAtLastHeartbeat = appliedThrough
+    }
+
+    /// The highest instance this node accepted a value in, if the node that proposed that value
+    /// is no longer heard from (0 otherwise).
+    var acceptedFromASilentProposer: InstanceNumber {
+        guard highestAccepted > appliedThrough, let proposer = acceptors[highestAccepted]?.accepted?.ballot.node,
+              proposer != id, let index = configuration.members.firstIndex(of: proposer),
+              heartbeats - heardAt[index] > configuration.peerSilenceHeartbeatsMax else { return 0 }
+        return highestAccepted
     }
 
     mutating func onCatchUpRequest(from peer: NodeID, start: InstanceNumber) {

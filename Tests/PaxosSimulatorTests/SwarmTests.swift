@@ -52,7 +52,9 @@ import Testing
     /// - swarm 5032200: the leader crashed as the faults stopped; its last instances were
     ///   accepted by both survivors and learned by neither, and no submit came to make a new
     ///   leader finish them, so the survivors never applied them (liveness). Heartbeats now
-    ///   count an instance a node accepted a value in as one to decide.
+    ///   count an instance a node accepted a value in as one to decide once the value's
+    ///   proposer is silent. 9031483: the same, where only the follower that is not the
+    ///   distinguished proposer had accepted the last instance.
     /// - swarm 5033648: a leader's range Prepare was answered after it had applied and compacted
     ///   the instances the promises reported; it proposed them again, no acceptor answers below
     ///   its snapshot point, and those proposers held the window forever, so no submit was
@@ -62,7 +64,8 @@ import Testing
         records.disk = .records
         let runs: [(UInt64, SimulationOptions)] = [(4862, SwarmOptions.draw(seed: 4862)), (701, records),
                                                    (5_032_200, SwarmOptions.draw(seed: 5_032_200)),
-                                                   (5_033_648, SwarmOptions.draw(seed: 5_033_648))]
+                                                   (5_033_648, SwarmOptions.draw(seed: 5_033_648)),
+                                                   (9_031_483, SwarmOptions.draw(seed: 9_031_483))]
         let failures = await onOwnThread {
             runs.map { Simulator.run(seed: $0.0, options: $0.1) }.filter { $0.violation != nil }
         }
