@@ -65,6 +65,14 @@ final class RawHTTPConnection: @unchecked Sendable {
         try await onThread { [self] in try readResponseBlocking() }
     }
 
+    /// Whether bytes from the peer are waiting to be read (or it closed), without waiting.
+    func hasDataWaiting() -> Bool {
+        guard pending.isEmpty else { return true }
+        var byte: UInt8 = 0
+        let count = recv(descriptor, &byte, 1, Int32(MSG_PEEK | MSG_DONTWAIT))
+        return count >= 0 || (errno != EAGAIN && errno != EWOULDBLOCK)
+    }
+
     /// Whether the peer closes the connection (end of stream or reset) before the receive timeout.
     func waitForClose() async -> Bool {
         await onThread { [self] in
