@@ -87,10 +87,23 @@ extension PaxosNode {
 
     /// Fenced and caught up below the fence: every instance below it is chosen and known
     /// here, every one from it on is promised the fence's ballot. The node votes again.
+    ///
+    /// Its decisions below the fence become durable in this step. A restart finds the node
+    /// voting only if its log holds them (`PaxosNode.init` replays them, then this check), and
+    /// decisions are otherwise synced only by a later step's fsync (`Ready.persistEventually`).
+    /// Without this, a voter that crashed came back fenced again, silent below its fence: with
+    /// other members rebuilding meanwhile, fewer than a majority voted, and the instances
+    /// below the fences that needed those votes were never decided (swarm seed 9054214).
     mutating func finishRejoinIfCaughtUp() {
         guard case .catchingUp(let from, let ballot)? = rejoin?.phase, appliedThrough + 1 >= from else { return }
         rejoin = nil
         ready.trace.append(.rejoined(instance: from, ballot: ballot))
+        // The decisions learned in this step, in their order after this step's own records; then
+        // the range promise, re-recorded (replaying it again changes nothing) so that the step
+        // has a record to sync even when its decisions were all learned in earlier steps.
+        ready.persist.append(contentsOf: ready.persistEventually)
+        ready.persistEventually.removeAll()
+        ready.persist.append(.promisedFrom(from: rangePromise.from, ballot: rangePromise.ballot))
     }
 
     /// A checkpoint replaces the whole log: a rebuilt node that does not vote yet keeps saying

@@ -170,6 +170,9 @@ struct Cluster {
     var network: [Envelope] = []
     /// What each node's log holds (every record a Ready asked to persist).
     var logs: [NodeID: [DurableRecord]] = [:]
+    /// How many records of each log the last fsync covered: a step with `persist` records syncs
+    /// the log written so far; `persistEventually` records wait for the next such step.
+    var syncedCounts: [NodeID: Int] = [:]
     var files: [NodeID: [FileEntry]] = [:]
     var replies: [NodeID: [ClientReply]] = [:]
     var timers: [NodeID: [TimerID: UInt64]] = [:]
@@ -198,6 +201,11 @@ struct Cluster {
 
     subscript(_ raw: UInt32) -> PaxosNode { nodes[NodeID(raw)]! }
 
+    /// The state a crash of node `raw` now would leave: its log up to the last fsync.
+    func syncedState(_ raw: UInt32) -> DurableState {
+        DurableState(replaying: logs[NodeID(raw)]!.prefix(syncedCounts[NodeID(raw)] ?? 0))
+    }
+
     // MARK: Performing effects
 
     @discardableResult
@@ -207,6 +215,7 @@ struct Cluster {
             Issue.record(Comment(rawValue: violation), sourceLocation: sourceLocation)
         }
         logs[id]!.append(contentsOf: ready.persist)
+        if !ready.persist.isEmpty { syncedCounts[id] = logs[id]!.count }
         logs[id]!.append(contentsOf: ready.persistEventually)
         if let last = files[id]!.last, let first = ready.applied.first, first.instance <= last.instance {
             Issue.record("node \(id) applies instance \(first.instance) after \(last.instance)", sourceLocation: sourceLocation)

@@ -14,6 +14,7 @@ extension Cluster {
         crash(raw)
         down.remove(id)
         logs[id] = []
+        syncedCounts[id] = 0
         files[id] = []
         nodes[id] = PaxosNode(configuration: configurations[id]!, recovered: DurableState(), rejoiningAbove: floor)
         return perform(nodes[id]!.onStart(), at: id, sourceLocation: sourceLocation)
@@ -187,6 +188,26 @@ struct RejoinTests {
         #expect(cluster[3].isVoting)
         let ready = cluster.deliver(Envelope(from: node(1), to: node(3), message: .prepareFrom(from: from, ballot: ballot(fence.round - 1, 1))))
         #expect(ready.messages.map(\.message) == [.nackFrom(from: from, ballot: ballot(fence.round - 1, 1), promised: fence)])
+    }
+
+    @Test("the step that lets a rebuilt node vote again syncs its decisions below the fence: a crash right after it restarts the node voting",
+          arguments: [false, true])
+    func votingAgainSurvivesACrash(learnsWhileFencing: Bool) {
+        var cluster = Self.clusterWithNode3Rebuilt(floor: 1_000)
+        if learnsWhileFencing {
+            cluster.drop(kind(.rejoinPrepare))
+            cluster.deliverAll()   // catch-up: instances 1 and 2 learned before the fence
+            #expect(cluster[3].appliedThrough == 2 && !cluster[3].isVoting)
+            cluster.fire(.rejoin, at: 3)
+        } else {
+            cluster.drop { $0.message.harnessKind != .rejoinPrepare }
+        }
+        cluster.fence(3)
+        cluster.deliverAll()
+        #expect(cluster[3].isVoting)
+        let restarted = PaxosNode(configuration: cluster.configurations[node(3)]!, recovered: cluster.syncedState(3))
+        #expect(restarted.isVoting, "a crash after the step that lifted the fence must not put the node behind it again")
+        #expect(restarted.appliedThrough == 2)
     }
 
     @Test("a rebuilt node proposes nothing before it is fenced: its submits wait")
