@@ -44,6 +44,10 @@ public enum Message: Hashable, Sendable {
     case rejoinPromise(ballot: Ballot, highestInstance: InstanceNumber)
     /// Refused: the member's rounds reach `round` (used, seen or reserved); ask above it.
     case rejoinNack(ballot: Ballot, round: UInt64)
+    /// A rebuilt node's note to itself, sent with the step that applied the last instance below
+    /// its fence: delivered after that step's records are durable, it lets the node vote
+    /// (`PaxosNode.finishRejoinIfCaughtUp`). From any other node it means nothing.
+    case rejoinSynced
     /// Bounded history: the sender compacted every instance through `through` into a snapshot
     /// and cannot answer for them one by one (a Prepare, Accept or catch-up request below its
     /// snapshot point); a receiver behind it fetches the snapshot (`Ready.snapshotWanted`).
@@ -57,7 +61,7 @@ public enum Message: Hashable, Sendable {
         case .prepareFrom(let from, _), .promiseFrom(let from, _, _, _), .nackFrom(let from, _, _):
             return from
         case .status, .catchUpRequest, .catchUpReply, .forward, .readIndexRequest, .readIndexReply, .snapshotOffer,
-             .rejoinPrepare, .rejoinPromise, .rejoinNack:
+             .rejoinPrepare, .rejoinPromise, .rejoinNack, .rejoinSynced:
             return nil
         }
     }

@@ -41,6 +41,8 @@ extension Message {
             return "rejoin nack \(round)"
         case .snapshotOffer(let through):
             return "snapshot through \(through)"
+        case .rejoinSynced:
+            return "rejoin synced"
         }
     }
 
@@ -66,13 +68,14 @@ extension Message {
         case .rejoinPromise: return "rejoinPromise"
         case .rejoinNack: return "rejoinNack"
         case .snapshotOffer: return "snapshotOffer"
+        case .rejoinSynced: return "rejoinSynced"
         }
     }
 
     /// Whether the message belongs to the protocol's seven steps (not anti-entropy).
     public var isProtocolStep: Bool {
         switch self {
-        case .status, .catchUpRequest, .catchUpReply, .readIndexRequest, .readIndexReply, .snapshotOffer: return false
+        case .status, .catchUpRequest, .catchUpReply, .readIndexRequest, .readIndexReply, .snapshotOffer, .rejoinSynced: return false
         default: return true
         }
     }

@@ -13,6 +13,7 @@ extension PaxosNode {
         forgetAnnouncements()     // this status tells the peers instead
         ready.timers.append(.set(.heartbeat, afterMilliseconds: configuration.heartbeatMilliseconds))
         broadcastToPeers(.status(appliedThrough: appliedThrough))
+        resendRejoinSynced()
         // A read whose question or answers were lost asks again.
         for read in reads.gathering { broadcastToAll(.readIndexRequest(read: read)) }
         // Instances to decide: up to the highest chosen one, up to what a linearizable read

@@ -15,6 +15,8 @@ extension PaxosNode {
         case .fencing: startRejoinAttempt()
         case .catchingUp:
             finishRejoinIfCaughtUp()
+        case .caughtUp:
+            resendRejoinSynced()
         }
     }
 
@@ -86,24 +88,42 @@ extension PaxosNode {
     }
 
     /// Fenced and caught up below the fence: every instance below it is chosen and known
-    /// here, every one from it on is promised the fence's ballot. The node votes again.
+    /// here, every one from it on is promised the fence's ballot. The node votes again once
+    /// those decisions are durable.
     ///
-    /// Its decisions below the fence become durable in this step. A restart finds the node
-    /// voting only if its log holds them (`PaxosNode.init` replays them, then this check), and
-    /// decisions are otherwise synced only by a later step's fsync (`Ready.persistEventually`).
-    /// Without this, a voter that crashed came back fenced again, silent below its fence: with
-    /// other members rebuilding meanwhile, fewer than a majority voted, and the instances
-    /// below the fences that needed those votes were never decided (swarm seed 9054214).
+    /// A restart finds the node voting only if its log holds them (`PaxosNode.init` replays
+    /// them, then checks this), and decisions are otherwise synced only with a later step's
+    /// records (`Ready.persistEventually`). A node that said it voted and came back from a
+    /// crash behind its fence again was one more member without its state: with two others
+    /// rebuilding, two of five voted, and the instances below the fences that needed a third
+    /// vote were never decided (swarm seed 9054214). So this step writes the decisions to be
+    /// synced, and sends the node `rejoinSynced`: a message to itself is delivered only after
+    /// the Ready that sent it was performed, hence after its records are durable
+    /// (`ReadyPipeline`). Until then it votes on nothing, and `isVoting` says so.
     mutating func finishRejoinIfCaughtUp() {
         guard case .catchingUp(let from, let ballot)? = rejoin?.phase, appliedThrough + 1 >= from else { return }
-        rejoin = nil
-        ready.trace.append(.rejoined(instance: from, ballot: ballot))
+        rejoin = Rejoin(phase: .caughtUp(from: from, ballot: ballot))
         // The decisions learned in this step, in their order after this step's own records; then
-        // the range promise, re-recorded (replaying it again changes nothing) so that the step
+        // the range promise, recorded again (replaying it twice changes nothing) so that the step
         // has a record to sync even when its decisions were all learned in earlier steps.
         ready.persist.append(contentsOf: ready.persistEventually)
         ready.persistEventually.removeAll()
         ready.persist.append(.promisedFrom(from: rangePromise.from, ballot: rangePromise.ballot))
+        send(.rejoinSynced, to: id)
+    }
+
+    /// The note `finishRejoinIfCaughtUp` sent itself: the decisions below the fence are durable.
+    mutating func onRejoinSynced(from sender: NodeID) {
+        guard sender == id, case .caughtUp(let from, let ballot)? = rejoin?.phase else { return }
+        rejoin = nil
+        ready.trace.append(.rejoined(instance: from, ballot: ballot))
+    }
+
+    /// At the heartbeat: a note to itself that a fault rule dropped is sent again (the records
+    /// it waits for were synced when its step was performed).
+    mutating func resendRejoinSynced() {
+        guard case .caughtUp? = rejoin?.phase else { return }
+        send(.rejoinSynced, to: id)
     }
 
     /// A checkpoint replaces the whole log: a rebuilt node that does not vote yet keeps saying
@@ -112,15 +132,18 @@ extension PaxosNode {
         switch rejoin?.phase {
         case nil: return []
         case .fencing?: return [.rejoinStarted(floor: 0)]
-        case .catchingUp(let from, let ballot)?: return [.rejoinStarted(floor: 0), .rejoinFenced(from: from, ballot: ballot)]
+        case .catchingUp(let from, let ballot)?, .caughtUp(let from, let ballot)?:
+            return [.rejoinStarted(floor: 0), .rejoinFenced(from: from, ballot: ballot)]
         }
     }
 
     /// A fenced rebuilt node votes once every instance below its fence is decided: one that
     /// nobody decides (accepted somewhere, never chosen) is filled like any gap.
     var rejoinHorizon: InstanceNumber {
-        if case .catchingUp(let from, _)? = rejoin?.phase { return from - 1 }
-        return 0
+        switch rejoin?.phase {
+        case .catchingUp(let from, _)?, .caughtUp(let from, _)?: return from - 1
+        default: return 0
+        }
     }
 
     /// Whether the node votes (false while a rebuilt node fences its lost life or catches up).

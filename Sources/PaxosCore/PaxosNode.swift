@@ -145,6 +145,12 @@ public struct PaxosNode: Sendable {
         rejoin?.floorToRecord = floor
         if mutations.rejoinedNodeVotesAtOnce && rejoin?.isFencing == true { rejoin = nil }
         applyChosenPrefix()
+        // Decisions replayed from the log are durable already: a rebuilt node caught up below
+        // its fence votes at once, without the note to itself (`finishRejoinIfCaughtUp`).
+        if case .caughtUp? = rejoin?.phase {
+            rejoin = nil
+            localInbox = FIFO()
+        }
         appliedAtLastHeartbeat = appliedThrough
         ready = Ready()
     }
@@ -407,6 +413,8 @@ public struct PaxosNode: Sendable {
             onRejoinPromise(from: sender, ballot: ballot, highestInstance: highest)
         case .rejoinNack(let ballot, let round):
             onRejoinNack(ballot: ballot, round: round)
+        case .rejoinSynced:
+            onRejoinSynced(from: sender)
         case .snapshotOffer(let through):
             if through > appliedThrough {
                 ready.snapshotWanted = SnapshotOffer(peer: sender, through: through)

@@ -13,8 +13,9 @@
 ///    rebuilding itself may grant too (see `PaxosNode.onRejoinPrepare`).
 /// 2. Once every other member granted the same Δ, with f one above the highest instance
 ///    reported, it durably records "promise Δ from f" (`DurableRecord.rejoinFenced`).
-/// 3. It keeps learning until it has applied every instance below f; from then on it is an
-///    ordinary acceptor whose state is "promised Δ from f, accepted nothing".
+/// 3. It keeps learning until it has applied every instance below f, makes those decisions
+///    durable (`rejoinSynced`), and from then on it is an ordinary acceptor whose state is
+///    "promised Δ from f, accepted nothing".
 ///
 /// Why that is safe (the README's "Rebuilt nodes" says it at length):
 /// - Every promise of the old life is below Δ. A ballot (r, P) of another member P reached the
@@ -44,6 +45,9 @@ struct Rejoin: Hashable, Sendable {
         /// Every other member granted: the node votes from `from` on with promise `ballot`
         /// once it has applied everything below `from`.
         case catchingUp(from: InstanceNumber, ballot: Ballot)
+        /// Applied everything below `from`; the step that got there wrote those decisions to be
+        /// synced and sent the node `rejoinSynced`, which arrives once they are durable.
+        case caughtUp(from: InstanceNumber, ballot: Ballot)
     }
 
     var phase: Phase

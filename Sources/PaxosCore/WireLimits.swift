@@ -92,6 +92,8 @@ public enum WireLimits {
                 if round > WireLimits.roundMax { fail("round \(round) is above the limit \(WireLimits.roundMax)") }
             case .snapshotOffer(let through):
                 check(instance: through)
+            case .rejoinSynced:
+                fail("rejoinSynced is a node's note to itself, never a peer's message")
             }
         }
 

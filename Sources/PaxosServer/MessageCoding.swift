@@ -60,6 +60,10 @@ public enum MessageCoding {
             s["type"] = "rejoinNack"; s["ballot"] = encode(ballot); s["round"] = .int(Int(round))
         case .snapshotOffer(let through):
             s["type"] = "snapshotOffer"; s["through"] = .int(Int(through))
+        case .rejoinSynced:
+            // A node's note to itself never leaves it (`NodeRuntime.deliver`); written for the
+            // logs only. `decode` does not know it: from a peer it is an unknown type.
+            s["type"] = "rejoinSynced"
         }
         return .struct(s)
     }

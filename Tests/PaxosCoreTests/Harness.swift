@@ -31,7 +31,7 @@ enum MessageKind: Hashable, Sendable {
     case prepare, promise, accept, accepted, nack, learn, forward, status, catchUpRequest, catchUpReply
     case prepareFrom, promiseFrom, nackFrom
     case readIndexRequest, readIndexReply
-    case rejoinPrepare, rejoinPromise, rejoinNack
+    case rejoinPrepare, rejoinPromise, rejoinNack, rejoinSynced
     case snapshotOffer
 }
 
@@ -56,6 +56,7 @@ extension Message {
         case .rejoinPrepare: return .rejoinPrepare
         case .rejoinPromise: return .rejoinPromise
         case .rejoinNack: return .rejoinNack
+        case .rejoinSynced: return .rejoinSynced
         case .snapshotOffer: return .snapshotOffer
         }
     }

@@ -210,6 +210,29 @@ struct RejoinTests {
         #expect(restarted.appliedThrough == 2)
     }
 
+    @Test("through the shell, a caught-up node votes only once its note to itself arrives, after its step's records are synced; a peer's note means nothing")
+    func votesOnceItsDecisionsAreDurable() {
+        var cluster = Self.clusterWithNode3Rebuilt(floor: 1_000)
+        cluster.drop { $0.message.harnessKind != .rejoinPrepare }
+        cluster.fence(3)
+        var node3 = cluster.nodes[node(3)]!
+        var shellConfiguration = node3.configuration
+        shellConfiguration.selfDeliveryThroughShell = true
+        node3 = PaxosNode(configuration: shellConfiguration, recovered: cluster.syncedState(3))
+        _ = node3.onStart()
+        #expect(!node3.isVoting)
+        let entries = [ChosenEntry(instance: 1, command: cluster[1].chosenCommand(1)!),
+                       ChosenEntry(instance: 2, command: cluster[1].chosenCommand(2)!)]
+        let caughtUp = node3.onMessage(from: node(1), .catchUpReply(entries: entries))
+        #expect(node3.appliedThrough == 2 && !node3.isVoting, "caught up, its decisions not durable yet")
+        #expect(caughtUp.persist.contains(.chosen(instance: 2, command: entries[1].command)), "synced with this step")
+        #expect(caughtUp.messages.contains(Envelope(from: node(3), to: node(3), message: .rejoinSynced)))
+        _ = node3.onMessage(from: node(1), .rejoinSynced)
+        #expect(!node3.isVoting, "another node's note means nothing")
+        _ = node3.onMessage(from: node(3), .rejoinSynced)
+        #expect(node3.isVoting)
+    }
+
     @Test("a rebuilt node proposes nothing before it is fenced: its submits wait")
     func noProposalsWhileFencing() {
         var cluster = Self.clusterWithNode3Rebuilt { $0.forwardSubmitsToDistinguishedProposer = false }

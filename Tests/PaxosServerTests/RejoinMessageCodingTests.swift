@@ -36,6 +36,13 @@ import XMLRPC
         }
     }
 
+    @Test("a node's note to itself (rejoinSynced) is refused from a peer: unknown to the decoder and to WireLimits")
+    func noteToItselfNeverComesFromAPeer() {
+        var forged = XMLRPCStruct(); forged["type"] = "rejoinSynced"
+        #expect(throws: MessageCoding.DecodingError.self) { try MessageCoding.decode(.struct(forged)) }
+        #expect(WireLimits.violation(of: .rejoinSynced, members: Self.members) != nil)
+    }
+
     @Test("a ballot naming a non-member, or a round or instance above the limits, is refused before the core")
     func limits() {
         let stranger = Ballot(round: 5, node: NodeID(9))

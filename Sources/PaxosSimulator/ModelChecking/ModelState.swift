@@ -162,6 +162,8 @@ struct ModelState: Hashable {
             return "rejoin nack \(ballot) \(round)"
         case .snapshotOffer(let through):
             return "snapshot! \(through)"
+        case .rejoinSynced:
+            return "rejoin synced"
         }
     }
 

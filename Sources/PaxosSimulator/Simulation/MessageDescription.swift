@@ -43,6 +43,8 @@ enum MessageDescription {
             return "rejoin nack \(ballot) round \(round)"
         case .snapshotOffer(let through):
             return "snapshot offer through \(through)"
+        case .rejoinSynced:
+            return "rejoin synced (its decisions below the fence are durable)"
         }
     }
 }

@@ -55,17 +55,8 @@ struct SimulatedNode {
     var diskLost = false
     /// Above every round and incarnation of its lost lives: what the live node's wall clock gives.
     var rejoinFloor: UInt64 = 0
-    /// Whether the core voted when the shell last looked, and the append whose sync makes its
-    /// vote survive a crash: a rebuilt node that votes again syncs its decisions below its fence
-    /// with the step that lifts it (`PaxosNode.finishRejoinIfCaughtUp`); crashing before that
-    /// sync, it restarts behind its fence.
-    var wasVoting = true
-    var votingDurableAtTicket: UInt64 = 0
     /// Client requests this node has not answered yet, in the order they came.
     var outstanding: [RequestID] = []
-
-    /// Whether a crash now would leave the node voting (what counts for another disk loss).
-    var votesDurably: Bool { core.isVoting && syncedTicket >= votingDurableAtTicket }
 
     var isReceivingSnapshot: Bool { snapshotTransfer != nil && storedSnapshot == nil }
 

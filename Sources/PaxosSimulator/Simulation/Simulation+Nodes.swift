@@ -22,10 +22,6 @@ extension Simulation {
                 }
             }
         }
-        if !nodes[index].wasVoting && nodes[index].core.isVoting {
-            nodes[index].wasVoting = true
-            nodes[index].votingDurableAtTicket = nodes[index].appendedTicket
-        }
         if syncMicroseconds == 0 && nodes[index].appendedTicket > nodes[index].syncedTicket {
             syncDisk(node: index)
         }
@@ -121,7 +117,8 @@ extension Simulation {
             }
         }
         // Decisions go with `persistEventually`, except those a step makes durable at once
-        // (`PaxosNode.finishRejoinIfCaughtUp`).
+        // (`PaxosNode.finishRejoinIfCaughtUp`). Counted once the Ready is performed: its
+        // records are durable, or were written before (`persistEventually`).
         for position in ready.persist.indices {
             if case .chosen(let instance, let command) = ready.persist[position] {
                 checker.nodeLearned(index, instance: instance, command: command)
@@ -204,7 +201,7 @@ extension Simulation {
         // At most n - majority nodes are without their state at once (lost and not voting
         // again yet): a majority of lost disks loses chosen values, whatever the protocol, and
         // the instances below a rebuilt node's fence are decided by the others' votes alone.
-        let withoutState = nodes.indices.filter { $0 != index && (nodes[$0].diskLost || !nodes[$0].votesDurably) }.count
+        let withoutState = nodes.indices.filter { $0 != index && (nodes[$0].diskLost || !nodes[$0].core.isVoting) }.count
         if amnesiaFaults && random.next() % 3 == 0 && withoutState + 1 <= options.nodes - (options.nodes / 2 + 1) {
             // The disk is gone: the node restarts from an empty one, remembering no promise,
             // acceptance, decision or incarnation, and rejoins (`Rejoin`) as an operator's
@@ -281,7 +278,6 @@ extension Simulation {
         nodes[index].core = PaxosNode(configuration: nodes[index].core.configuration, recovered: recovered,
                                       rejoiningAbove: rebuilt ? nodes[index].rejoinFloor : nil)
         nodes[index].isUp = true
-        nodes[index].wasVoting = nodes[index].core.isVoting
         // The replicated file is a view of the log above the snapshot point, rebuilt at
         // start-up; the lines up to it were synced before the point was recorded, or are the
         // stored snapshot's (the live `ReplicatedFile.rebuild(snapshot:)`).
