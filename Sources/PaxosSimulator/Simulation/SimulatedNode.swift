@@ -55,6 +55,8 @@ struct SimulatedNode {
     var diskLost = false
     /// Above every round and incarnation of its lost lives: what the live node's wall clock gives.
     var rejoinFloor: UInt64 = 0
+    /// The node voted when it last crashed (and kept its disk): it must restart voting.
+    var votedAtCrash = false
     /// Client requests this node has not answered yet, in the order they came.
     var outstanding: [RequestID] = []
 

@@ -222,6 +222,9 @@ extension Simulation {
             nodes[index].snapshotCutAtCrash = false
             trace?.note("S\(index + 1)'s disk is lost")
         }
+        // What the node reported (`paxos.status`'s `voting`) must survive a plain crash: an
+        // operator rebuilds the next node once this one says it votes.
+        nodes[index].votedAtCrash = !nodes[index].diskLost && nodes[index].core.isVoting
         figures.crashes += 1
         if torn { figures.tornWrites += 1 }
         if nodes[index].appendedTicket > nodes[index].syncedTicket { figures.coverage.count(.crashWithUnsyncedWrites) }
@@ -278,6 +281,9 @@ extension Simulation {
         nodes[index].core = PaxosNode(configuration: nodes[index].core.configuration, recovered: recovered,
                                       rejoiningAbove: rebuilt ? nodes[index].rejoinFloor : nil)
         nodes[index].isUp = true
+        if nodes[index].votedAtCrash && !nodes[index].core.isVoting {
+            checker.fail(.stability, "S\(index + 1) said it voted, but came back from a crash behind its rejoin fence")
+        }
         // The replicated file is a view of the log above the snapshot point, rebuilt at
         // start-up; the lines up to it were synced before the point was recorded, or are the
         // stored snapshot's (the live `ReplicatedFile.rebuild(snapshot:)`).

@@ -58,7 +58,8 @@ public enum Property: String, Hashable, Sendable, CaseIterable {
     case validity
     /// An acknowledged submit is chosen and reaches every node's file.
     case durability
-    /// A value a node learned never changes, and survives the node's crashes.
+    /// A value a node learned never changes, and survives the node's crashes; so does a rebuilt
+    /// node's saying it votes again.
     case stability
     /// Every node's file is a prefix of the longest one.
     case filePrefix = "file prefix"
