@@ -26,6 +26,9 @@ struct ModelCheckCommand: ParsableCommand {
     @Option(help: "Crash-and-restart moves allowed in one path.")
     var crashes: Int = ModelCheckOptions().crashes
 
+    @Option(help: "Disk losses allowed in one path: the node restarts from an empty log, rebuilt as --rejoin does.")
+    var diskLosses: Int = ModelCheckOptions().diskLosses
+
     @Flag(inversion: .prefixedNo, help: "Whether a message may be delivered more than once.")
     var duplicates = true
 
@@ -59,6 +62,7 @@ struct ModelCheckCommand: ParsableCommand {
         guard (1...acceptors).contains(proposers) else { throw ValidationError("--proposers must be within 1...\(acceptors)") }
         guard (1...20).contains(rounds) else { throw ValidationError("--rounds must be within 1...20") }
         guard (0...10).contains(crashes) else { throw ValidationError("--crashes must be within 0...10") }
+        guard (0...3).contains(diskLosses) else { throw ValidationError("--disk-losses must be within 0...3") }
         guard statesMax > 0 else { throw ValidationError("--states-max must be positive") }
         guard (0...20).contains(heartbeats) else { throw ValidationError("--heartbeats must be within 0...20") }
         if let depthMax, depthMax < 1 { throw ValidationError("--depth-max must be positive") }
@@ -68,6 +72,7 @@ struct ModelCheckCommand: ParsableCommand {
         var options = ModelCheckOptions(acceptors: acceptors, proposers: proposers, rounds: rounds, crashes: crashes)
         options.duplicates = duplicates
         options.explicitDrops = explicitDrops
+        options.diskLosses = diskLosses
         options.statesMax = statesMax
         options.multiPaxos = multiPaxos
         options.heartbeats = heartbeats

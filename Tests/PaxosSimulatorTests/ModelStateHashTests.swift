@@ -16,7 +16,9 @@ import Testing
         multi.heartbeats = 4
         var fiveNodes = ModelCheckOptions(acceptors: 5, proposers: 3, rounds: 2, crashes: 3)
         fiveNodes.explicitDrops = true
-        return [("basic", basic), ("multi-paxos", multi), ("five nodes, drops", fiveNodes)]
+        var diskLoss = ModelCheckOptions()
+        diskLoss.diskLosses = 2
+        return [("basic", basic), ("multi-paxos", multi), ("five nodes, drops", fiveNodes), ("disk losses", diskLoss)]
     }()
 
     @Test(arguments: configurations.indices)

@@ -11,6 +11,14 @@ public struct ModelCheckOptions: Hashable, Sendable {
     public var rounds = 1
     /// Crash-and-restart transitions allowed in one path.
     public var crashes = 1
+    /// Disk losses allowed in one path: the node restarts from an empty log, rebuilt as
+    /// `paxos node --rejoin` does (`Rejoin`), while at most n minus a majority nodes are without
+    /// their state. Its old votes still count for what was chosen (they happened), which is what
+    /// a safe rejoin must respect.
+    public var diskLosses = 0
+    /// With disk losses: how many times in one path a rebuilt node asks again for its rejoin
+    /// ballot (each attempt takes a higher round, so unbounded they would never end).
+    public var rejoinRetries = 2
     /// A delivered message may be delivered again, any number of times (the network duplicates).
     public var duplicates = true
     /// Dropping a message is an explicit transition. Off by default: no transition ever waits for

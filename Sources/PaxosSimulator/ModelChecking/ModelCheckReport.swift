@@ -4,6 +4,7 @@ public enum ModelCheckReport {
         let o = result.options
         var text = "model: " + (o.multiPaxos ? "Multi-Paxos (submits, live configuration, \(o.heartbeats) heartbeats per node), " : "Basic Paxos (propose), ")
             + "\(o.acceptors) acceptors, \(o.proposers) proposers, \(o.rounds) rounds, \(o.crashes) crashes, "
+            + (o.diskLosses > 0 ? "\(o.diskLosses) disk loss\(o.diskLosses == 1 ? "" : "es"), " : "")
             + "duplicates \(o.duplicates ? "on" : "off"), explicit drops \(o.explicitDrops ? "on" : "off")"
         if !o.mutations.isEmpty {
             text += ", mutations \(o.mutations.map(\.rawValue).sorted().joined(separator: ","))"

@@ -26,6 +26,8 @@ struct ModelState: Hashable {
     var heartbeatsTaken: [UInt8]
     var deadlinePassed: [Bool]
     var crashesUsed: UInt8 = 0
+    var diskLossesUsed: UInt8 = 0
+    var rejoinRetriesUsed: UInt8 = 0
     /// Ghost: acceptors that accepted each (instance, ballot), with its command.
     var votes: [Vote] = []
 
@@ -76,6 +78,8 @@ struct ModelState: Hashable {
         hasher.combine(heartbeatsTaken)
         hasher.combine(deadlinePassed)
         hasher.combine(crashesUsed)
+        hasher.combine(diskLossesUsed)
+        hasher.combine(rejoinRetriesUsed)
         hasher.combine(votes)
     }
 

@@ -25,6 +25,8 @@ enum ModelAction: Hashable {
     /// The node loses its volatile state and restarts from its log; `afterSync`: a background
     /// fsync covered its `persistEventually` records first.
     case crashAndRestart(node: Int, afterSync: Bool = false)
+    /// The node's disk is lost: it restarts from an empty log, rebuilt (`paxos node --rejoin`).
+    case loseDisk(node: Int)
 
     typealias NetworkMessageIndex = Int
 }
@@ -98,6 +100,7 @@ struct ModelTransitions {
                 // In a fixed order: the set's own order depends on hashing.
                 for timer in Self.timerOrder(state.timers[node]) {
                     if timer == .heartbeat && Int(state.heartbeatsTaken[node]) >= options.heartbeats { continue }
+                    if timer == .rejoin && Int(state.rejoinRetriesUsed) >= options.rejoinRetries { continue }
                     actions.append(.timer(node: node, timer))
                 }
             }
@@ -112,6 +115,21 @@ struct ModelTransitions {
         if !options.multiPaxos {
             for node in state.nodes.indices where state.timers[node].contains(.proposer(Self.instance)) {
                 actions.append(.timeout(node: node))
+            }
+            // A rebuilt node asks again for its rejoin ballot after a refusal or a timeout.
+            if Int(state.rejoinRetriesUsed) < options.rejoinRetries {
+                for node in state.nodes.indices where state.timers[node].contains(.rejoin) {
+                    actions.append(.timer(node: node, .rejoin))
+                }
+            }
+        }
+        if Int(state.diskLossesUsed) < options.diskLosses {
+            // As in the simulator: at most n minus a majority nodes without their state at once
+            // (a majority of lost disks loses chosen values, whatever the protocol).
+            let withoutState = state.nodes.indices.filter { !state.nodes[$0].value.isVoting }.count
+            let majority = state.nodes.count / 2 + 1
+            for node in state.nodes.indices where state.nodes[node].value.isVoting && withoutState + 1 <= state.nodes.count - majority {
+                actions.append(.loseDisk(node: node))
             }
         }
         if Int(state.crashesUsed) < options.crashes {
@@ -168,6 +186,7 @@ struct ModelTransitions {
             moved = node
             state.timers[node].remove(timer)
             if timer == .heartbeat { state.heartbeatsTaken[node] += 1 }
+            if timer == .rejoin { state.rejoinRetriesUsed += 1 }
             roundsStarted = perform(state.nodes[node].value.onTimer(timer), node: node, in: &state)
         case .deadline(let node):
             moved = node
@@ -181,6 +200,19 @@ struct ModelTransitions {
             state.unsynced[node] = []
             state.nodes[node] = CopyOnWrite(PaxosNode(configuration: configurations[node], recovered: state.durable[node].value))
             roundsStarted = perform(state.nodes[node].value.onStart(), node: node, in: &state)
+        case .loseDisk(let node):
+            moved = node
+            state.diskLossesUsed += 1
+            state.timers[node] = []
+            state.unsynced[node] = []
+            // The floor stands for the live node's wall clock: above every round and incarnation
+            // the lost life used. Its votes stay in `votes`: they happened.
+            let lost = state.nodes[node].value
+            state.durable[node] = CopyOnWrite(DurableState())
+            state.nodes[node] = CopyOnWrite(PaxosNode(configuration: configurations[node], recovered: DurableState(),
+                                                      rejoiningAbove: max(lost.highestRound, lost.incarnation)))
+            // Its rejoin ballot is above every round: not a ballot the bound on rounds counts.
+            _ = perform(state.nodes[node].value.onStart(), node: node, in: &state)
         }
         return (moved, roundsStarted)
     }
@@ -211,7 +243,7 @@ struct ModelTransitions {
             case .set(let id, _):
                 // Basic Paxos: the heartbeat (anti-entropy, liveness only) and the leadership
                 // (submits only; that model proposes) are left out.
-                if options.multiPaxos || id == .proposer(Self.instance) { state.timers[node].insert(id) }
+                if options.multiPaxos || id == .proposer(Self.instance) || id == .rejoin { state.timers[node].insert(id) }
             case .cancel(let id):
                 state.timers[node].remove(id)
             }
@@ -258,6 +290,8 @@ struct ModelTransitions {
             return "S\(node + 1)'s client deadline passes"
         case .crashAndRestart(let node, let afterSync):
             return "S\(node + 1) crashes\(afterSync ? " after a fsync of its decisions" : "") and restarts from its log"
+        case .loseDisk(let node):
+            return "S\(node + 1) loses its disk and restarts rebuilt (--rejoin)"
         }
     }
 }
