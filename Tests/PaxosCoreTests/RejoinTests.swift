@@ -227,6 +227,9 @@ struct RejoinTests {
         #expect(node3.appliedThrough == 2 && !node3.isVoting, "caught up, its decisions not durable yet")
         #expect(caughtUp.persist.contains(.chosen(instance: 2, command: entries[1].command)), "synced with this step")
         #expect(caughtUp.messages.contains(Envelope(from: node(3), to: node(3), message: .rejoinSynced)))
+        let heartbeat = node3.onTimer(.heartbeat)
+        #expect(heartbeat.messages.contains(Envelope(from: node(3), to: node(3), message: .rejoinSynced)),
+                "a note a fault rule dropped is sent again at the heartbeat")
         _ = node3.onMessage(from: node(1), .rejoinSynced)
         #expect(!node3.isVoting, "another node's note means nothing")
         _ = node3.onMessage(from: node(3), .rejoinSynced)
