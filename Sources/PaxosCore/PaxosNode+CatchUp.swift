@@ -60,8 +60,14 @@ extension PaxosNode {
     /// The highest instance this node accepted a value in, if the node that proposed that value
     /// is no longer heard from (0 otherwise).
     var acceptedFromASilentProposer: InstanceNumber {
-        guard highestAccepted > appliedThrough, let proposer = acceptors[highestAccepted]?.accepted?.ballot.node,
-              proposer != id, let index = configuration.members.firstIndex(of: proposer),
+        guard highestAccepted > appliedThrough, let proposer = acceptors[highestAccepted]?.accepted?.ballot.node else { return 0 }
+        if proposer == id {
+            // Its own value, from a proposer it no longer runs (an earlier life's, or one a client
+            // deadline dropped): nobody else will finish it (swarm seed 60167344: a propose chosen
+            // by two nodes, the proposer restarted, the other stayed down).
+            return proposers.contains(highestAccepted) ? 0 : highestAccepted
+        }
+        guard let index = configuration.members.firstIndex(of: proposer),
               heartbeats - heardAt[index] > configuration.peerSilenceHeartbeatsMax else { return 0 }
         return highestAccepted
     }

@@ -139,6 +139,34 @@ struct CatchUpTests {
         }
     }
 
+    @Test("a value a node accepted in its own ballot, whose proposer a restart took, is decided at its heartbeats")
+    func ownAcceptedValueOfAnEarlierLifeIsFinished() {
+        var cluster = Cluster(size: 3)
+        cluster.startAll()
+        cluster.drop()
+        // S3 proposes C for instance 1; S2 and S3 accept it (chosen), and nobody learns it.
+        cluster.propose("C", instance: 1, at: 3)
+        cluster.deliverAll(kind(.prepare))
+        cluster.deliverAll(kind(.promise))
+        cluster.deliverAll(kind(.accept))
+        cluster.drop()
+        #expect(cluster[3].chosenCommand(1) == nil)
+        // S3 restarts (its proposer gone) and S2 stays down: S1 never heard of instance 1.
+        cluster.crash(2)
+        cluster.crash(3)
+        cluster.restart(3)
+        cluster.drop()
+        for _ in 0...cluster[3].configuration.forwardPatienceHeartbeats {
+            for survivor: UInt32 in [1, 3] {
+                cluster.fire(.heartbeat, at: survivor)
+                cluster.deliverAll()
+            }
+        }
+        for survivor: UInt32 in [1, 3] {
+            #expect(cluster.nodes[node(survivor)]!.chosenCommand(1)?.text == "C", "S\(survivor)")
+        }
+    }
+
     @Test("step 4: a no-op that fills a gap adopts a value accepted there, so nothing chosen is lost")
     func noopAdoptsAcceptedValue() {
         var cluster = Cluster(size: 3)

@@ -63,6 +63,11 @@ import Testing
     ///   its decisions below the fence were synced and came back behind the fence; with two
     ///   others rebuilding, two of five voted and the instances below the fences were never
     ///   decided (liveness). The step that lifts the fence now syncs those decisions.
+    /// - swarm 60167344 (3 nodes): a `propose` chosen by its proposer and one other node, the
+    ///   proposer restarted before anyone learned it, the other stayed down; the proposer's own
+    ///   accepted value was never counted as one to finish (only a silent peer's was), and the
+    ///   survivors never applied it (liveness). Now a node's own value counts too once it no
+    ///   longer runs that proposer.
     @Test func seedsThatOnceFailedRunClean() async {
         var records = SimulationOptions()
         records.disk = .records
@@ -70,7 +75,8 @@ import Testing
                                                    (5_032_200, SwarmOptions.draw(seed: 5_032_200)),
                                                    (5_033_648, SwarmOptions.draw(seed: 5_033_648)),
                                                    (9_031_483, SwarmOptions.draw(seed: 9_031_483)),
-                                                   (9_054_214, SwarmOptions.draw(seed: 9_054_214))]
+                                                   (9_054_214, SwarmOptions.draw(seed: 9_054_214)),
+                                                   (60_167_344, SwarmOptions.draw(seed: 60_167_344))]
         let failures = await onOwnThread {
             runs.map { Simulator.run(seed: $0.0, options: $0.1) }.filter { $0.violation != nil }
         }
