@@ -124,12 +124,13 @@ struct ModelTransitions {
             }
         }
         if Int(state.diskLossesUsed) < options.diskLosses {
-            // As in the simulator: at most n minus a majority nodes without their state at once
-            // (a majority of lost disks loses chosen values, whatever the protocol).
+            // As in the simulator: a rebuilt node here restarts at once, so "without its state"
+            // is "not voting".
             let withoutState = state.nodes.indices.filter { !state.nodes[$0].value.isVoting }.count
-            let majority = state.nodes.count / 2 + 1
-            for node in state.nodes.indices where state.nodes[node].value.isVoting && withoutState + 1 <= state.nodes.count - majority {
-                actions.append(.loseDisk(node: node))
+            if DiskLossBudget.allowsAnother(members: state.nodes.count, withoutState: withoutState) {
+                for node in state.nodes.indices where state.nodes[node].value.isVoting {
+                    actions.append(.loseDisk(node: node))
+                }
             }
         }
         if Int(state.crashesUsed) < options.crashes {

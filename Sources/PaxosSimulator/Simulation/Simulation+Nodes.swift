@@ -198,11 +198,9 @@ extension Simulation {
         nodes[index].servedSnapshot = nil
         nodes[index].storedSnapshot = nil
         nodes[index].installCheckpointTicket = 0
-        // At most n - majority nodes are without their state at once (lost and not voting
-        // again yet): a majority of lost disks loses chosen values, whatever the protocol, and
-        // the instances below a rebuilt node's fence are decided by the others' votes alone.
+        // Within the budget of nodes without their state (lost, or not voting again yet).
         let withoutState = nodes.indices.filter { $0 != index && (nodes[$0].diskLost || !nodes[$0].core.isVoting) }.count
-        if amnesiaFaults && random.next() % 3 == 0 && withoutState + 1 <= options.nodes - (options.nodes / 2 + 1) {
+        if amnesiaFaults && random.next() % 3 == 0 && DiskLossBudget.allowsAnother(members: options.nodes, withoutState: withoutState) {
             // The disk is gone: the node restarts from an empty one, remembering no promise,
             // acceptance, decision or incarnation, and rejoins (`Rejoin`) as an operator's
             // `paxos node --rejoin` does. The checker forgets what it learned (a rebuilt node
