@@ -425,8 +425,9 @@ public actor NodeRuntime {
         var persistTicket: UInt64? = nil
         do {
             if !ready.persist.isEmpty { persistTicket = try commitLog.append(ready.persist) }
-            // Written after, in log order, and never waited for (`Ready.persistEventually`).
-            if !ready.persistEventually.isEmpty { _ = try commitLog.append(ready.persistEventually) }
+            // Written after, in log order, and never waited for (`Ready.persistEventually`): no
+            // fsync of their own, which the next step's records would wait behind.
+            if !ready.persistEventually.isEmpty { _ = try commitLog.appendLazily(ready.persistEventually) }
         } catch {
             failStop("cannot append to the log: \(error)")
         }
@@ -449,7 +450,7 @@ public actor NodeRuntime {
         var ticket: UInt64? = nil
         do {
             if !persist.isEmpty { ticket = try commitLog.append(persist) }
-            if !persistEventually.isEmpty { _ = try commitLog.append(persistEventually) }
+            if !persistEventually.isEmpty { _ = try commitLog.appendLazily(persistEventually) }
         } catch {
             failStop("cannot append to the log: \(error)")
         }

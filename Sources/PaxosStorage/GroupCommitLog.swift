@@ -23,6 +23,11 @@ public final class GroupCommitLog: @unchecked Sendable {
     private let condition = NSCondition()
     private var appendedTicket: UInt64 = 0
     private var syncedTicket: UInt64 = 0
+    /// The highest ticket someone needs durable: an `append`, a compaction or a waiter. Records
+    /// of `appendLazily` above it wait for the next sync anyone needs, or `lazySyncDelay`.
+    private var demandedTicket: UInt64 = 0
+    /// When the oldest unsynced lazy record must be synced at the latest, if there is one.
+    private var lazyDeadline: Date?
     private var waiters: [Waiter] = []
     private var failure: (any Error)?
     private var syncing = false
@@ -34,9 +39,15 @@ public final class GroupCommitLog: @unchecked Sendable {
 
     /// Told the duration of every fsync (for a latency histogram), on the sync thread.
     private let syncObserver: (@Sendable (Duration) -> Void)?
+    /// How long records of `appendLazily` may stay unsynced when nobody needs a sync.
+    public let lazySyncDelay: Duration
+    private let lazySyncSeconds: TimeInterval
 
-    public init(log: PaxosLog, syncObserver: (@Sendable (Duration) -> Void)? = nil) {
+    public init(log: PaxosLog, lazySyncDelay: Duration = .milliseconds(5), syncObserver: (@Sendable (Duration) -> Void)? = nil) {
         self.log = log
+        self.lazySyncDelay = lazySyncDelay
+        let parts = lazySyncDelay.components
+        self.lazySyncSeconds = Double(parts.seconds) + Double(parts.attoseconds) / 1e18
         self.syncObserver = syncObserver
         let thread = Thread { [self] in runSyncThread() }
         thread.name = "paxos-group-commit"
@@ -47,9 +58,21 @@ public final class GroupCommitLog: @unchecked Sendable {
     public var logSizeBytes: Int { log.size }
 
     /// Writes `records` and returns their ticket (1, 2, 3...); durable once `durableTicket`
-    /// reaches it. Empty `records` return the last ticket issued, so waiting for it still
-    /// orders a reply after every earlier append.
+    /// reaches it, which the sync thread starts on at once. Empty `records` return the last
+    /// ticket issued, so waiting for it still orders a reply after every earlier append.
     public func append(_ records: [DurableRecord]) throws -> UInt64 {
+        try write(records, demandingSync: true)
+    }
+
+    /// Writes `records` without asking for an fsync of their own: the next one anybody needs
+    /// covers them, and nothing else waits longer than `lazySyncDelay`. For what a crash may
+    /// lose without harm (a node's decisions, `Ready.persistEventually`): an fsync for them
+    /// alone would delay the next record that must be durable (one fsync runs at a time).
+    public func appendLazily(_ records: [DurableRecord]) throws -> UInt64 {
+        try write(records, demandingSync: false)
+    }
+
+    private func write(_ records: [DurableRecord], demandingSync: Bool) throws -> UInt64 {
         condition.lock()
         defer { condition.unlock() }
         try checkUsable()
@@ -63,7 +86,13 @@ public final class GroupCommitLog: @unchecked Sendable {
             throw error
         }
         appendedTicket += 1
-        condition.broadcast()
+        if demandingSync {
+            demandedTicket = appendedTicket
+            condition.broadcast()
+        } else if lazyDeadline == nil {
+            lazyDeadline = Date(timeIntervalSinceNow: lazySyncSeconds)
+            condition.broadcast()
+        }
         return appendedTicket
     }
 
@@ -82,6 +111,10 @@ public final class GroupCommitLog: @unchecked Sendable {
                 continuation.resume(throwing: failure)
             } else {
                 waiters.append(Waiter(ticket: ticket, continuation: continuation))
+                if ticket > demandedTicket {
+                    demandedTicket = ticket
+                    condition.broadcast()
+                }
             }
         }
     }
@@ -108,6 +141,7 @@ public final class GroupCommitLog: @unchecked Sendable {
             throw error
         }
         appendedTicket += 1
+        demandedTicket = appendedTicket
         compactions.append((appendedTicket, sequence))
         condition.broadcast()
         return appendedTicket
@@ -169,7 +203,7 @@ public final class GroupCommitLog: @unchecked Sendable {
             condition.unlock()
         }
         while true {
-            while syncedTicket == appendedTicket, failure == nil, !closing { condition.wait() }
+            waitForWork()
             if failure != nil || syncedTicket == appendedTicket { return }
             let target = appendedTicket
             syncing = true
@@ -200,6 +234,18 @@ public final class GroupCommitLog: @unchecked Sendable {
         }
     }
 
+    /// Returns when a sync is needed (someone demands one, or a lazy record has waited
+    /// `lazySyncDelay`), the log failed, or it is closing.
+    private func waitForWork() {
+        while failure == nil, !closing, demandedTicket <= syncedTicket {
+            if syncedTicket < appendedTicket, let lazyDeadline {
+                if !condition.wait(until: lazyDeadline) { return }
+            } else {
+                condition.wait()
+            }
+        }
+    }
+
     // MARK: Helpers (with `condition` held)
 
     private func removeCompactedSegments(upTo ticket: UInt64) throws {
@@ -212,6 +258,8 @@ public final class GroupCommitLog: @unchecked Sendable {
     private func markDurable(upTo ticket: UInt64) {
         precondition(ticket >= syncedTicket, "durability never goes backwards")
         syncedTicket = ticket
+        // Records written during the fsync that may be lazy start their wait now.
+        lazyDeadline = ticket == appendedTicket ? nil : Date(timeIntervalSinceNow: lazySyncSeconds)
         var pending: [Waiter] = []
         for waiter in waiters {
             if waiter.ticket <= ticket { waiter.continuation.resume() } else { pending.append(waiter) }

@@ -137,6 +137,56 @@ struct GroupCommitLogTests {
     }
 }
 
+extension GroupCommitLogTests {
+    /// A decision's record (`appendLazily`) asks for no fsync of its own: the next record that
+    /// must be durable shares one fsync with it, instead of waiting behind its fsync.
+    @Test func aLazyRecordRidesWithTheNextFsyncAnyoneNeeds() async throws {
+        let fileSystem = InMemoryFileSystem()
+        let (log, _) = try PaxosLog.open(directory: "/d", fileSystem: fileSystem)
+        let group = GroupCommitLog(log: log, lazySyncDelay: .seconds(3_600))
+        defer { group.close() }
+        let lazy = try group.appendLazily([chosenRecord(1)])
+        let urgent = try group.append([.round(2)])
+        try await group.waitUntilDurable(urgent)
+        #expect(group.durableTicket >= lazy)
+        #expect(group.syncCount == 1, "one fsync for both records, not one each")
+        fileSystem.crash()
+        #expect(try PaxosLog.readRecords(directory: "/d", fileSystem: fileSystem) == [chosenRecord(1), .round(2)])
+    }
+
+    @Test func waitingForALazyRecordSyncsIt() async throws {
+        let (log, _) = try PaxosLog.open(directory: "/d", fileSystem: InMemoryFileSystem())
+        let group = GroupCommitLog(log: log, lazySyncDelay: .seconds(3_600))
+        defer { group.close() }
+        let lazy = try group.appendLazily([chosenRecord(1)])
+        try await group.waitUntilDurable(lazy)
+        #expect(group.durableTicket == lazy)
+    }
+
+    /// Nobody needs a sync: the lazy record is still made durable, within `lazySyncDelay`.
+    @Test func aLazyRecordNobodyWaitsForIsSyncedAfterTheDelay() async throws {
+        let fileSystem = InMemoryFileSystem()
+        let (log, _) = try PaxosLog.open(directory: "/d", fileSystem: fileSystem)
+        let group = GroupCommitLog(log: log, lazySyncDelay: .milliseconds(20))
+        defer { group.close() }
+        let lazy = try group.appendLazily([chosenRecord(1)])
+        let deadline = ContinuousClock.now + .seconds(10)
+        while group.durableTicket < lazy && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(5)) }
+        #expect(group.durableTicket == lazy)
+        #expect(fileSystem.statistics.fileSyncs >= 1)
+    }
+
+    @Test func closeSyncsLazyRecords() throws {
+        let fileSystem = InMemoryFileSystem()
+        let (log, _) = try PaxosLog.open(directory: "/d", fileSystem: fileSystem)
+        let group = GroupCommitLog(log: log, lazySyncDelay: .seconds(3_600))
+        _ = try group.appendLazily([chosenRecord(1)])
+        group.close()
+        fileSystem.crash()
+        #expect(try PaxosLog.readRecords(directory: "/d", fileSystem: fileSystem) == [chosenRecord(1)])
+    }
+}
+
 /// An in-memory disk whose file syncs can be held at a gate, to observe what happens while an
 /// fsync is in progress.
 final class GatedFileSystem: FileSystem, @unchecked Sendable {
