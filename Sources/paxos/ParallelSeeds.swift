@@ -1,4 +1,3 @@
-import Dispatch
 import Foundation
 import PaxosSimulator
 
@@ -11,7 +10,7 @@ enum ParallelSeeds {
         defer { slots.deallocate() }
         let workers = min(jobs, count)
         // Worker k takes seeds k, k + workers, ...: neighbours cost alike, so the work evens out.
-        DispatchQueue.concurrentPerform(iterations: workers) { worker in
+        OwnThreads.forEach(iterations: workers, threads: workers) { worker in
             for index in stride(from: worker, to: count, by: workers) {
                 let seed = first &+ UInt64(index)
                 let seedOptions = swarm ? SwarmOptions.draw(seed: seed, base: options) : options

@@ -102,10 +102,10 @@ import Darwin
         var options = ModelCheckOptions(acceptors: 3, proposers: 2, rounds: 1, crashes: 0)
         options.diskLosses = 1
         options.depthMax = depth
-        // One worker: the search's workers run on libdispatch's global threads, the same ones
-        // Swift's tasks run on here, and a level held them long enough for calls of the XML-RPC
-        // client tests running beside it to time out (30 s) in a CI run. The result does not
-        // depend on the number of workers (`theResultDoesNotDependOnTheNumberOfWorkers`).
+        // One worker: the suite runs other tests beside it, and the result does not depend on
+        // the number of workers (`theResultDoesNotDependOnTheNumberOfWorkers`). (Workers run on
+        // threads of their own, `OwnThreads`: on libdispatch's global threads, the ones Swift's
+        // tasks run on, a level once held them while XML-RPC client tests timed out in CI.)
         options.workers = 1
         return options
     }

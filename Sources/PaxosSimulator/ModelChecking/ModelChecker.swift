@@ -1,4 +1,3 @@
-import Dispatch
 import PaxosCore
 
 /// Exhaustive breadth-first search over every interleaving of a tiny configuration, with state
@@ -144,7 +143,7 @@ public enum ModelChecker {
         results.withUnsafeMutableBufferPointer { slots in
             withoutActuallyEscaping(work) { work in
                 let shared = UncheckedSendable((slots: slots, work: work))
-                DispatchQueue.concurrentPerform(iterations: pieces) { piece in
+                OwnThreads.forEach(iterations: pieces, threads: workers) { piece in
                     let range = (count * piece / pieces)..<(count * (piece + 1) / pieces)
                     shared.value.slots[piece] = shared.value.work(range)
                 }
@@ -173,7 +172,7 @@ public enum ModelChecker {
     }
 }
 
-/// Hands values to the workers of `concurrentPerform`: each writes only its own slot and reads
+/// Hands values to the workers (`OwnThreads`): each writes only its own slot and reads
 /// what no one writes during the pass.
 private struct UncheckedSendable<Value>: @unchecked Sendable {
     var value: Value
