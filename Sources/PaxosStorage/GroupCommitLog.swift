@@ -28,6 +28,7 @@ public final class GroupCommitLog: @unchecked Sendable {
     private var demandedTicket: UInt64 = 0
     /// When the oldest unsynced lazy record must be synced at the latest, if there is one.
     private var lazyDeadline: Date?
+    private var waitingForLazyDeadline = false
     private var waiters: [Waiter] = []
     private var failure: (any Error)?
     private var syncing = false
@@ -204,7 +205,8 @@ public final class GroupCommitLog: @unchecked Sendable {
         }
         while true {
             waitForWork()
-            if failure != nil || syncedTicket == appendedTicket { return }
+            if failure != nil || (closing && syncedTicket == appendedTicket) { return }
+            if syncedTicket == appendedTicket { continue }
             let target = appendedTicket
             syncing = true
             condition.unlock()
@@ -235,16 +237,24 @@ public final class GroupCommitLog: @unchecked Sendable {
     }
 
     /// Returns when a sync is needed (someone demands one, or a lazy record has waited
-    /// `lazySyncDelay`), the log failed, or it is closing.
+    /// `lazySyncDelay`), the log failed, or it is closing. A deadline that passes with nothing
+    /// left to sync (an admin reset synced it meanwhile) is no work: the caller must not read
+    /// "nothing to sync" as "closing" and stop the thread.
     private func waitForWork() {
         while failure == nil, !closing, demandedTicket <= syncedTicket {
             if syncedTicket < appendedTicket, let lazyDeadline {
-                if !condition.wait(until: lazyDeadline) { return }
+                waitingForLazyDeadline = true
+                let timedOut = !condition.wait(until: lazyDeadline)
+                waitingForLazyDeadline = false
+                if timedOut && syncedTicket < appendedTicket { return }
             } else {
                 condition.wait()
             }
         }
     }
+
+    /// The sync thread sleeps until a lazy record's deadline (for tests of what wakes it).
+    var isWaitingForLazyDeadline: Bool { condition.withLock { waitingForLazyDeadline } }
 
     // MARK: Helpers (with `condition` held)
 

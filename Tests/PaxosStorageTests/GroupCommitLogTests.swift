@@ -1,6 +1,6 @@
 import Foundation
 import PaxosCore
-import PaxosStorage
+@testable import PaxosStorage
 import Testing
 
 @Suite("Group commit")
@@ -174,6 +174,27 @@ extension GroupCommitLogTests {
         while group.durableTicket < lazy && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(5)) }
         #expect(group.durableTicket == lazy)
         #expect(fileSystem.statistics.fileSyncs >= 1)
+    }
+
+    /// The sync thread must outlive a lazy deadline that finds nothing left to sync: here an
+    /// admin reset synced the lazy record while the thread waited for its deadline. (It once
+    /// took "nothing to sync" for "closing" and stopped, and no fsync ever happened again.)
+    @Test func aResetDuringALazyWaitLeavesTheSyncThreadRunning() async throws {
+        let (log, _) = try PaxosLog.open(directory: "/d", fileSystem: InMemoryFileSystem())
+        let group = GroupCommitLog(log: log, lazySyncDelay: .milliseconds(300))
+        defer { group.close() }
+        let lazyWrittenAt = ContinuousClock.now
+        _ = try group.appendLazily([chosenRecord(1)])
+        let asleep = ContinuousClock.now + .seconds(10)
+        while !group.isWaitingForLazyDeadline && ContinuousClock.now < asleep { try await Task.sleep(for: .milliseconds(1)) }
+        #expect(group.isWaitingForLazyDeadline)
+        try group.reset(keepingIncarnation: 2)
+        // Let the lazy deadline pass: the sync thread wakes from it with nothing to sync.
+        try await Task.sleep(until: lazyWrittenAt + .milliseconds(600))
+        let urgent = try group.append([.round(3)])
+        let deadline = ContinuousClock.now + .seconds(10)
+        while group.durableTicket < urgent && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(5)) }
+        #expect(group.durableTicket >= urgent, "no fsync after the lazy deadline passed")
     }
 
     @Test func closeSyncsLazyRecords() throws {
