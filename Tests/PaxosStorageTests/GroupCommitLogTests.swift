@@ -181,19 +181,26 @@ extension GroupCommitLogTests {
     /// took "nothing to sync" for "closing" and stopped, and no fsync ever happened again.)
     @Test func aResetDuringALazyWaitLeavesTheSyncThreadRunning() async throws {
         let (log, _) = try PaxosLog.open(directory: "/d", fileSystem: InMemoryFileSystem())
-        let group = GroupCommitLog(log: log, lazySyncDelay: .milliseconds(300))
+        let group = GroupCommitLog(log: log, lazySyncDelay: .seconds(2))
         defer { group.close() }
-        let lazyWrittenAt = ContinuousClock.now
-        _ = try group.appendLazily([chosenRecord(1)])
-        let asleep = ContinuousClock.now + .seconds(10)
-        while !group.isWaitingForLazyDeadline && ContinuousClock.now < asleep { try await Task.sleep(for: .milliseconds(1)) }
-        #expect(group.isWaitingForLazyDeadline)
-        try group.reset(keepingIncarnation: 2)
-        // Let the lazy deadline pass: the sync thread wakes from it with nothing to sync.
-        try await Task.sleep(until: lazyWrittenAt + .milliseconds(600))
+        func waitUntil(_ condition: () -> Bool) async throws {
+            let deadline = ContinuousClock.now + .seconds(30)
+            while !condition() && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(1)) }
+        }
+        // The thread must be asleep until the lazy deadline when the reset syncs the record:
+        // under a loaded machine the deadline may pass first, so try again until it is.
+        var reached = false
+        for instance in InstanceNumber(1)...5 where !reached {
+            _ = try group.appendLazily([chosenRecord(instance)])
+            try await waitUntil { group.isWaitingForLazyDeadline }
+            try group.reset(keepingIncarnation: 2)
+            reached = group.isWaitingForLazyDeadline
+        }
+        #expect(reached, "the reset never came while the sync thread waited for a lazy deadline")
+        // The deadline passes with nothing left to sync; then a record needs an fsync.
+        try await waitUntil { !group.isWaitingForLazyDeadline }
         let urgent = try group.append([.round(3)])
-        let deadline = ContinuousClock.now + .seconds(10)
-        while group.durableTicket < urgent && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(5)) }
+        try await waitUntil { group.durableTicket >= urgent }
         #expect(group.durableTicket >= urgent, "no fsync after the lazy deadline passed")
     }
 
