@@ -43,14 +43,17 @@ import Darwin
 
     /// The workers only split the work of a level: the states, their count, the figures and the
     /// counterexample are those of a one-thread search, with a violation or without.
-    @Test func theResultDoesNotDependOnTheNumberOfWorkers() async {
+    /// Nor on how many frontier states a round of passes takes: small chunks make many states
+    /// rebuilt by `PathReplay` start a chunk or a worker's range, with a path it shares little of.
+    @Test func theResultDoesNotDependOnTheNumberOfWorkersOrTheChunks() async {
         for mutations in [[], [PaxosConfiguration.Mutation.acceptorAcceptsBelowPromise]] {
             var options = ModelCheckOptions(acceptors: 3, proposers: 2, rounds: 1, crashes: 0)
             options.mutations = Set(mutations)
             let results = await onOwnThread { [options] in
-                [1, 2, 5].map { workers in
+                [(1, 1 << 16), (2, 1 << 16), (5, 1 << 16), (1, 7), (2, 1_000)].map { workers, chunk in
                     var withWorkers = options
                     withWorkers.workers = workers
+                    withWorkers.chunkStates = chunk
                     return ModelChecker.check(withWorkers)
                 }
             }
@@ -103,7 +106,7 @@ import Darwin
         options.diskLosses = 1
         options.depthMax = depth
         // One worker: the suite runs other tests beside it, and the result does not depend on
-        // the number of workers (`theResultDoesNotDependOnTheNumberOfWorkers`). (Workers run on
+        // the number of workers (`theResultDoesNotDependOnTheNumberOfWorkersOrTheChunks`). (Workers run on
         // threads of their own, `OwnThreads`: on libdispatch's global threads, the ones Swift's
         // tasks run on, a level once held them while XML-RPC client tests timed out in CI.)
         options.workers = 1

@@ -34,6 +34,9 @@ public struct ModelCheckOptions: Hashable, Sendable {
     /// Threads that expand each level of the search. The result does not depend on it: only
     /// how long the search takes.
     public var workers = 1
+    /// Frontier states expanded per round of the search's passes: bounds the moves held at
+    /// once (about twenty per state, 16 bytes each). The result does not depend on it either.
+    public var chunkStates = 1 << 16
 
     /// Multi-Paxos through `submit`, with the live node's configuration (self-delivery through
     /// the shell, forwarding to the distinguished proposer, range promises, leadership,
