@@ -63,7 +63,9 @@ struct ModelCheckCommand: ParsableCommand {
         guard (1...20).contains(rounds) else { throw ValidationError("--rounds must be within 1...20") }
         guard (0...10).contains(crashes) else { throw ValidationError("--crashes must be within 0...10") }
         guard (0...3).contains(diskLosses) else { throw ValidationError("--disk-losses must be within 0...3") }
-        guard statesMax > 0 else { throw ValidationError("--states-max must be positive") }
+        guard (1...ModelCheckOptions.statesLimit).contains(statesMax) else {
+            throw ValidationError("--states-max must be within 1...\(ModelCheckOptions.statesLimit) (states are numbered in 32 bits)")
+        }
         guard (0...20).contains(heartbeats) else { throw ValidationError("--heartbeats must be within 0...20") }
         if let depthMax, depthMax < 1 { throw ValidationError("--depth-max must be positive") }
     }

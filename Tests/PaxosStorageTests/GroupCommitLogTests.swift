@@ -138,12 +138,17 @@ struct GroupCommitLogTests {
 }
 
 extension GroupCommitLogTests {
+    /// A group commit over a fresh log on an in-memory file system that can crash.
+    static func group(lazySyncDelay: Duration) throws -> (InMemoryFileSystem, GroupCommitLog) {
+        let fileSystem = InMemoryFileSystem()
+        let (log, _) = try PaxosLog.open(directory: "/d", fileSystem: fileSystem)
+        return (fileSystem, GroupCommitLog(log: log, lazySyncDelay: lazySyncDelay))
+    }
+
     /// A decision's record (`appendLazily`) asks for no fsync of its own: the next record that
     /// must be durable shares one fsync with it, instead of waiting behind its fsync.
     @Test func aLazyRecordRidesWithTheNextFsyncAnyoneNeeds() async throws {
-        let fileSystem = InMemoryFileSystem()
-        let (log, _) = try PaxosLog.open(directory: "/d", fileSystem: fileSystem)
-        let group = GroupCommitLog(log: log, lazySyncDelay: .seconds(3_600))
+        let (fileSystem, group) = try Self.group(lazySyncDelay: .seconds(3_600))
         defer { group.close() }
         let lazy = try group.appendLazily([chosenRecord(1)])
         let urgent = try group.append([.round(2)])
@@ -155,8 +160,7 @@ extension GroupCommitLogTests {
     }
 
     @Test func waitingForALazyRecordSyncsIt() async throws {
-        let (log, _) = try PaxosLog.open(directory: "/d", fileSystem: InMemoryFileSystem())
-        let group = GroupCommitLog(log: log, lazySyncDelay: .seconds(3_600))
+        let (_, group) = try Self.group(lazySyncDelay: .seconds(3_600))
         defer { group.close() }
         let lazy = try group.appendLazily([chosenRecord(1)])
         try await group.waitUntilDurable(lazy)
@@ -165,13 +169,10 @@ extension GroupCommitLogTests {
 
     /// Nobody needs a sync: the lazy record is still made durable, within `lazySyncDelay`.
     @Test func aLazyRecordNobodyWaitsForIsSyncedAfterTheDelay() async throws {
-        let fileSystem = InMemoryFileSystem()
-        let (log, _) = try PaxosLog.open(directory: "/d", fileSystem: fileSystem)
-        let group = GroupCommitLog(log: log, lazySyncDelay: .milliseconds(20))
+        let (fileSystem, group) = try Self.group(lazySyncDelay: .milliseconds(20))
         defer { group.close() }
         let lazy = try group.appendLazily([chosenRecord(1)])
-        let deadline = ContinuousClock.now + .seconds(10)
-        while group.durableTicket < lazy && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(5)) }
+        try await waitUntil { group.durableTicket >= lazy }
         #expect(group.durableTicket == lazy)
         #expect(fileSystem.statistics.fileSyncs >= 1)
     }
@@ -180,13 +181,8 @@ extension GroupCommitLogTests {
     /// admin reset synced the lazy record while the thread waited for its deadline. (It once
     /// took "nothing to sync" for "closing" and stopped, and no fsync ever happened again.)
     @Test func aResetDuringALazyWaitLeavesTheSyncThreadRunning() async throws {
-        let (log, _) = try PaxosLog.open(directory: "/d", fileSystem: InMemoryFileSystem())
-        let group = GroupCommitLog(log: log, lazySyncDelay: .seconds(2))
+        let (_, group) = try Self.group(lazySyncDelay: .seconds(2))
         defer { group.close() }
-        func waitUntil(_ condition: () -> Bool) async throws {
-            let deadline = ContinuousClock.now + .seconds(30)
-            while !condition() && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(1)) }
-        }
         // The thread must be asleep until the lazy deadline when the reset syncs the record:
         // under a loaded machine the deadline may pass first, so try again until it is.
         var reached = false
@@ -205,9 +201,7 @@ extension GroupCommitLogTests {
     }
 
     @Test func closeSyncsLazyRecords() throws {
-        let fileSystem = InMemoryFileSystem()
-        let (log, _) = try PaxosLog.open(directory: "/d", fileSystem: fileSystem)
-        let group = GroupCommitLog(log: log, lazySyncDelay: .seconds(3_600))
+        let (fileSystem, group) = try Self.group(lazySyncDelay: .seconds(3_600))
         _ = try group.appendLazily([chosenRecord(1)])
         group.close()
         fileSystem.crash()
@@ -289,4 +283,10 @@ final class GatedFileSystem: FileSystem, @unchecked Sendable {
             }
         }
     }
+}
+
+/// Polls `condition` until it holds or 30 s pass; the caller's `#expect` says which.
+private func waitUntil(_ condition: () -> Bool) async throws {
+    let deadline = ContinuousClock.now + .seconds(30)
+    while !condition() && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(1)) }
 }

@@ -28,6 +28,9 @@ public struct ModelCheckOptions: Hashable, Sendable {
     public var mutations: Set<PaxosConfiguration.Mutation> = []
     /// A limit on the search, so that a configuration too large ends with a message, not a swap storm.
     public var statesMax = 20_000_000
+    /// The most states any search numbers (a state's parent is kept in 32 bits); a larger
+    /// `statesMax` stops there.
+    public static let statesLimit = Int(Int32.max)
     /// Explore only paths of at most this many moves (iterative deepening raises it step by
     /// step); nil explores until no new state appears.
     public var depthMax: Int? = nil

@@ -10,7 +10,7 @@ public enum ModelCheckReport {
             text += ", mutations \(o.mutations.map(\.rawValue).sorted().joined(separator: ","))"
         }
         text += "\n\(result.states) states, \(result.transitions) transitions, depth \(result.depth)"
-        if result.truncated { text += " (stopped at the limit of \(o.statesMax) states: not exhaustive)" }
+        if result.truncated { text += " (stopped at the limit of \(min(o.statesMax, ModelCheckOptions.statesLimit)) states: not exhaustive)" }
         if result.depthBounded { text += " (bounded: every path of up to \(result.depth) moves, not longer ones)" }
         text += "\n"
         guard let violation = result.violation else {

@@ -110,7 +110,7 @@ public enum ModelChecker {
                         parent.append(found.from)
                         move.append(found.choice)
                         fresh.append((found.from, found.choice, edges))
-                        if visited.count >= options.statesMax {
+                        if visited.count >= min(options.statesMax, ModelCheckOptions.statesLimit) {
                             truncated = true
                             break numbering
                         }
@@ -174,16 +174,12 @@ public enum ModelChecker {
     /// Replays the moves from the initial state: the search kept only move numbers.
     private static func rebuildPath(to index: Int, parent: [Int32], move: [UInt16],
                                     transitions: ModelTransitions) -> [String] {
-        var choices: [Int] = []
-        var cursor = index
-        while parent[cursor] >= 0 {
-            choices.append(Int(move[cursor]))
-            cursor = Int(parent[cursor])
-        }
+        var chain: [Int] = []
+        parent.withUnsafeBufferPointer { PathReplay.ancestry(of: index, parent: $0, into: &chain) }
         var state = transitions.initialState()
         var lines: [String] = []
-        for choice in choices.reversed() {
-            let action = transitions.actions(in: state)[choice]
+        for next in chain.dropFirst() {
+            let action = transitions.actions(in: state)[Int(move[next])]
             lines.append(transitions.describe(action, in: state))
             transitions.apply(action, to: &state)
         }
@@ -228,8 +224,8 @@ struct PathReplay {
         self.path = [(0, initial)]
     }
 
-    mutating func state(_ index: Int) -> ModelState {
-        // The indices from the initial state down to `index`, and how many the path shares.
+    /// The indices of the states from the initial one (0) down to `index`, into `chain`.
+    static func ancestry(of index: Int, parent: UnsafeBufferPointer<Int32>, into chain: inout [Int]) {
         chain.removeAll(keepingCapacity: true)
         var cursor = index
         while cursor > 0 {
@@ -238,6 +234,11 @@ struct PathReplay {
         }
         chain.append(0)
         chain.reverse()
+    }
+
+    mutating func state(_ index: Int) -> ModelState {
+        // The indices from the initial state down to `index`, and how many the path shares.
+        Self.ancestry(of: index, parent: parent, into: &chain)
         var shared = 1
         while shared < min(chain.count, path.count), path[shared].index == chain[shared] { shared += 1 }
         path.removeSubrange(shared...)
