@@ -440,27 +440,21 @@ public actor NodeRuntime {
     /// performed before its own records are durable, nor before an earlier one: the pipeline's
     /// order is the same as for single steps, only the log writes fewer times.
     private func hand(_ readies: [Ready]) {
-        var persist: [DurableRecord] = []
-        var persistEventually: [DurableRecord] = []
-        for ready in readies {
-            persist.append(contentsOf: ready.persist)
-            persistEventually.append(contentsOf: ready.persistEventually)
-        }
-        metrics.appended(records: persist.count + persistEventually.count)
+        let records = ReadyPipeline.records(of: readies)
+        metrics.appended(records: records.persist.count + records.eventually.count)
         var ticket: UInt64? = nil
         do {
-            if !persist.isEmpty { ticket = try commitLog.append(persist) }
-            if !persistEventually.isEmpty { _ = try commitLog.appendLazily(persistEventually) }
+            if !records.persist.isEmpty { ticket = try commitLog.append(records.persist) }
+            if !records.eventually.isEmpty { _ = try commitLog.appendLazily(records.eventually) }
         } catch {
             failStop("cannot append to the log: \(error)")
         }
-        // Own messages that performing one of these sends wait until all are handed over:
-        // their steps come after every step of this call.
+        let performable = addToPipeline(batch: readies, persistTicket: ticket)
+        // Own messages that performing one of these sends wait until all are performed: their
+        // steps come after every step of this call.
         let wasDraining = draining
         draining = true
-        for ready in readies {
-            if let now = addToPipeline(ready, persistTicket: ready.persist.isEmpty ? nil : ticket) { perform(now) }
-        }
+        for ready in performable { perform(ready) }
         draining = wasDraining
         drain()
     }
@@ -493,6 +487,12 @@ public actor NodeRuntime {
     private func addToPipeline(_ ready: Ready, persistTicket: UInt64?) -> Ready? {
         let durable = commitLog.durableTicket
         return pipeline.add(ready, persistTicket: persistTicket, durableTicket: durable)
+    }
+
+    @inline(never)
+    private func addToPipeline(batch readies: [Ready], persistTicket: UInt64?) -> [Ready] {
+        let durable = commitLog.durableTicket
+        return pipeline.add(batch: readies, persistTicket: persistTicket, durableTicket: durable)
     }
 
     @inline(never)

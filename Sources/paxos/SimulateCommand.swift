@@ -39,6 +39,9 @@ struct SimulateCommand: ParsableCommand {
     @Option(help: "Each node's disk: wal (the real PaxosLog over an in-memory file system) or records (no encoding).")
     var disk: String = SimulationOptions.Disk.writeAheadLog.rawValue
 
+    @Option(help: "How messages between nodes travel: calls (as the live node: batched per peer, one call in flight, in order) or alone (each message on its own, links reorder). The swarm draws it.")
+    var peerMessages: String = "calls"
+
     @Option(help: "Threads running seeds at once (default: one per core). The output does not depend on it.")
     var jobs: Int = ProcessInfo.processInfo.activeProcessorCount
 
@@ -94,6 +97,11 @@ struct SimulateCommand: ParsableCommand {
             throw ValidationError("--disk must be one of \(SimulationOptions.Disk.allCases.map(\.rawValue).joined(separator: ", "))")
         }
         options.disk = diskKind
+        switch peerMessages {
+        case "calls": options.peerCalls = true
+        case "alone": options.peerCalls = false
+        default: throw ValidationError("--peer-messages must be calls or alone")
+        }
         options.traceStepsMax = traceSteps
         if let seed {
             try runOne(seed: seed, options: swarm ? SwarmOptions.draw(seed: seed, base: options) : options)

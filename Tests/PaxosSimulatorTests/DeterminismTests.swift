@@ -39,5 +39,16 @@ import Testing
         options.mutations = [.acceptorAcceptsBelowPromise]
         #expect(SimulationReport.replayCommand(seed: 9, options: options)
                 == "paxos simulate --seed 9 --nodes 5 --steps 300 --faults drop,duplicate,reorder,delay,partition --mutation acceptorAcceptsBelowPromise")
+        options.peerCalls = false
+        #expect(SimulationReport.replayCommand(seed: 9, options: options).contains(" --peer-messages alone --mutation"))
+        // A swarm seed names how its messages travel only where its draw would say otherwise.
+        let drawsCalls = (UInt64(1)...50).first { SwarmOptions.draw(seed: $0).peerCalls }!
+        let drawsAlone = (UInt64(1)...50).first { !SwarmOptions.draw(seed: $0).peerCalls }!
+        var forcedAlone = SimulationOptions()
+        forcedAlone.peerCalls = false
+        #expect(SimulationReport.replayCommand(seed: drawsCalls, options: SwarmOptions.draw(seed: drawsCalls, base: forcedAlone))
+                == "paxos simulate --seed \(drawsCalls) --swarm --peer-messages alone")
+        #expect(SimulationReport.replayCommand(seed: drawsAlone, options: SwarmOptions.draw(seed: drawsAlone))
+                == "paxos simulate --seed \(drawsAlone) --swarm")
     }
 }

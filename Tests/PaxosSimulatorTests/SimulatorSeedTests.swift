@@ -13,13 +13,15 @@ import Testing
         ("everything", 3, .all),
         ("everything, five nodes", 5, .all),
         ("everything, seven nodes", 7, .all),
+        ("everything, every message alone", 3, .all),
     ]
 
     @Test(arguments: 0..<mixes.count)
     func fixedSeedsRunClean(mixIndex: Int) async {
         let mix = Self.mixes[mixIndex]
-        let options = SimulationOptions(nodes: mix.nodes, steps: 400, faults: mix.faults)
-        let (decisions, failure) = await onOwnThread { () -> (Int, SimulationResult?) in
+        var options = SimulationOptions(nodes: mix.nodes, steps: 400, faults: mix.faults)
+        options.peerCalls = !mix.name.hasSuffix("alone")
+        let (decisions, failure) = await onOwnThread { [options] () -> (Int, SimulationResult?) in
             var decisions = 0
             for seed in Self.seeds {
                 let result = Simulator.run(seed: seed, options: options)

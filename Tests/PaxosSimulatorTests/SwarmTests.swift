@@ -68,15 +68,18 @@ import Testing
     ///   accepted value was never counted as one to finish (only a silent peer's was), and the
     ///   survivors never applied it (liveness). Now a node's own value counts too once it no
     ///   longer runs that proposer.
+    ///
+    /// They failed with every message travelling alone (before `SimulationOptions.peerCalls`):
+    /// they run that way, their failing schedule, and as the seed draws them now.
     @Test func seedsThatOnceFailedRunClean() async {
-        var records = SimulationOptions()
+        var alone = SimulationOptions()
+        alone.peerCalls = false
+        var records = alone
         records.disk = .records
-        let runs: [(UInt64, SimulationOptions)] = [(4862, SwarmOptions.draw(seed: 4862)), (701, records),
-                                                   (5_032_200, SwarmOptions.draw(seed: 5_032_200)),
-                                                   (5_033_648, SwarmOptions.draw(seed: 5_033_648)),
-                                                   (9_031_483, SwarmOptions.draw(seed: 9_031_483)),
-                                                   (9_054_214, SwarmOptions.draw(seed: 9_054_214)),
-                                                   (60_167_344, SwarmOptions.draw(seed: 60_167_344))]
+        let swarmSeeds: [UInt64] = [4862, 5_032_200, 5_033_648, 9_031_483, 9_054_214, 60_167_344]
+        let runs: [(UInt64, SimulationOptions)] = [(701, records)]
+            + swarmSeeds.map { ($0, SwarmOptions.draw(seed: $0, base: alone)) }
+            + swarmSeeds.map { ($0, SwarmOptions.draw(seed: $0)) }
         let failures = await onOwnThread {
             runs.map { Simulator.run(seed: $0.0, options: $0.1) }.filter { $0.violation != nil }
         }

@@ -50,6 +50,9 @@ public enum CoverageEvent: Int, CaseIterable, Hashable, Sendable {
     case snapshotTransferResumed
     /// A received snapshot failed its checksum (a torn piece held garbage) and was deleted.
     case snapshotRefused
+    /// A peer call carried several messages, taken as one batch of steps with one log write
+    /// (`SimulationOptions.peerCalls`).
+    case peerCallBatched
 }
 
 extension CoverageEvent {
@@ -85,6 +88,7 @@ extension CoverageEvent {
         case .startedFromStoredSnapshot: return "start-ups from a stored snapshot"
         case .snapshotTransferResumed: return "snapshot transfers resumed after a crash"
         case .snapshotRefused: return "received snapshots refused (checksum)"
+        case .peerCallBatched: return "peer calls of several messages (one log write)"
         }
     }
 }

@@ -12,6 +12,14 @@ extension Simulation {
         }
         figures.messagesSent += 1
         if staleFaults && faultsActive { keepForReplay(envelope) }
+        if options.peerCalls {
+            // Queued for its peer; the shell starts the calls once the Ready that sent it has
+            // queued all its messages (`startCalls`), as the live node enqueues a Ready's
+            // messages at once.
+            let link = (Int(envelope.from.rawValue) - 1) * options.nodes + Int(envelope.to.rawValue) - 1
+            if !peerQueues[link].enqueue(envelope.message) { figures.messagesDropped += 1 }
+            return
+        }
         guard faultsActive, anyFaults else {
             queue.schedule(.deliver(envelope), at: now + latency())
             return
@@ -60,6 +68,79 @@ extension Simulation {
     private func latency() -> SimulatedTime {
         guard faultsActive, reorderFaults else { return options.fixedLatencyMicroseconds }
         return randomValue(in: options.latencyMinimumMicroseconds...options.latencyMaximumMicroseconds)
+    }
+
+    // MARK: - Peer calls (`SimulationOptions.peerCalls`)
+
+    /// Starts the calls node `index` may send now, one per peer with messages queued and no
+    /// call in flight. The network's faults take a call whole: lost, late or duplicated.
+    func startCalls(node index: Int) {
+        for to in 0..<options.nodes where to != index {
+            let link = index * options.nodes + to
+            guard let messages = peerQueues[link].takeCall() else { continue }
+            var call = SimulatedPeerCall(from: index, to: to, senderLife: nodes[index].life, messages: messages,
+                                         lost: false, endsCall: true)
+            guard faultsActive, anyFaults else {
+                queue.schedule(.peerCall(call), at: now + latency())
+                continue
+            }
+            let delay = latency()
+            if dropFaults && happens(perMille: options.dropPerMille) {
+                figures.messagesDropped += messages.count
+                trace?.note("network loses S\(index + 1)'s call to S\(to + 1) (\(messages.count) messages)")
+                call.lost = true
+            } else if delayFaults && happens(perMille: options.delayPerMille) {
+                // The sender gives up on the call when its answer is due (the live call times
+                // out) and sends the next one, while this one arrives long after, behind later
+                // calls: a late call does not stall its link.
+                figures.messagesDelayed += messages.count
+                var late = call
+                late.endsCall = false
+                queue.schedule(.peerCall(late), at: now + delay + randomValue(in: 1...options.longDelayMaximumMicroseconds))
+                call.lost = true
+                call.messages = []
+            }
+            if !call.lost && duplicateFaults && happens(perMille: options.duplicatePerMille) {
+                figures.messagesDuplicated += messages.count
+                var duplicate = call
+                duplicate.endsCall = false
+                queue.schedule(.peerCall(duplicate), at: now + latency())
+            }
+            queue.schedule(.peerCall(call), at: now + delay)
+        }
+    }
+
+    /// A call reaches its addressee (unless lost, cut off or down), which takes its messages as
+    /// one batch of steps, as the live node's `paxos.peer` does. The call ends: the sender may
+    /// send what it queued meanwhile.
+    func arrive(_ call: SimulatedPeerCall) {
+        if call.endsCall && nodes[call.from].life == call.senderLife {
+            peerQueues[call.from * options.nodes + call.to].callEnded()
+            if nodes[call.from].isUp { startCalls(node: call.from) }
+        }
+        guard !call.lost else { return }
+        guard nodes[call.to].isUp, !linkCut[call.from * options.nodes + call.to] else {
+            figures.messagesUndeliverable += call.messages.count
+            return
+        }
+        figures.messagesDelivered += call.messages.count
+        let sender = NodeID(UInt32(call.from + 1))
+        if call.messages.count == 1 {
+            // One message: one step, exactly as a batch of one would take it.
+            noteCoverage(of: call.messages[0], at: call.to)
+            trace?.beginStep(at: now, "S\(call.to + 1) <- S\(call.from + 1) \(describe(call.messages[0]))")
+            absorb(nodes[call.to].core.onMessage(from: sender, call.messages[0]), node: call.to)
+            return
+        }
+        figures.coverage.count(.peerCallBatched)
+        var readies: [Ready] = []
+        readies.reserveCapacity(call.messages.count)
+        for message in call.messages {
+            noteCoverage(of: message, at: call.to)
+            trace?.beginStep(at: now, "S\(call.to + 1) <- S\(call.from + 1) \(describe(message)) (a call of \(call.messages.count))")
+            readies.append(nodes[call.to].core.onMessage(from: sender, message))
+        }
+        absorb(batch: readies, node: call.to)
     }
 
     func deliver(_ envelope: Envelope) {

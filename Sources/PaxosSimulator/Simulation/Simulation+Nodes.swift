@@ -7,24 +7,7 @@ extension Simulation {
     /// Takes a node's Ready: writes its records and hands it to the node's pipeline, which
     /// releases its effects once they are synced (the live node's `ReadyPipeline`).
     func absorb(_ ready: consuming Ready, node index: Int) {
-        var persistTicket: UInt64? = nil
-        if !ready.persist.isEmpty {
-            do { try nodes[index].disk.append(ready.persist) } catch { storageFailed(index, error) }
-            nodes[index].appendedTicket += 1
-            persistTicket = nodes[index].appendedTicket
-        }
-        if !ready.persistEventually.isEmpty {
-            do { try nodes[index].disk.append(ready.persistEventually) } catch { storageFailed(index, error) }
-            nodes[index].appendedTicket += 1
-            for position in ready.persistEventually.indices {
-                if case .chosen(let instance, _) = ready.persistEventually[position] {
-                    nodes[index].unsyncedDecisions.append((nodes[index].appendedTicket, instance))
-                }
-            }
-        }
-        if syncMicroseconds == 0 && nodes[index].appendedTicket > nodes[index].syncedTicket {
-            syncDisk(node: index)
-        }
+        let persistTicket = write(ready.persist, eventually: ready.persistEventually, node: index)
         if let now = nodes[index].pipeline.add(ready, persistTicket: persistTicket, durableTicket: nodes[index].syncedTicket) {
             // Moved, not copied: with its lists shared, taking the messages out would copy them.
             var now = consume now
@@ -35,6 +18,45 @@ extension Simulation {
         // Between steps, as the live shell does (never inside a drain: a nested step's records
         // would follow the checkpoint's).
         if !nodes[index].draining { compactIfDue(node: index) }
+    }
+
+    /// `absorb` for the steps a peer call's messages made, as the live node's `paxos.peer`
+    /// takes them: their records in one write, under one ticket (`ReadyPipeline.add(batch:)`).
+    func absorb(batch readies: consuming [Ready], node index: Int) {
+        let records = ReadyPipeline.records(of: readies)
+        let persistTicket = write(records.persist, eventually: records.eventually, node: index)
+        let performable = nodes[index].pipeline.add(batch: readies, persistTicket: persistTicket,
+                                                    durableTicket: nodes[index].syncedTicket)
+        for var ready in performable {
+            release(&ready, node: index)
+            nodes[index].core.recycle(consume ready)
+        }
+        drain(node: index)
+        if !nodes[index].draining { compactIfDue(node: index) }
+    }
+
+    /// Writes a step's records (or a batch's) to the node's disk: `persist` under a new ticket,
+    /// which it returns, then `eventually`, which nobody waits for.
+    private func write(_ persist: [DurableRecord], eventually: [DurableRecord], node index: Int) -> UInt64? {
+        var persistTicket: UInt64? = nil
+        if !persist.isEmpty {
+            do { try nodes[index].disk.append(persist) } catch { storageFailed(index, error) }
+            nodes[index].appendedTicket += 1
+            persistTicket = nodes[index].appendedTicket
+        }
+        if !eventually.isEmpty {
+            do { try nodes[index].disk.append(eventually) } catch { storageFailed(index, error) }
+            nodes[index].appendedTicket += 1
+            for position in eventually.indices {
+                if case .chosen(let instance, _) = eventually[position] {
+                    nodes[index].unsyncedDecisions.append((nodes[index].appendedTicket, instance))
+                }
+            }
+        }
+        if syncMicroseconds == 0 && nodes[index].appendedTicket > nodes[index].syncedTicket {
+            syncDisk(node: index)
+        }
+        return persistTicket
     }
 
     /// Performs what the node's pipeline releases, then starts a sync if it waits for one.
@@ -130,6 +152,7 @@ extension Simulation {
             }
         }
         takeMessages(from: &ready) { send($0) }
+        if options.peerCalls { startCalls(node: index) }
         for position in ready.applied.indices {
             // Lines a snapshot installed meanwhile already holds are not written again.
             if let last = nodes[index].file.last, ready.applied[position].instance <= last.instance { continue }
@@ -231,6 +254,8 @@ extension Simulation {
         nodes[index].isUp = false
         nodes[index].life += 1
         nodes[index].pipeline.removeAll()
+        // What the node had queued for its peers dies with it; its calls on the way still arrive.
+        for to in 0..<options.nodes { peerQueues[index * options.nodes + to] = PeerQueue() }
         nodes[index].syncInFlight = false
         nodes[index].fetchingSnapshot = false
         // Decisions not synced may be lost (unless a torn write kept them): the node may

@@ -25,6 +25,9 @@ final class Simulation {
     @exclusivity(unchecked) var faultsActive = true
     /// Cut links, indexed `from * nodes + to`.
     @exclusivity(unchecked) var linkCut: [Bool]
+    /// What each node queued for each peer and its call in flight, indexed `from * nodes + to`
+    /// (`SimulationOptions.peerCalls`).
+    @exclusivity(unchecked) var peerQueues: [PeerQueue]
     @exclusivity(unchecked) var partitionNumber = 0
     @exclusivity(unchecked) var syncMicroseconds: UInt64
     /// The fault mix as plain switches: asked for on every message, where a `Set` lookup costs a hash.
@@ -55,6 +58,7 @@ final class Simulation {
         self.random = SplitMix64(seed: seed)
         self.checker = InvariantChecker(nodes: options.nodes)
         self.linkCut = Array(repeating: false, count: options.nodes * options.nodes)
+        self.peerQueues = Array(repeating: PeerQueue(), count: options.nodes * options.nodes)
         let faults = options.faults
         dropFaults = faults.contains(.drop)
         duplicateFaults = faults.contains(.duplicate)
@@ -134,6 +138,8 @@ final class Simulation {
         switch event {
         case .deliver(let envelope):
             deliver(envelope)
+        case .peerCall(let call):
+            arrive(call)
         case .timer(let node, let life, let timer):
             fireTimer(node: node, life: life, timer)
         case .syncDone(let node, let life):

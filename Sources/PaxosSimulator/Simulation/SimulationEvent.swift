@@ -5,6 +5,9 @@ import PaxosCore
 enum SimulationEvent {
     /// A message arrives (unless the link is cut or the addressee is down).
     case deliver(Envelope)
+    /// A peer call arrives, or its time to arrive passes if the network lost it
+    /// (`SimulationOptions.peerCalls`).
+    case peerCall(SimulatedPeerCall)
     case timer(node: Int, life: UInt32, TimerID)
     /// An fsync finishes: the node's held effects may now leave.
     case syncDone(node: Int, life: UInt32)
@@ -29,4 +32,17 @@ enum SimulationEvent {
     case snapshotStored(node: Int, life: UInt32)
     /// A crash aimed at the middle of a snapshot install.
     case crashDuringInstall(node: Int, life: UInt32)
+}
+
+/// A `paxos.peer` call on its way from one node to another (`PeerQueue`).
+struct SimulatedPeerCall {
+    var from: Int
+    var to: Int
+    /// The sender's life when it sent the call: a call of a life that crashed ends nothing.
+    var senderLife: UInt32
+    var messages: [Message]
+    /// The network lost it (the `drop` fault): it ends its call without arriving.
+    var lost: Bool
+    /// A duplicate the network made arrives without ending a call.
+    var endsCall: Bool
 }

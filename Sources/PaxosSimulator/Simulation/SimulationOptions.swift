@@ -38,6 +38,13 @@ public struct SimulationOptions: Hashable, Sendable {
     public var calmNodeDown: Int? = nil
 
     // Network (microseconds).
+    /// Messages between nodes travel as the live node sends them (`PeerQueue`): in calls, one
+    /// in flight per link, what is queued meanwhile together in the next call, each call taken
+    /// by its receiver as one batch of steps whose records go to the log in one write
+    /// (`ReadyPipeline.add(batch:)`); a fault drops, delays or duplicates a whole call, and a
+    /// link stays in order (the `reorder` fault only reorders duplicates and stale replays).
+    /// Off: every message travels alone with its own latency, and links reorder freely.
+    public var peerCalls = true
     public var latencyMinimumMicroseconds: UInt64 = 100
     public var latencyMaximumMicroseconds: UInt64 = 900
     /// Without the reorder fault every link is FIFO: one fixed latency.

@@ -32,6 +32,10 @@ public enum SimulationReport {
         var command = options.swarm ? "paxos simulate --seed \(seed) --swarm"
             : "paxos simulate --seed \(seed) --nodes \(options.nodes) --steps \(options.steps) --faults \(options.faults)"
         if options.disk != SimulationOptions().disk { command += " --disk \(options.disk.rawValue)" }
+        // A swarm seed draws how messages travel; alone where it would draw calls is the base's.
+        if !options.peerCalls && (!options.swarm || SwarmOptions.draw(seed: seed).peerCalls) {
+            command += " --peer-messages alone"
+        }
         for mutation in options.mutations.sorted(by: { $0.rawValue < $1.rawValue }) {
             command += " --mutation \(mutation.rawValue)"
         }
