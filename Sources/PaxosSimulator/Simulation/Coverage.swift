@@ -53,6 +53,9 @@ public enum CoverageEvent: Int, CaseIterable, Hashable, Sendable {
     /// A peer call carried several messages, taken as one batch of steps with one log write
     /// (`SimulationOptions.peerCalls`).
     case peerCallBatched
+    /// A snapshot point moved behind what its node had applied meanwhile (the file's sync
+    /// took a while, as live).
+    case snapshotPointBehindApplied
 }
 
 extension CoverageEvent {
@@ -89,6 +92,7 @@ extension CoverageEvent {
         case .snapshotTransferResumed: return "snapshot transfers resumed after a crash"
         case .snapshotRefused: return "received snapshots refused (checksum)"
         case .peerCallBatched: return "peer calls of several messages (one log write)"
+        case .snapshotPointBehindApplied: return "snapshot points behind the applied instance"
         }
     }
 }

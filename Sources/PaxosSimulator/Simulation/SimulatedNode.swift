@@ -30,6 +30,8 @@ struct SimulatedNode {
     var snapshotLines = 0
     /// A snapshot fetch is on its way (one at a time, as in the live shell).
     var fetchingSnapshot = false
+    /// A snapshot point waits for the file's sync (one at a time, as in the live shell).
+    var compacting = false
     /// This node's snapshot as it sends it to a peer behind: made at the first request for its
     /// point, as the live node writes its snapshot file (and forgotten in a crash, as its memory).
     var servedSnapshot: SnapshotCopy? = nil

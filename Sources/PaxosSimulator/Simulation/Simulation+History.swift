@@ -33,12 +33,29 @@ extension Simulation {
     /// Moves the node's snapshot point to its last line once it applied
     /// `snapshotIntervalInstances` past the previous one: the checkpoint replaces the log
     /// (once synced), and the file's lines up to there are what a peer behind would install.
+    /// As the live node (`NodeRuntime.compactIfDue`): the point is the file's last line, the
+    /// file is synced up to it (as long as a log fsync takes), and only then does the point
+    /// move, in a step of its own, while the node went on applying meanwhile: a point may
+    /// be behind what the node has applied when it moves.
     func compactIfDue(node index: Int) {
         let interval = options.snapshotIntervalInstances
-        guard interval > 0, nodes[index].isUp,
+        guard interval > 0, nodes[index].isUp, !nodes[index].compacting,
               nodes[index].core.appliedThrough - nodes[index].core.compactedThrough >= interval,
               let last = nodes[index].file.last, last.instance > nodes[index].core.compactedThrough else { return }
-        compactLog(node: index, through: last.instance, lines: nodes[index].file.count)
+        nodes[index].compacting = true
+        queue.schedule(.compactionDue(node: index, life: nodes[index].life, point: last.instance, lines: nodes[index].file.count),
+                       at: now + syncMicroseconds)
+    }
+
+    /// The file is synced up to `point`: the point moves, unless a crash or a snapshot
+    /// installed meanwhile made it moot (the live `finishCompaction`).
+    func finishCompaction(node index: Int, life: UInt32, point: InstanceNumber, lines: Int) {
+        guard nodes[index].isUp, nodes[index].life == life else { return }
+        nodes[index].compacting = false
+        guard point > nodes[index].core.compactedThrough, point <= nodes[index].core.appliedThrough else { return }
+        trace?.beginStep(at: now, "S\(index + 1)'s file is synced through instance \(point)")
+        if point < nodes[index].core.appliedThrough { figures.coverage.count(.snapshotPointBehindApplied) }
+        compactLog(node: index, through: point, lines: lines)
     }
 
     /// In the simulator a snapshot point's `fileBytes` counts the file's lines.

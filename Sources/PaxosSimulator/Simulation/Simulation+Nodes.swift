@@ -151,8 +151,9 @@ extension Simulation {
                 checker.nodeLearned(index, instance: instance, command: command)
             }
         }
+        let sendsMessages = !ready.messages.isEmpty
         takeMessages(from: &ready) { send($0) }
-        if options.peerCalls { startCalls(node: index) }
+        if options.peerCalls && sendsMessages { startCalls(node: index) }
         for position in ready.applied.indices {
             // Lines a snapshot installed meanwhile already holds are not written again.
             if let last = nodes[index].file.last, ready.applied[position].instance <= last.instance { continue }
@@ -258,6 +259,7 @@ extension Simulation {
         for to in 0..<options.nodes { peerQueues[index * options.nodes + to] = PeerQueue() }
         nodes[index].syncInFlight = false
         nodes[index].fetchingSnapshot = false
+        nodes[index].compacting = false
         // Decisions not synced may be lost (unless a torn write kept them): the node may
         // learn them again, and is not held to remember them.
         for decision in nodes[index].unsyncedDecisions { checker.nodeMayForget(index, instance: decision.instance) }

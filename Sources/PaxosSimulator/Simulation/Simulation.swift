@@ -167,6 +167,8 @@ final class Simulation {
             snapshotChunkSynced(node: node, life: life)
         case .snapshotStored(let node, let life):
             installStoredSnapshot(node: node, life: life)
+        case .compactionDue(let node, let life, let point, let lines):
+            finishCompaction(node: node, life: life, point: point, lines: lines)
         case .crashDuringInstall(let node, let life):
             crashDuringInstall(node: node, life: life)
         }

@@ -30,6 +30,8 @@ enum SimulationEvent {
     case snapshotChunkSynced(node: Int, life: UInt32)
     /// A received snapshot is in place: time to install it.
     case snapshotStored(node: Int, life: UInt32)
+    /// A node's file is synced up to `point` (its `lines` lines): its snapshot point moves.
+    case compactionDue(node: Int, life: UInt32, point: InstanceNumber, lines: Int)
     /// A crash aimed at the middle of a snapshot install.
     case crashDuringInstall(node: Int, life: UInt32)
 }
