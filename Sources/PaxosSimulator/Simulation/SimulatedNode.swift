@@ -17,6 +17,8 @@ struct SimulatedNode {
     var appendedTicket: UInt64 = 0
     var syncedTicket: UInt64 = 0
     var syncInFlight = false
+    /// The ticket the fsync in flight covers: the last one written when it started.
+    var syncTarget: UInt64 = 0
     var draining = false
     /// Decisions written with `persistEventually` and not yet synced, with their ticket: a
     /// crash may take them (the node then learns them again), so the checker must not count

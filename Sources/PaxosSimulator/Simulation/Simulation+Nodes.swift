@@ -80,6 +80,7 @@ extension Simulation {
         if !nodes[index].syncInFlight,
            nodes[index].pipeline.awaitedTicket(durableTicket: nodes[index].syncedTicket) != nil {
             nodes[index].syncInFlight = true
+            nodes[index].syncTarget = nodes[index].appendedTicket
             queue.schedule(.syncDone(node: index, life: nodes[index].life), at: now + syncMicroseconds)
         }
     }
@@ -88,14 +89,17 @@ extension Simulation {
         guard nodes[index].isUp, nodes[index].life == life else { return }
         trace?.beginStep(at: now, "S\(index + 1) fsync done")
         nodes[index].syncInFlight = false
-        syncDisk(node: index)
+        syncDisk(node: index, through: nodes[index].syncTarget)
         drain(node: index)
     }
 
-    /// Everything written so far becomes durable.
-    func syncDisk(node index: Int) {
+    /// Everything written so far becomes durable. Effects wait only for the records written up
+    /// to `ticket` (by default all): an fsync covers what was written before it started, and
+    /// what was appended while it ran waits for the next one (group commit, as the live
+    /// `GroupCommitLog`), although the disk keeps it already, as a real disk may.
+    func syncDisk(node index: Int, through ticket: UInt64? = nil) {
         do { try nodes[index].disk.sync() } catch { storageFailed(index, error) }
-        nodes[index].syncedTicket = nodes[index].appendedTicket
+        nodes[index].syncedTicket = ticket ?? nodes[index].appendedTicket
         nodes[index].unsyncedDecisions.removeAll(keepingCapacity: true)
     }
 
