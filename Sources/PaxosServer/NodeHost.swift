@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import NIOPosix
 import PaxosCore
 import PaxosStorage
 import ServiceLifecycle
@@ -49,6 +50,19 @@ final class NodeService: Service {
     }
 
     func run() async throws {
+        // One thread runs the node: its actor, its server and its peer links (NodeRuntime.loop).
+        // The group commit's fsync thread is the only other thread on a submit's path.
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        do {
+            try await run(on: group)
+        } catch {
+            try? await group.shutdownGracefully()
+            throw error
+        }
+        try? await group.shutdownGracefully()
+    }
+
+    private func run(on group: MultiThreadedEventLoopGroup) async throws {
         let directory = member.dataDirectory
         do {
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
@@ -82,7 +96,7 @@ final class NodeService: Service {
         let adminEnabled = options.adminEnabled ?? cluster.adminEnabled
 
         let signing = RequestSigning(secret: secret)
-        let runtime = NodeRuntime(cluster: cluster, member: member, options: options, recovered: recovered,
+        let runtime = NodeRuntime(loop: group.next(), cluster: cluster, member: member, options: options, recovered: recovered,
                                   recoveredSnapshot: recoveredSnapshot, commitLog: commitLog, file: file, snapshots: snapshots,
                                   eraStore: eraStore, era: era, signing: signing, metrics: metrics, logger: logger,
                                   rejoiningAbove: rejoinFloor)
@@ -105,7 +119,8 @@ final class NodeService: Service {
         serverConfiguration.resources["/metrics"] = XMLRPCResource(contentType: "text/plain; version=0.0.4; charset=utf-8") {
             metrics.render(openConnections: serving.server?.connectionCount ?? 0)
         }
-        let server = XMLRPCServer(configuration: serverConfiguration, registry: registry)
+        serverConfiguration.handlerExecutor = runtime.loopExecutor
+        let server = XMLRPCServer(configuration: serverConfiguration, registry: registry, group: group)
         serving.server = server
         do {
             try await server.start()

@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import NIOCore
 import PaxosCore
 import PaxosStorage
 import XMLRPC
@@ -8,6 +9,13 @@ import XMLRPC
 /// performs the effects of each `Ready` in order — records made durable by the group-commit log
 /// first, then messages, replies, file lines and timers. Being an actor serializes the core.
 public actor NodeRuntime {
+
+    /// The node's one event loop, which serves its calls and sends to its peers, runs the actor
+    /// too: a call's handler, the core's step and the messages' writes share one thread, so a
+    /// submit wakes no other thread of this node until it waits for the disk.
+    nonisolated let loop: any EventLoop
+    nonisolated let loopExecutor: EventLoopTaskExecutor
+    public nonisolated var unownedExecutor: UnownedSerialExecutor { loop.executor.asUnownedSerialExecutor() }
 
     public let cluster: ClusterConfiguration
     public let member: ClusterConfiguration.Node
@@ -56,7 +64,7 @@ public actor NodeRuntime {
     }
     private var alarms = TimerQueue<Alarm>()
     /// The one task that sleeps until the earliest alarm, and when it wakes.
-    private var sleeper: (due: ContinuousClock.Instant, task: Task<Void, Never>)?
+    private var sleeper: (due: ContinuousClock.Instant, task: Scheduled<Void>)?
     /// The leader as the last heartbeat saw it, for the log line when it changes.
     private var leaderSeen: (leader: NodeID, leading: Bool)?
 
@@ -81,10 +89,12 @@ public actor NodeRuntime {
         public var kind: Kind
     }
 
-    init(cluster: ClusterConfiguration, member: ClusterConfiguration.Node, options: NodeOptions,
+    init(loop: any EventLoop, cluster: ClusterConfiguration, member: ClusterConfiguration.Node, options: NodeOptions,
          recovered: DurableState, recoveredSnapshot: Snapshot? = nil, commitLog: GroupCommitLog, file: ReplicatedFile,
          snapshots: SnapshotStore, eraStore: EraStore, era: UInt64, signing: RequestSigning, metrics: NodeMetrics, logger: Logger,
          rejoiningAbove rejoinFloor: UInt64? = nil) {
+        self.loop = loop
+        self.loopExecutor = EventLoopTaskExecutor(loop)
         self.cluster = cluster
         self.member = member
         self.options = options
@@ -112,7 +122,7 @@ public actor NodeRuntime {
         self.era = era
         var peers: [NodeID: PeerLink] = [:]
         for node in cluster.nodes where node.id != member.id {
-            peers[node.nodeID] = PeerLink(from: member.nodeID, to: node, signing: signing, metrics: metrics, logger: logger)
+            peers[node.nodeID] = PeerLink(from: member.nodeID, to: node, executor: loopExecutor, signing: signing, metrics: metrics, logger: logger)
         }
         self.peers = peers
     }
@@ -509,15 +519,23 @@ public actor NodeRuntime {
     private func awaitDurability() {
         guard !awaitingDurability, let ticket = pipeline.awaitedTicket(durableTicket: commitLog.durableTicket) else { return }
         awaitingDurability = true
-        Task {
+        // On the loop: the log's (nonisolated) wait resumes there, straight from the fsync
+        // thread, rather than through a thread of Swift's global executor first.
+        Task(executorPreference: loopExecutor) {
+            var failure: (any Error)? = nil
             do {
                 try await self.commitLog.waitUntilDurable(ticket)
             } catch {
-                self.failStop("cannot make the log durable: \(error)")
+                failure = error
             }
-            self.awaitingDurability = false
-            self.drain()
+            await self.durabilityReached(failure: failure)
         }
+    }
+
+    private func durabilityReached(failure: (any Error)?) {
+        if let failure { failStop("cannot make the log durable: \(failure)") }
+        awaitingDurability = false
+        drain()
     }
 
     private func perform(_ ready: Ready) {
@@ -563,10 +581,10 @@ public actor NodeRuntime {
         guard let earliest = alarms.earliest else { return }
         if let sleeper, sleeper.due <= earliest { return }
         sleeper?.task.cancel()
-        let task = Task {
-            try? await Task.sleep(until: earliest, clock: .continuous)
-            guard !Task.isCancelled else { return }
-            self.ring(sleeperDue: earliest)
+        // A timer of the node's own loop: it fires there, waking no other thread.
+        let delay = TimeAmount.nanoseconds(max(0, (earliest - ContinuousClock.now).nanoseconds))
+        let task = loop.scheduleTask(in: delay) {
+            self.assumeIsolated { $0.ring(sleeperDue: earliest) }
         }
         sleeper = (earliest, task)
     }

@@ -17,6 +17,8 @@ final class PeerLink: Sendable {
     private let logger: Logger
     private let metrics: NodeMetrics
     private let state = NIOLockedValueBox(State())
+    /// The node's event loop: a call is written and its answer read there, next to the actor.
+    private let executor: EventLoopTaskExecutor
 
     private struct State {
         var queue = PeerQueue()
@@ -33,14 +35,16 @@ final class PeerLink: Sendable {
         }
     }
 
-    init(from: NodeID, to target: ClusterConfiguration.Node, signing: RequestSigning, metrics: NodeMetrics, logger: Logger) {
+    init(from: NodeID, to target: ClusterConfiguration.Node, executor: EventLoopTaskExecutor, signing: RequestSigning,
+         metrics: NodeMetrics, logger: Logger) {
         self.from = from
+        self.executor = executor
         self.target = target
         self.logger = logger
         self.metrics = metrics
         // Every batch is signed as this node: the peer checks the code before it decodes a byte.
         self.client = XMLRPCClient(host: target.host, port: target.port, path: "/RPC2",
-                                   configuration: signing.clientConfiguration(as: .node(from.rawValue)))
+                                   configuration: signing.clientConfiguration(as: .node(from.rawValue)), group: executor.loop)
     }
 
     func setEra(_ era: UInt64) { state.withLockedValue { $0.era = era } }
@@ -51,7 +55,7 @@ final class PeerLink: Sendable {
             state.dropped += state.queue.enqueue(messages)
             return state.takeCalls()
         }
-        for (era, batch) in batches { Task { await self.send(batch, era: era) } }
+        for (era, batch) in batches { start(batch, era: era) }
     }
 
     func clear() { state.withLockedValue { $0.queue.removeAll() } }
@@ -82,6 +86,10 @@ final class PeerLink: Sendable {
         } else if becameReachable {
             logger.notice("peer \(target.id) at \(target.address) reachable again")
         }
-        for (era, batch) in next { Task { await self.send(batch, era: era) } }
+        for (era, batch) in next { start(batch, era: era) }
+    }
+
+    private func start(_ batch: [Message], era: UInt64) {
+        Task(executorPreference: executor) { await self.send(batch, era: era) }
     }
 }

@@ -6,7 +6,7 @@ import Synchronization
 /// An XML-RPC server over HTTP/1.1 on SwiftNIO, dispatching to an `XMLRPCMethodRegistry`.
 ///
 /// Each connection is kept alive between requests and answers its requests in order; method
-/// handlers run as Swift tasks, off the event loop.
+/// handlers run as Swift tasks, off the event loop unless the configuration names an executor.
 public final class XMLRPCServer: Sendable {
     public let configuration: XMLRPCServerConfiguration
     public let registry: XMLRPCMethodRegistry

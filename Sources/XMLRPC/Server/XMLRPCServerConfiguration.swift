@@ -24,6 +24,10 @@ public struct XMLRPCServerConfiguration: Sendable {
     /// Runs on every request before its body is decoded and decides who the caller is (or
     /// refuses the request with a fault). Without one, every caller is anonymous.
     public var authenticator: XMLRPCAuthenticator?
+    /// Where method handlers run: nil, on Swift's global executor, off the event loop; an
+    /// `EventLoopTaskExecutor` of the server's one loop, on it (a node whose actor lives on
+    /// that loop then answers a call without a thread hop; a handler must not block).
+    public var handlerExecutor: (any TaskExecutor)?
 
     public init(
         host: String = "127.0.0.1",

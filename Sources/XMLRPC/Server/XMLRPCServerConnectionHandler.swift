@@ -2,7 +2,7 @@ import NIOCore
 import NIOHTTP1
 
 /// One HTTP connection of the server: routes each request, collects its body within the
-/// limit, runs the call as a task and writes the answer.
+/// limit, runs the call as a task (on `XMLRPCServerConfiguration.handlerExecutor`) and writes the answer.
 ///
 /// NIO's pipelining handler, ahead of this one, holds back a second request until the answer
 /// to the first is written, so answers leave in request order with no queue here.
@@ -155,9 +155,11 @@ final class XMLRPCServerConnectionHandler: ChannelInboundHandler, RemovableChann
             return
         }
         let registry = self.registry
-        context.eventLoop.makeFutureWithTask {
-            XMLRPCCodec.encodeResponse(await registry.dispatch(call, caller: caller))
-        }.assumeIsolated().whenSuccess { [self] document in
+        let answered = context.eventLoop.makePromise(of: [UInt8].self)
+        Task(executorPreference: configuration.handlerExecutor) {
+            answered.succeed(XMLRPCCodec.encodeResponse(await registry.dispatch(call, caller: caller)))
+        }
+        answered.futureResult.assumeIsolated().whenSuccess { [self] document in
             writeXML(document, head: head, context: context)
         }
     }
