@@ -464,7 +464,7 @@ public actor NodeRuntime {
         // steps come after every step of this call.
         let wasDraining = draining
         draining = true
-        for ready in performable { perform(ready) }
+        perform(performable)
         draining = wasDraining
         drain()
     }
@@ -476,8 +476,10 @@ public actor NodeRuntime {
         guard !draining else { return }
         draining = true
         while true {
-            if let ready = takeDurableReady() {
-                perform(ready)
+            var durable: [Ready] = []
+            while let ready = takeDurableReady() { durable.append(ready) }
+            if !durable.isEmpty {
+                perform(durable)
                 continue
             }
             guard let message = takeOwnMessage() else { break }
@@ -538,19 +540,18 @@ public actor NodeRuntime {
         drain()
     }
 
-    private func perform(_ ready: Ready) {
-        if !ready.applied.isEmpty {
-            // Lines a snapshot installed meanwhile already holds are not written again.
-            let last = file.lastInstance ?? 0
-            let lines = ready.applied[0].instance > last ? ready.applied : ready.applied.filter { $0.instance > last }
-            do {
-                try file.append(lines)
-            } catch {
-                // The file is a view of the log: the next start rebuilds it.
-                logger.error("cannot append to the replicated file: \(error)", metadata: ["file": "\(file.path)"])
-            }
-            compactIfDue()
-        }
+    /// Readies released together: their lines go to the file in one write, before any of
+    /// their effects (a reply announces a line that is in the file), then each is performed.
+    private func perform(_ readies: [Ready]) {
+        if readies.count == 1 { return perform(readies[0]) }
+        var lines: [FileEntry] = []
+        for ready in readies { lines += ready.applied }
+        writeLines(lines)
+        for ready in readies { perform(ready, linesWritten: true) }
+    }
+
+    private func perform(_ ready: Ready, linesWritten: Bool = false) {
+        if !linesWritten { writeLines(ready.applied) }
         if let offer = ready.snapshotWanted { fetchSnapshot(offer) }
         if !ready.messages.isEmpty {
             send(ready.messages)
@@ -565,6 +566,20 @@ public actor NodeRuntime {
             case .cancel(let id): alarms.cancel(.timer(id))
             }
         }
+    }
+
+    private func writeLines(_ applied: [FileEntry]) {
+        guard !applied.isEmpty else { return }
+        // Lines a snapshot installed meanwhile already holds are not written again.
+        let last = file.lastInstance ?? 0
+        let lines = applied[0].instance > last ? applied : applied.filter { $0.instance > last }
+        do {
+            try file.append(lines)
+        } catch {
+            // The file is a view of the log: the next start rebuilds it.
+            logger.error("cannot append to the replicated file: \(error)", metadata: ["file": "\(file.path)"])
+        }
+        compactIfDue()
     }
 
     // MARK: - Alarms

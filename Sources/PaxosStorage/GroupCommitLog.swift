@@ -1,10 +1,11 @@
 import Foundation
 import PaxosCore
 
-/// Group commit for the live node: appends are written in order and return a ticket at once;
-/// one dedicated thread fsyncs whatever has accumulated, so records arriving while an fsync
-/// runs go into the next one (DESIGN.md section 4). One fsync then covers many Readys, which is
-/// what lifts a node above the disk's fsyncs per second.
+/// Group commit for the live node: appends are staged in order and return a ticket at once;
+/// one dedicated thread writes whatever has accumulated in one write and fsyncs it, so records
+/// arriving while an fsync runs go into the next one (DESIGN.md section 4). One write and one
+/// fsync then cover many Readys, which is what lifts a node above the disk's fsyncs per second,
+/// and the node's own thread makes no system call for its records.
 ///
 /// A failed fsync is fatal ("fsyncgate": the kernel may have dropped the dirty pages and will
 /// not say so again): every waiter gets the error and every later append is refused. The node
@@ -18,8 +19,8 @@ public final class GroupCommitLog: @unchecked Sendable {
     }
 
     private let log: PaxosLog
-    // Guards every field below. Held while appending (one write syscall) so that ticket order is
-    // file order; never held by the sync thread during an fsync.
+    // Guards every field below. Held while staging an append so that ticket order is file
+    // order; never held by the sync thread during its write and fsync.
     private let condition = NSCondition()
     private var appendedTicket: UInt64 = 0
     private var syncedTicket: UInt64 = 0
@@ -79,7 +80,7 @@ public final class GroupCommitLog: @unchecked Sendable {
         try checkUsable()
         if records.isEmpty { return appendedTicket }
         do {
-            try log.append(records)
+            try log.stage(records)
         } catch let error as StorageError where error.kind == .recordTooLarge {
             throw error  // refused before writing: the log is intact
         } catch {
@@ -210,8 +211,9 @@ public final class GroupCommitLog: @unchecked Sendable {
             let target = appendedTicket
             syncing = true
             condition.unlock()
-            // Appends continue during the fsync; their tickets are above `target` and wait for
-            // the next round, which is the whole point of group commit.
+            // Appends continue during the write and fsync; their tickets are above `target` and
+            // wait for the next round, which is the whole point of group commit. (`log.sync`
+            // writes what is staged first: every record up to `target` and perhaps a few more.)
             let started = ContinuousClock.now
             let result = Result { try log.sync() }
             syncObserver?(ContinuousClock.now - started)

@@ -66,10 +66,11 @@ public final class PaxosLog: @unchecked Sendable {
     /// trusted to be durable: the log refuses all further work, and the node must restart
     /// and recover from what is really on disk.
     @exclusivity(unchecked) private var failure: StorageError?
-    /// Where appends encode their frames, reused so that an append allocates nothing; its
-    /// start holds the last append's frames. Let go after an append larger than
-    /// `frameBufferBytesKept`, so one big record does not stay resident.
+    /// Where appends encode their frames, reused so that an append allocates nothing: its
+    /// first `stagedBytes` bytes are frames staged and not yet written (`stage`). Let go once
+    /// written if it grew past `frameBufferBytesKept`, so one big record does not stay resident.
     @exclusivity(unchecked) private var frameBuffer: [UInt8] = []
+    @exclusivity(unchecked) private var stagedBytes = 0
     static let frameBufferBytesKept = 1 << 16
 
     private init(directory: String, walDirectory: String, options: WALOptions, fileSystem: any FileSystem,
@@ -168,29 +169,32 @@ public final class PaxosLog: @unchecked Sendable {
     /// The sequences of the live segments, oldest first.
     public var segmentSequences: [UInt64] { lock.withLock { segments.map(\.sequence) } }
 
-    /// Writes `records` to the operating system in one write: visible, not yet durable.
-    /// An oversized record is refused before anything is written. Starts the next segment first
-    /// if the current one would pass `segmentBytesMax`.
+    /// Writes `records` to the operating system in one write (with any staged before them):
+    /// visible, not yet durable. An oversized record is refused before anything is written.
+    /// Starts the next segment first if the current one would pass `segmentBytesMax`.
     public func append(_ records: [DurableRecord]) throws {
         if records.isEmpty { return }
         try lock.withLock {
-            let count = try WALFormat.encodeFrames(of: records, into: &frameBuffer)
-            defer { if frameBuffer.count > Self.frameBufferBytesKept { frameBuffer = [] } }
-            _ = try usableFile()
-            let current = segments[segments.count - 1]
-            if current.bytes > 0, current.bytes + count > options.segmentBytesMax {
-                try guardFailure { try startSegment(sequence: current.sequence + 1, initialFrames: []) }
-            }
-            try guardFailure {
-                try frameBuffer.withUnsafeBytes { try write(UnsafeRawBufferPointer(rebasing: $0[..<count])) }
-            }
+            try stageLocked(records)
+            try writeStagedLocked()
         }
     }
 
-    /// fdatasync: everything appended before this call is durable when it returns. (Segments
+    /// Encodes `records` after those staged before, without a system call: the next `append`,
+    /// `sync` or `compact` writes them all in one write, in order. The group commit stages on
+    /// the node's thread, and its fsync thread writes and syncs, so a node that takes many steps
+    /// per fsync pays one write for them. An oversized record is refused here, before anything
+    /// of it is staged.
+    public func stage(_ records: [DurableRecord]) throws {
+        if records.isEmpty { return }
+        try lock.withLock { try stageLocked(records) }
+    }
+
+        /// fdatasync: everything appended before this call is durable when it returns. (Segments
     /// before the current one were synced when it was started.)
     public func sync() throws {
         let file = try lock.withLock {
+            try writeStagedLocked()
             let file = try usableFile()
             syncsRunning += 1
             return file
@@ -229,6 +233,7 @@ public final class PaxosLog: @unchecked Sendable {
         frames += records
         CheckpointMarker.end(recordCount: UInt64(checkpoint.count)).appendFrame(to: &frames)
         return try lock.withLock {
+            try writeStagedLocked()  // staged records precede the checkpoint, in the older segment
             _ = try usableFile()
             let sequence = segments[segments.count - 1].sequence + 1
             try guardFailure { try startSegment(sequence: sequence, initialFrames: frames) }
@@ -277,6 +282,30 @@ public final class PaxosLog: @unchecked Sendable {
     }
 
     // MARK: Writing (with `lock` held)
+
+    private func stageLocked(_ records: [DurableRecord]) throws {
+        _ = try usableFile()
+        stagedBytes = try WALFormat.encodeFrames(of: records, into: &frameBuffer, after: stagedBytes)
+    }
+
+    /// Writes the staged frames in one write, starting the next segment first if the current
+    /// one would pass `segmentBytesMax` (a segment holds at least one write).
+    private func writeStagedLocked() throws {
+        guard stagedBytes > 0 else { return }
+        let count = stagedBytes
+        defer {
+            stagedBytes = 0
+            if frameBuffer.count > Self.frameBufferBytesKept { frameBuffer = [] }
+        }
+        _ = try usableFile()
+        let current = segments[segments.count - 1]
+        if current.bytes > 0, current.bytes + count > options.segmentBytesMax {
+            try guardFailure { try startSegment(sequence: current.sequence + 1, initialFrames: []) }
+        }
+        try guardFailure {
+            try frameBuffer.withUnsafeBytes { try write(UnsafeRawBufferPointer(rebasing: $0[..<count])) }
+        }
+    }
 
     /// Writes at the end of the current segment, preallocating ahead of it first.
     private func write(_ bytes: UnsafeRawBufferPointer) throws {

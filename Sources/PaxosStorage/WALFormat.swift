@@ -45,6 +45,15 @@ public enum WALFormat {
         return total
     }
 
+    /// Encodes the frames of `records` after the first `end` bytes of `buffer` (growing it as
+    /// needed) and returns the new end: frames of several appends gathered for one write.
+    static func encodeFrames(of records: some Collection<DurableRecord>, into buffer: inout [UInt8], after end: Int) throws(StorageError) -> Int {
+        let total = try framesByteCount(of: records)
+        if buffer.count < end + total { buffer += [UInt8](repeating: 0, count: max(end + total - buffer.count, buffer.count)) }
+        buffer.withUnsafeMutableBytes { writeFrames(of: records, into: UnsafeMutableRawBufferPointer(rebasing: $0[end..<(end + total)])) }
+        return end + total
+    }
+
     private static func framesByteCount(of records: some Collection<DurableRecord>) throws(StorageError) -> Int {
         var total = 0
         for record in records {

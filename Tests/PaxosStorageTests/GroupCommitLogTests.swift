@@ -80,6 +80,26 @@ struct GroupCommitLogTests {
         group.close()
     }
 
+    /// An append costs its caller (the node's thread) no system call: the sync thread writes
+    /// everything staged since its last round in one write, before the fsync that covers it.
+    @Test func appendsStagedDuringAnFsyncReachTheFileInOneWrite() async throws {
+        let fileSystem = GatedFileSystem()
+        let (log, _) = try PaxosLog.open(directory: "/d", fileSystem: fileSystem)
+        let group = GroupCommitLog(log: log)
+        fileSystem.gate.close()
+        let first = try group.append([chosenRecord(1)])
+        try await fileSystem.gate.waitUntilSomeoneIsHeld()
+        let writesBefore = fileSystem.memory.statistics.writes
+        let later = try (2...50).map { try group.append([chosenRecord($0)]) }
+        #expect(fileSystem.memory.statistics.writes == writesBefore, "an append wrote to the file itself")
+        fileSystem.gate.open()
+        try await group.waitUntilDurable(first)
+        for ticket in later { try await group.waitUntilDurable(ticket) }
+        #expect(fileSystem.memory.statistics.writes == writesBefore + 1, "49 appends in one write")
+        group.close()
+        #expect(try PaxosLog.readRecords(directory: "/d", fileSystem: fileSystem.memory) == (1...50).map { chosenRecord($0) })
+    }
+
     @Test func anEmptyAppendReturnsTheLastTicketSoWaitingOrdersAfterEarlierAppends() async throws {
         let (log, _) = try PaxosLog.open(directory: "/d", fileSystem: InMemoryFileSystem())
         let group = GroupCommitLog(log: log)
