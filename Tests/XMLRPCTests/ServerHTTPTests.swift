@@ -177,6 +177,28 @@ import Testing
         }
     }
 
+    /// More than the handler keeps back at once (it stops reading while requests wait): every
+    /// one is answered, in order, and the connection then serves as before.
+    @Test func aLongPipelinedBurstIsAnsweredInOrder() async throws {
+        try await withTestServer { _, port in
+            let connection = try RawHTTPConnection(port: port)
+            var burst: [UInt8] = []
+            for index in 0..<40 {
+                let call = index % 7 == 0
+                    ? XMLRPCMethodCall(methodName: "sleep", parameters: [.int(5)])
+                    : XMLRPCMethodCall(methodName: "echo", parameters: [.string("call \(index)")])
+                burst += RawHTTPConnection.post(body: XMLRPCCodec.encodeCall(call))
+            }
+            await connection.send(burst)
+            for index in 0..<40 {
+                let response = try #require(try await connection.readResponse())
+                let expected: XMLRPCValue = index % 7 == 0 ? .int(5) : .string("call \(index)")
+                #expect(try XMLRPCCodec.decodeResponse(response.body) == .success(expected))
+            }
+            try await Self.assertAnswered(connection)
+        }
+    }
+
     @Test func slowHandlerDoesNotBlockOtherConnections() async throws {
         try await withTestServer { _, port in
             let slowConnection = try RawHTTPConnection(port: port, receiveTimeoutSeconds: 120)

@@ -43,7 +43,7 @@ public final class XMLRPCServer: Sendable {
                 self?.track(channel)
                 return channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.configureHTTPServerPipeline(
-                        withPipeliningAssistance: true, withErrorHandling: true)
+                        withPipeliningAssistance: false, withErrorHandling: true)  // (the handler keeps the order)
                     try channel.pipeline.syncOperations.addHandler(
                         XMLRPCServerConnectionHandler(configuration: configuration, registry: registry))
                 }

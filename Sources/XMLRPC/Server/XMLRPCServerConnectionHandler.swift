@@ -4,10 +4,14 @@ import NIOHTTP1
 /// One HTTP connection of the server: routes each request, collects its body within the
 /// limit, runs the call as a task (on `XMLRPCServerConfiguration.handlerExecutor`) and writes the answer.
 ///
-/// NIO's pipelining handler, ahead of this one, holds back a second request until the answer
-/// to the first is written, so answers leave in request order with no queue here.
-final class XMLRPCServerConnectionHandler: ChannelInboundHandler, RemovableChannelHandler {
+/// Answers leave in request order: what a pipelining client sends while a call runs waits in
+/// `backlog`, and the socket is not read meanwhile. A client that waits for each answer (all
+/// but a few) never fills the backlog, so the socket stays registered for reading between its
+/// requests. (NIO's pipelining handler, used before, withheld reading after every request and
+/// asked for it again after every answer: two `epoll_ctl` calls per request.)
+final class XMLRPCServerConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPServerRequestPart
+    typealias OutboundIn = HTTPServerResponsePart
     typealias OutboundOut = HTTPServerResponsePart
 
     private enum State {
@@ -30,6 +34,10 @@ final class XMLRPCServerConnectionHandler: ChannelInboundHandler, RemovableChann
     private var state = State.idle
     private var idleTimer: Scheduled<Void>?
     private var readTimer: Scheduled<Void>?
+    /// Parts of requests that arrived while an earlier one was being answered, in order.
+    private var backlog = CircularBuffer<HTTPServerRequestPart>(initialCapacity: 0)
+    /// A read the channel asked for while the backlog held something: done once it is empty.
+    private var readHeld = false
 
     init(configuration: XMLRPCServerConfiguration, registry: XMLRPCMethodRegistry) {
         self.configuration = configuration
@@ -47,11 +55,45 @@ final class XMLRPCServerConnectionHandler: ChannelInboundHandler, RemovableChann
 
     func channelInactive(context: ChannelHandlerContext) {
         cancelTimers()
+        backlog.removeAll()
         context.fireChannelInactive()
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        switch unwrapInboundIn(data) {
+        let part = unwrapInboundIn(data)
+        switch state {
+        case .closing:
+            return
+        case .responding:
+            backlog.append(part)
+        case .idle, .receiving, .discarding, .fetching:
+            if backlog.isEmpty { handle(part, context: context) } else { backlog.append(part) }
+        }
+    }
+
+    /// Reads only while nothing waits in the backlog: a pipelining client is held to one
+    /// request ahead (its bytes wait in the socket), whatever it sends.
+    func read(context: ChannelHandlerContext) {
+        if backlog.isEmpty { context.read() } else { readHeld = true }
+    }
+
+    /// After an answer that keeps the connection: the requests that waited meanwhile, until one
+    /// of them is a call in progress again.
+    private func handleBacklog(context: ChannelHandlerContext) {
+        while !backlog.isEmpty {
+            switch state {
+            case .responding, .closing: return
+            case .idle, .receiving, .discarding, .fetching: handle(backlog.removeFirst(), context: context)
+            }
+        }
+        if readHeld {
+            readHeld = false
+            context.read()
+        }
+    }
+
+    private func handle(_ part: HTTPServerRequestPart, context: ChannelHandlerContext) {
+        switch part {
         case .head(let head):
             onHead(head, context: context)
         case .body(let part):
@@ -193,12 +235,11 @@ final class XMLRPCServerConnectionHandler: ChannelInboundHandler, RemovableChann
         var buffer = context.channel.allocator.buffer(capacity: body.count)
         buffer.writeBytes(body)
         context.write(wrapOutboundOut(.body(.byteBuffer(buffer))), promise: nil)
-        // Settle our state before writing the end: the pipelining handler may deliver the next
-        // request from inside that write.
         if keepAlive {
             if case .responding = state { state = .idle }
             armIdleTimer(context: context)
             context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
+            handleBacklog(context: context)
         } else {
             state = .closing
             context.writeAndFlushPromise(wrapOutboundOut(.end(nil))).assumeIsolated().whenComplete { [self] _ in
