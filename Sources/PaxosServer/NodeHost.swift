@@ -120,6 +120,9 @@ final class NodeService: Service {
             metrics.render(openConnections: serving.server?.connectionCount ?? 0)
         }
         serverConfiguration.handlerExecutor = runtime.loopExecutor
+        // Reads of up to 10,000 lines, snapshot chunks of 512 KiB and the lab's event lists are
+        // read and encoded off the loop; a multicall may hold any of them.
+        serverConfiguration.methodsOffEventLoop = ["paxos.read", "paxos.snapshot", "admin.events", "system.multicall"]
         let server = XMLRPCServer(configuration: serverConfiguration, registry: registry, group: group)
         serving.server = server
         do {

@@ -19,18 +19,21 @@ import Testing
         }
     }
 
-    func withLoopServer(onLoop: Bool, _ body: (XMLRPCClient) async throws -> Void) async throws {
+    func withLoopServer(onLoop: Bool, offLoop: Set<String> = [], _ body: (XMLRPCClient) async throws -> Void) async throws {
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         let loop = group.next()
         let actor = LoopActor(loop: loop)
         let registry = XMLRPCMethodRegistry()
-        registry.register("where") { _ in
+        let whereItRuns: XMLRPCMethodRegistry.Handler = { _ in
             let handlerOnLoop = loop.inEventLoop
             let actorOnLoop = await actor.call()
             return .array([.bool(handlerOnLoop), .bool(actorOnLoop), .bool(loop.inEventLoop)])
         }
+        registry.register("where", whereItRuns)
+        registry.register("whereHeavy", whereItRuns)
         var configuration = testServerConfiguration()
         if onLoop { configuration.handlerExecutor = EventLoopTaskExecutor(loop) }
+        configuration.methodsOffEventLoop = offLoop
         let server = XMLRPCServer(configuration: configuration, registry: registry, group: group)
         try await server.start()
         let client = XMLRPCClient(host: "127.0.0.1", port: server.localPort)
@@ -53,6 +56,15 @@ import Testing
                 let answer = try await client.call("where")
                 #expect(answer == .array([.bool(true), .bool(true), .bool(true)]))
             }
+        }
+    }
+
+    @Test func methodsNamedOffTheLoopRunOffItEvenWithAnExecutor() async throws {
+        try await withLoopServer(onLoop: true, offLoop: ["whereHeavy"]) { client in
+            let heavy = try await client.call("whereHeavy")
+            #expect(heavy == .array([.bool(false), .bool(true), .bool(false)]))
+            let light = try await client.call("where")
+            #expect(light == .array([.bool(true), .bool(true), .bool(true)]))
         }
     }
 

@@ -28,6 +28,10 @@ public struct XMLRPCServerConfiguration: Sendable {
     /// `EventLoopTaskExecutor` of the server's one loop, on it (a node whose actor lives on
     /// that loop then answers a call without a thread hop; a handler must not block).
     public var handlerExecutor: (any TaskExecutor)?
+    /// Methods that run on Swift's global executor even with a `handlerExecutor`: those whose
+    /// handler or answer takes long (thousands of lines to read and encode), which would hold
+    /// up every other connection of the loop meanwhile.
+    public var methodsOffEventLoop: Set<String> = []
 
     public init(
         host: String = "127.0.0.1",

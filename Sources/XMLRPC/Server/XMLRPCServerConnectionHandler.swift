@@ -198,7 +198,8 @@ final class XMLRPCServerConnectionHandler: ChannelDuplexHandler, RemovableChanne
         }
         let registry = self.registry
         let answered = context.eventLoop.makePromise(of: [UInt8].self)
-        Task(executorPreference: configuration.handlerExecutor) {
+        let executor = configuration.methodsOffEventLoop.contains(call.methodName) ? nil : configuration.handlerExecutor
+        Task(executorPreference: executor) {
             answered.succeed(XMLRPCCodec.encodeResponse(await registry.dispatch(call, caller: caller)))
         }
         answered.futureResult.assumeIsolated().whenSuccess { [self] document in
