@@ -26,6 +26,8 @@ final class PeerLink: Sendable {
         var closed = false
         var reachable = true
         var dropped = 0
+        /// A task will take the queued messages as a call once the loop's current work is done.
+        var takeScheduled = false
 
         /// Every call that may start now, with the era it is sent in.
         mutating func takeCalls() -> [(UInt64, [Message])] {
@@ -49,11 +51,25 @@ final class PeerLink: Sendable {
 
     func setEra(_ era: UInt64) { state.withLockedValue { $0.era = era } }
 
+    /// Queues `messages`. A link with no call in flight does not send them at once: a task on
+    /// the node's loop takes what is queued after the loop's current work (the other requests
+    /// read in the same turn, the other Readies of one fsync), so all of it leaves in one call
+    /// rather than the first message alone and the rest a round trip later.
     func enqueue(_ messages: [Message]) {
-        let batches = state.withLockedValue { state -> [(UInt64, [Message])] in
-            guard !state.closed else { return [] }
+        let schedule = state.withLockedValue { state -> Bool in
+            guard !state.closed else { return false }
             state.dropped += state.queue.enqueue(messages)
-            return state.takeCalls()
+            guard state.queue.callsInFlight < PeerQueue.callsInFlightMax, !state.takeScheduled else { return false }
+            state.takeScheduled = true
+            return true
+        }
+        if schedule { Task(executorPreference: executor) { self.takeQueued() } }
+    }
+
+    private func takeQueued() {
+        let batches = state.withLockedValue { state -> [(UInt64, [Message])] in
+            state.takeScheduled = false
+            return state.closed ? [] : state.takeCalls()
         }
         for (era, batch) in batches { start(batch, era: era) }
     }

@@ -20,6 +20,9 @@ struct SimulatedNode {
     /// The ticket the fsync in flight covers: the last one written when it started.
     var syncTarget: UInt64 = 0
     var draining = false
+    /// Messages were queued for peers: calls start once the node's current work is done, as
+    /// the live `PeerLink` takes its queue in a task after the loop's current work.
+    var callsToStart = false
     /// Decisions written with `persistEventually` and not yet synced, with their ticket: a
     /// crash may take them (the node then learns them again), so the checker must not count
     /// them as remembered.

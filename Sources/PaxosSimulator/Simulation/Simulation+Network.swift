@@ -13,9 +13,9 @@ extension Simulation {
         figures.messagesSent += 1
         if staleFaults && faultsActive { keepForReplay(envelope) }
         if options.peerCalls {
-            // Queued for its peer; the shell starts the calls once the Ready that sent it has
-            // queued all its messages (`startCalls`), as the live node enqueues a Ready's
-            // messages at once.
+            // Queued for its peer; the shell starts the calls once the node's current work is
+            // done, every Ready it released having queued its messages (`startCalls` at the end
+            // of `drain`), as the live `PeerLink` takes its queue after the loop's current work.
             let link = (Int(envelope.from.rawValue) - 1) * options.nodes + Int(envelope.to.rawValue) - 1
             if !peerQueues[link].enqueue(envelope.message) { figures.messagesDropped += 1 }
             return

@@ -77,6 +77,10 @@ extension Simulation {
             }
         }
         nodes[index].draining = false
+        if nodes[index].callsToStart {
+            nodes[index].callsToStart = false
+            startCalls(node: index)
+        }
         if !nodes[index].syncInFlight,
            nodes[index].pipeline.awaitedTicket(durableTicket: nodes[index].syncedTicket) != nil {
             nodes[index].syncInFlight = true
@@ -157,7 +161,7 @@ extension Simulation {
         }
         let sendsMessages = !ready.messages.isEmpty
         takeMessages(from: &ready) { send($0) }
-        if options.peerCalls && sendsMessages { startCalls(node: index) }
+        if options.peerCalls && sendsMessages { nodes[index].callsToStart = true }
         for position in ready.applied.indices {
             // Lines a snapshot installed meanwhile already holds are not written again.
             if let last = nodes[index].file.last, ready.applied[position].instance <= last.instance { continue }
