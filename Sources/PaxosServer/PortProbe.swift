@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import Synchronization
 
 /// Which TCP ports on 127.0.0.1 are free or in use: for choosing the ports of local clusters
 /// (tests, benchmarks) and telling whether a cluster already runs somewhere.
@@ -18,14 +19,28 @@ public enum PortProbe {
     /// The first of `count` consecutive free ports, picked at random below the ephemeral range
     /// (32768 and up on Linux), where port-0 servers and outgoing connections of other
     /// processes could take a port between this check and the bind.
+    ///
+    /// A port is handed out once per process: two callers at the same moment (tests running in
+    /// parallel, each starting a cluster) both found a range free before either bound it, and
+    /// once the ranges overlapped (31889-31891 and 31890-31892) two nodes failed to listen.
     public static func freeRange(count: Int) -> Int? {
         precondition(count > 0 && count < 1_000, "a range of 1 to 999 ports")
         for _ in 0..<200 {
             let base = Int.random(in: 20_000...(32_000 - count))
-            if (base..<(base + count)).allSatisfy(isFree) { return base }
+            let range = base..<(base + count)
+            let reserved = handedOut.withLock { handedOut in
+                guard range.allSatisfy({ !handedOut.contains($0) }) else { return false }
+                handedOut.formUnion(range)
+                return true
+            }
+            guard reserved else { continue }
+            if range.allSatisfy(isFree) { return base }
         }
         return nil
     }
+
+    /// Ports `freeRange` returned in this process (and ranges it tried and found taken).
+    private static let handedOut = Mutex<Set<Int>>([])
 
     private static func withSocket(_ port: Int, _ body: (Int32, UnsafePointer<sockaddr>, socklen_t) -> Bool) -> Bool {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
