@@ -63,7 +63,7 @@ public actor NodeRuntime {
         case deadline(RequestID)
     }
     private var alarms = TimerQueue<Alarm>()
-    /// The one task that sleeps until the earliest alarm, and when it wakes.
+    /// The loop's one scheduled task for the earliest alarm, and when it fires.
     private var sleeper: (due: ContinuousClock.Instant, task: Scheduled<Void>)?
     /// The leader as the last heartbeat saw it, for the log line when it changes.
     private var leaderSeen: (leader: NodeID, leading: Bool)?
@@ -590,8 +590,8 @@ public actor NodeRuntime {
         wakeSleeper()
     }
 
-    /// Makes the sleeper wake by the earliest alarm: a new task only when that is sooner than
-    /// it sleeps now (a client's deadline, seconds ahead, never is while the heartbeat runs).
+    /// Makes the sleeper fire by the earliest alarm: rescheduled only when that is sooner than
+    /// it fires now (a client's deadline, seconds ahead, never is while the heartbeat runs).
     private func wakeSleeper() {
         guard let earliest = alarms.earliest else { return }
         if let sleeper, sleeper.due <= earliest { return }

@@ -71,8 +71,8 @@ final class XMLRPCServerConnectionHandler: ChannelDuplexHandler, RemovableChanne
         }
     }
 
-    /// Reads only while nothing waits in the backlog: a pipelining client is held to one
-    /// request ahead (its bytes wait in the socket), whatever it sends.
+    /// Reads only while nothing waits in the backlog: what a pipelining client sends beyond
+    /// one read's worth waits in its socket, however much it sends.
     func read(context: ChannelHandlerContext) {
         if backlog.isEmpty { context.read() } else { readHeld = true }
     }
