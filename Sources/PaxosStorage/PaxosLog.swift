@@ -190,7 +190,7 @@ public final class PaxosLog: @unchecked Sendable {
         try lock.withLock { try stageLocked(records) }
     }
 
-        /// fdatasync: everything appended before this call is durable when it returns. (Segments
+    /// fdatasync: everything appended before this call is durable when it returns. (Segments
     /// before the current one were synced when it was started.)
     public func sync() throws {
         let file = try lock.withLock {
