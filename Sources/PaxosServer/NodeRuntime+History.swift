@@ -61,8 +61,9 @@ extension NodeRuntime {
             "through": "\(point)", "checkpointRecords": "\(compaction.checkpoint.count)", "fileBytes": "\(fileBytes)",
         ])
         // What the point freed goes back to the system: glibc keeps freed memory in its heaps
-        // otherwise, and the node's resident size would stay at its busiest moment's.
-        ProcessMemory.returnFreeMemory()
+        // otherwise, and the node's resident size would stay at its busiest moment's. Off the
+        // node's thread (malloc_trim walks every heap), once the checkpoint's buffers are freed.
+        Task.detached(priority: .utility) { ProcessMemory.returnFreeMemory() }
         // Snapshots older than the point are of no use: start-up ignores them, and a peer is
         // sent the current point's.
         if let served = servedSnapshot, served.instance < point { servedSnapshot = nil }

@@ -39,8 +39,8 @@ public final class GroupCommitLog: @unchecked Sendable {
     private var closing = false
     private var syncThreadExited = false
     private var syncs = 0
-    /// Compactions written but not yet durable: (ticket, sequence of their checkpoint segment).
-    private var compactions: [(ticket: UInt64, sequence: UInt64)] = []
+    /// Tickets of compactions staged and not yet durable.
+    private var compactions: [UInt64] = []
 
     /// Told the duration of every fsync (for a latency histogram), on the sync thread.
     private let syncObserver: (@Sendable (Duration) -> Void)?
@@ -124,11 +124,12 @@ public final class GroupCommitLog: @unchecked Sendable {
         }
     }
 
-    /// Compaction: starts a new segment opening with `checkpoint` (see PaxosLog.compact), under
-    /// the append lock so that every later append follows it, and returns its ticket. When that
-    /// ticket is durable, every older segment has been deleted and the directory synced: the
-    /// sync thread deletes them before it reports the ticket, so a caller that waited for it
-    /// can count on the disk space.
+    /// Compaction: stages a new segment opening with `checkpoint` (see PaxosLog.compact), under
+    /// the append lock so that every later append follows it, and returns its ticket. The sync
+    /// thread starts the segment (and pays its two fsyncs), not the caller. When that ticket is
+    /// durable, every older segment has been deleted and the directory synced: the sync thread
+    /// deletes them before it reports the ticket, so a caller that waited for it can count on
+    /// the disk space.
     ///
     /// `checkpoint` must hold everything the caller needs from the older segments: after the
     /// compaction, recovery starts from it and never reads them again.
@@ -136,9 +137,8 @@ public final class GroupCommitLog: @unchecked Sendable {
         condition.lock()
         defer { condition.unlock() }
         try checkUsable()
-        let sequence: UInt64
         do {
-            sequence = try log.compact(checkpoint: checkpoint)
+            try log.stageCompaction(checkpoint: checkpoint)
         } catch let error as StorageError where error.kind == .recordTooLarge {
             throw error
         } catch {
@@ -147,7 +147,7 @@ public final class GroupCommitLog: @unchecked Sendable {
         }
         appendedTicket += 1
         demandedTicket = appendedTicket
-        compactions.append((appendedTicket, sequence))
+        compactions.append(appendedTicket)
         condition.broadcast()
         return appendedTicket
     }
@@ -232,17 +232,17 @@ public final class GroupCommitLog: @unchecked Sendable {
             syncObserver?(ContinuousClock.now - started)
             // A compaction made durable by this sync frees the older segments before its ticket
             // is reported (still outside the lock: appends go on meanwhile).
-            let compacted = condition.withLock { compactions.last { $0.ticket <= target }?.sequence }
+            let compacted = condition.withLock { compactions.contains { $0 <= target } }
             let removal = Result {
                 try result.get()
-                if let compacted { try log.removeSegments(before: compacted) }
+                if compacted { try removeSegmentsBeforeSyncedCheckpoint() }
             }
             condition.lock()
             syncing = false
             switch removal {
             case .success:
                 syncs += 1
-                compactions.removeAll { $0.ticket <= target }
+                compactions.removeAll { $0 <= target }
                 markDurable(upTo: target)
             case .failure(let error):
                 fail(with: error)
@@ -274,10 +274,14 @@ public final class GroupCommitLog: @unchecked Sendable {
     // MARK: Helpers (with `condition` held)
 
     private func removeCompactedSegments(upTo ticket: UInt64) throws {
-        if let sequence = compactions.last(where: { $0.ticket <= ticket })?.sequence {
-            try log.removeSegments(before: sequence)
-        }
-        compactions.removeAll { $0.ticket <= ticket }
+        if compactions.contains(where: { $0 <= ticket }) { try removeSegmentsBeforeSyncedCheckpoint() }
+        compactions.removeAll { $0 <= ticket }
+    }
+
+    /// The sync that covered a compaction's ticket wrote its checkpoint first (everything staged
+    /// before the ticket was), so the newest checkpoint synced is that one or a later one.
+    private func removeSegmentsBeforeSyncedCheckpoint() throws {
+        if let sequence = log.syncedCheckpointSegment { try log.removeSegments(before: sequence) }
     }
 
     private func markDurable(upTo ticket: UInt64) {

@@ -71,6 +71,13 @@ public final class PaxosLog: @unchecked Sendable {
     /// written if it grew past `frameBufferBytesKept`, so one big record does not stay resident.
     @exclusivity(unchecked) private var frameBuffer: [UInt8] = []
     @exclusivity(unchecked) private var stagedBytes = 0
+    /// Checkpoints staged (`stageCompaction`): each starts a new segment once the staged
+    /// frames before it, the first `at` bytes of `frameBuffer`, are written.
+    @exclusivity(unchecked) private var stagedCheckpoints: [(at: Int, frames: [UInt8])] = []
+    /// The newest segment that opens with a checkpoint, once written; and once an fsync has
+    /// covered it (the older segments may go then: `removeSegments(before:)`).
+    @exclusivity(unchecked) private var newestCheckpointSegment: UInt64?
+    @exclusivity(unchecked) private var syncedCheckpoint: UInt64?
     static let frameBufferBytesKept = 1 << 16
 
     private init(directory: String, walDirectory: String, options: WALOptions, fileSystem: any FileSystem,
@@ -190,14 +197,31 @@ public final class PaxosLog: @unchecked Sendable {
         try lock.withLock { try stageLocked(records) }
     }
 
-    /// fdatasync: everything appended before this call is durable when it returns. (Segments
-    /// before the current one were synced when it was started.)
+    /// fdatasync: everything appended or staged before this call is durable when it returns.
+    /// (Segments before the current one were synced when it was started.)
     public func sync() throws {
-        let file = try lock.withLock {
-            try writeStagedLocked()
+        try syncFile(writingStagedFirst: true)
+    }
+
+    /// The first half of `sync`: writes what is staged, in one write, without waiting for the
+    /// disk. The simulator runs `sync`'s halves at the two ends of a simulated fsync, so that
+    /// records staged while it runs wait for the next one and a crash in between may tear a
+    /// write holding several steps' records, as on the live node's fsync thread.
+    public func writeStaged() throws {
+        try lock.withLock { try writeStagedLocked() }
+    }
+
+    /// The second half of `sync`: fdatasync of what was written, leaving staged records staged.
+    public func syncWritten() throws {
+        try syncFile(writingStagedFirst: false)
+    }
+
+    private func syncFile(writingStagedFirst: Bool) throws {
+        let (file, checkpoint) = try lock.withLock {
+            if writingStagedFirst { try writeStagedLocked() }
             let file = try usableFile()
             syncsRunning += 1
-            return file
+            return (file, newestCheckpointSegment)
         }
         defer {
             lock.withLock {
@@ -214,7 +238,13 @@ public final class PaxosLog: @unchecked Sendable {
             lock.withLock { if failure == nil { failure = Self.storageError(error, path: file.path) } }
             throw error
         }
+        // The checkpoint's segment is this file, or an older one, synced when the next began.
+        if let checkpoint { lock.withLock { syncedCheckpoint = max(syncedCheckpoint ?? 0, checkpoint) } }
     }
+
+    /// The newest segment opening with a checkpoint that an fsync has covered: recovery starts
+    /// there, and `removeSegments(before:)` may delete everything older.
+    public var syncedCheckpointSegment: UInt64? { lock.withLock { syncedCheckpoint } }
 
     /// Starts a new segment whose first frames are a checkpoint: a begin marker, `checkpoint`,
     /// an end marker. Later appends follow it in that segment. Returns the new segment's
@@ -225,20 +255,34 @@ public final class PaxosLog: @unchecked Sendable {
     /// (opaque here); recovery replays it like any records.
     @discardableResult
     public func compact(checkpoint: [DurableRecord]) throws -> UInt64 {
-        // One buffer at its final size: the records' frames between the two markers.
+        let frames = try Self.checkpointFrames(checkpoint)
+        return try lock.withLock {
+            try stageCheckpointLocked(frames)
+            try writeStagedLocked()
+            return segments[segments.count - 1].sequence
+        }
+    }
+
+    /// `compact` without a system call: the checkpoint's segment starts at the next write of
+    /// what is staged (`sync`), after the records staged before it and before those staged
+    /// after it. The live node's thread stages it, and its fsync thread makes the switch (two
+    /// fsyncs: the old segment's, then the directory's). `syncedCheckpointSegment` says when
+    /// an fsync has covered it.
+    public func stageCompaction(checkpoint: [DurableRecord]) throws {
+        let frames = try Self.checkpointFrames(checkpoint)
+        try lock.withLock { try stageCheckpointLocked(frames) }
+    }
+
+    /// A begin marker, the records' frames, an end marker, in one buffer at its final size.
+    /// Refuses an oversized record before anything is staged.
+    private static func checkpointFrames(_ checkpoint: [DurableRecord]) throws -> [UInt8] {
         let records = try WALFormat.frames(of: checkpoint)
         var frames: [UInt8] = []
         frames.reserveCapacity(records.count + 2 * CheckpointMarker.frameBytes)
         CheckpointMarker.begin(recordCount: UInt64(checkpoint.count)).appendFrame(to: &frames)
         frames += records
         CheckpointMarker.end(recordCount: UInt64(checkpoint.count)).appendFrame(to: &frames)
-        return try lock.withLock {
-            try writeStagedLocked()  // staged records precede the checkpoint, in the older segment
-            _ = try usableFile()
-            let sequence = segments[segments.count - 1].sequence + 1
-            try guardFailure { try startSegment(sequence: sequence, initialFrames: frames) }
-            return sequence
-        }
+        return frames
     }
 
     /// Deletes every segment older than `sequence` and syncs the directory. Only once the
@@ -288,22 +332,42 @@ public final class PaxosLog: @unchecked Sendable {
         stagedBytes = try WALFormat.encodeFrames(of: records, into: &frameBuffer, after: stagedBytes)
     }
 
-    /// Writes the staged frames in one write, starting the next segment first if the current
-    /// one would pass `segmentBytesMax` (a segment holds at least one write).
+    private func stageCheckpointLocked(_ frames: [UInt8]) throws {
+        _ = try usableFile()
+        stagedCheckpoints.append((stagedBytes, frames))
+    }
+
+    /// Writes the staged frames, in one write between two staged checkpoints, each checkpoint
+    /// starting its segment in between.
     private func writeStagedLocked() throws {
-        guard stagedBytes > 0 else { return }
-        let count = stagedBytes
+        guard stagedBytes > 0 || !stagedCheckpoints.isEmpty else { return }
         defer {
             stagedBytes = 0
+            stagedCheckpoints = []
             if frameBuffer.count > Self.frameBufferBytesKept { frameBuffer = [] }
         }
         _ = try usableFile()
+        var start = 0
+        for checkpoint in stagedCheckpoints {
+            try writeStagedFrames(start..<checkpoint.at)
+            let sequence = segments[segments.count - 1].sequence + 1
+            try guardFailure { try startSegment(sequence: sequence, initialFrames: checkpoint.frames) }
+            newestCheckpointSegment = sequence
+            start = checkpoint.at
+        }
+        try writeStagedFrames(start..<stagedBytes)
+    }
+
+    /// One write of staged frames, starting the next segment first if the current one would
+    /// pass `segmentBytesMax` (a segment holds at least one write).
+    private func writeStagedFrames(_ range: Range<Int>) throws {
+        guard !range.isEmpty else { return }
         let current = segments[segments.count - 1]
-        if current.bytes > 0, current.bytes + count > options.segmentBytesMax {
+        if current.bytes > 0, current.bytes + range.count > options.segmentBytesMax {
             try guardFailure { try startSegment(sequence: current.sequence + 1, initialFrames: []) }
         }
         try guardFailure {
-            try frameBuffer.withUnsafeBytes { try write(UnsafeRawBufferPointer(rebasing: $0[..<count])) }
+            try frameBuffer.withUnsafeBytes { try write(UnsafeRawBufferPointer(rebasing: $0[range])) }
         }
     }
 

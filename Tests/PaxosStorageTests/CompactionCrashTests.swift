@@ -54,6 +54,43 @@ struct CompactionCrashTests {
         #expect(points > 10)
     }
 
+    /// The live node stages a compaction between records (`GroupCommitLog.compact`), and the
+    /// fsync thread's write makes the switch: the records staged before the checkpoint end the
+    /// old segment, those staged after follow it in the new one. A crash anywhere in that sync
+    /// leaves the old log (with some of the records before) or the new one.
+    @Test(arguments: [false, true])
+    func aStagedCompactionWrittenByTheNextSyncLeavesTheOldOrTheNewLog(tear: Bool) throws {
+        let staged = [chosenRecord(13), chosenRecord(14)]
+        let later = [chosenRecord(15)]
+        let points = try atEveryCrashPoint(tear: tear, setUp: { disk in
+            let (log, _) = try PaxosLog.open(directory: directory, fileSystem: disk, options: options)
+            try log.append(before)
+            try log.sync()
+            log.close()
+        }, operation: { disk, acknowledged in
+            let (log, _) = try PaxosLog.open(directory: directory, fileSystem: disk, options: options)
+            let segments = log.segmentSequences
+            try log.stage(staged)
+            try log.stageCompaction(checkpoint: checkpoint)
+            try log.stage(later)
+            #expect(log.segmentSequences == segments, "staging starts no segment")
+            #expect(log.syncedCheckpointSegment == nil)
+            try log.sync()
+            acknowledged = 1
+            let checkpointSegment = try #require(log.syncedCheckpointSegment)
+            #expect(checkpointSegment > segments.last! && log.segmentSequences.last == checkpointSegment)
+            try log.removeSegments(before: checkpointSegment)
+            log.close()
+        }, check: { memory, step, acknowledged in
+            let records = try PaxosLog.readRecords(directory: directory, fileSystem: memory)
+            let isOld = (0...staged.count).contains { records == before + staged.prefix($0) }
+            let isNew = records == checkpoint || records == checkpoint + later
+            #expect(isOld || isNew, "crash before change \(step): \(records.count) records")
+            if acknowledged >= 1 { #expect(records == checkpoint + later, "crash before change \(step): the synced compaction was lost") }
+        })
+        #expect(points > 5)
+    }
+
     @Test func aCheckpointCutShortIsDiscardedAndTheOlderSegmentsUsed() throws {
         let memory = InMemoryFileSystem()
         let (log, _) = try PaxosLog.open(directory: directory, fileSystem: memory, options: options)

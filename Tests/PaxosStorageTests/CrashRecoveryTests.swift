@@ -22,6 +22,54 @@ struct CrashRecoveryTests {
         #expect(state.chosen.instances == [1])
     }
 
+    /// `sync`'s two halves apart (as the simulator runs them, and as the live fsync thread
+    /// meets records staged while its fsync runs): the fsync covers what was written when it
+    /// started; what was staged after stays in memory and dies with the process.
+    @Test func recordsStagedWhileAnFsyncRunsAreNotCoveredByIt() throws {
+        let fileSystem = InMemoryFileSystem()
+        let (log, _) = try PaxosLog.open(directory: directory, fileSystem: fileSystem)
+        try log.stage([chosenRecord(1)])
+        try log.stage([chosenRecord(2)])
+        try log.writeStaged()
+        try log.stage([chosenRecord(3)])
+        try log.syncWritten()
+        #expect(fileSystem.lastUnsyncedWriteByteCount == nil)  // record 3 never reached the file
+        fileSystem.crash()
+
+        let (reopened, state) = try PaxosLog.open(directory: directory, fileSystem: fileSystem)
+        reopened.close()
+        #expect(state.chosen.instances == [1, 2])
+    }
+
+    /// One write holds the records of several steps: a crash may tear it inside any of them.
+    /// Recovery keeps the whole records before the tear, in order, and nothing after it.
+    @Test func aWriteOfSeveralStepsTornAnywhereKeepsTheWholeRecordsBeforeTheTear() throws {
+        let steps = [[chosenRecord(1)], [chosenRecord(2), .round(7)], [chosenRecord(3, "the third step")]]
+        let sizes = try steps.flatMap { try $0.map(framedSize) }
+        let total = sizes.reduce(0, +)
+        for tornBytes in 0...total {
+            let fileSystem = InMemoryFileSystem()
+            let (log, _) = try PaxosLog.open(directory: directory, fileSystem: fileSystem)
+            for step in steps { try log.stage(step) }
+            try log.writeStaged()
+            #expect(fileSystem.lastUnsyncedWriteByteCount == total)
+            let written = try fileSystem.readFile(walPath)[0..<total]
+            fileSystem.crash(tearLastWrite: true, tornBytes: tornBytes)
+
+            let (reopened, _) = try PaxosLog.open(directory: directory, fileSystem: fileSystem)
+            reopened.close()
+            let records = try PaxosLog.readRecords(directory: directory, fileSystem: fileSystem)
+            // A record is whole if the tear kept it, or kept all of it but trailing zero bytes
+            // (the preallocated file holds zeros there: the frame reads back exactly).
+            var whole = 0, end = 0
+            while whole < sizes.count, end + sizes[whole] <= tornBytes
+                || (end < tornBytes && nonzeroExtent(written[end..<(end + sizes[whole])]) <= tornBytes - end) {
+                end += sizes[whole]; whole += 1
+            }
+            #expect(records == Array(steps.joined().prefix(whole)), "torn after \(tornBytes) bytes")
+        }
+    }
+
     @Test func aNewLogSurvivesACrashRightAfterOpeningBecauseItsDirectoryWasSynced() throws {
         let fileSystem = InMemoryFileSystem()
         let (log, _) = try PaxosLog.open(directory: directory, fileSystem: fileSystem)

@@ -28,6 +28,9 @@ public enum CoverageEvent: Int, CaseIterable, Hashable, Sendable {
     case staleMessageReplayed
     case crashWithUnsyncedWrites
     case tornWriteRecovered
+    /// A crash tore a log write holding several steps' records (the fsync thread writes all that
+    /// was staged since it last ran, in one write, as live).
+    case tornWriteOfSeveralSteps
     case selfMessageDelivered
     /// A failed submit retried at another node under its request id.
     case namedSubmitRetried
@@ -79,6 +82,7 @@ extension CoverageEvent {
         case .staleMessageReplayed: return "old messages replayed late"
         case .crashWithUnsyncedWrites: return "crashes losing unsynced writes"
         case .tornWriteRecovered: return "torn writes recovered"
+        case .tornWriteOfSeveralSteps: return "torn writes of several steps' records"
         case .selfMessageDelivered: return "messages to itself through the shell"
         case .namedSubmitRetried: return "failed named submits retried elsewhere"
         case .linearizableReadAnswered: return "linearizable reads answered"

@@ -5,11 +5,17 @@ import PaxosStorage
 /// can crash, and the snapshots it stores. Writes are volatile until `sync`; a crash loses what
 /// was not synced (and may leave a torn piece of the last write, which recovery must discard).
 protocol SimulatedDisk {
-    /// Writes records at the end of the log, not yet durable.
+    /// Hands records to the log, not yet durable: the log may keep them in memory until the
+    /// next `startSync` (the live node stages them and its fsync thread writes them).
     mutating func append(_ records: [DurableRecord]) throws
-    /// Makes every write so far durable (fsync).
+    /// An fsync starts: everything appended so far reaches the file, in one write.
+    mutating func startSync() throws
+    /// The fsync started last finishes: what `startSync` wrote is durable. Records appended
+    /// since wait for the next one.
     mutating func sync() throws
-    var hasUnsyncedWrites: Bool { get }
+    /// A write of the log's that holds more than one `append`: a crash may tear it between
+    /// two steps' records.
+    var lastWriteHoldsSeveralAppends: Bool { get }
     /// Power loss. Returns whether a write was torn.
     mutating func crash(tearLastWrite: Bool, random: inout SplitMix64) -> Bool
     /// The node's start-up: what recovery reads back from the log, or a stored snapshot newer
@@ -44,6 +50,7 @@ protocol SimulatedDisk {
 extension SimulatedDisk {
     var storesSnapshots: Bool { false }
     var lastWriteIsSnapshotChunk: Bool { false }
+    var lastWriteHoldsSeveralAppends: Bool { false }
     mutating func receiveSnapshot(instance: UInt64, totalBytes: Int) throws -> Int { preconditionFailure("no snapshot files") }
     mutating func writeSnapshotChunk(of image: [UInt8], bytesMax: Int) throws { preconditionFailure("no snapshot files") }
     mutating func syncSnapshotChunk() throws -> Bool { preconditionFailure("no snapshot files") }
@@ -63,16 +70,20 @@ struct RecordDisk: SimulatedDisk {
     /// Unsynced writes, each the records of one `append` or one checkpoint.
     private var pending: [(records: [DurableRecord], isCheckpoint: Bool)] = []
 
-    var hasUnsyncedWrites: Bool { !pending.isEmpty }
+    /// How many of `pending` the fsync under way covers (those written when it started).
+    private var coveredBySync = 0
 
     mutating func append(_ records: [DurableRecord]) {
         guard !records.isEmpty else { return }
         pending.append((records, false))
     }
 
+    mutating func startSync() { coveredBySync = pending.count }
+
     mutating func sync() {
-        for write in pending { keep(write.records[...]) }
-        pending.removeAll(keepingCapacity: true)
+        for write in pending.prefix(coveredBySync) { keep(write.records[...]) }
+        pending.removeFirst(coveredBySync)
+        coveredBySync = 0
     }
 
     /// A torn checkpoint counts for nothing: the real log recognises a checkpoint only once it
@@ -80,7 +91,7 @@ struct RecordDisk: SimulatedDisk {
     /// one here would make the node forget what the missing part restates (applied commands,
     /// acceptor states), which no real disk can do.
     mutating func crash(tearLastWrite: Bool, random: inout SplitMix64) -> Bool {
-        defer { pending.removeAll() }
+        defer { pending.removeAll(); coveredBySync = 0 }
         guard tearLastWrite, let last = pending.last else { return false }
         for write in pending.dropLast() { keep(write.records[...]) }
         if !last.isCheckpoint { keep(last.records.prefix(Int(random.next() % UInt64(last.records.count)))) }

@@ -85,6 +85,7 @@ extension Simulation {
            nodes[index].pipeline.awaitedTicket(durableTicket: nodes[index].syncedTicket) != nil {
             nodes[index].syncInFlight = true
             nodes[index].syncTarget = nodes[index].appendedTicket
+            do { try nodes[index].disk.startSync() } catch { storageFailed(index, error) }
             queue.schedule(.syncDone(node: index, life: nodes[index].life), at: now + syncMicroseconds)
         }
     }
@@ -97,14 +98,20 @@ extension Simulation {
         drain(node: index)
     }
 
-    /// Everything written so far becomes durable. Effects wait only for the records written up
-    /// to `ticket` (by default all): an fsync covers what was written before it started, and
-    /// what was appended while it ran waits for the next one (group commit, as the live
-    /// `GroupCommitLog`), although the disk keeps it already, as a real disk may.
+    /// The records appended up to `ticket` become durable: the fsync that started when they
+    /// were the last ones finishes. What was appended while it ran stays in the log's memory
+    /// and waits for the next one (group commit, as the live `GroupCommitLog`). Without a
+    /// ticket, an fsync of everything appended so far, at once (no simulated fsync time).
     func syncDisk(node index: Int, through ticket: UInt64? = nil) {
-        do { try nodes[index].disk.sync() } catch { storageFailed(index, error) }
-        nodes[index].syncedTicket = ticket ?? nodes[index].appendedTicket
-        nodes[index].unsyncedDecisions.removeAll(keepingCapacity: true)
+        do {
+            if ticket == nil { try nodes[index].disk.startSync() }
+            try nodes[index].disk.sync()
+        } catch {
+            storageFailed(index, error)
+        }
+        let synced = ticket ?? nodes[index].appendedTicket
+        nodes[index].syncedTicket = synced
+        nodes[index].unsyncedDecisions.removeAll { $0.ticket <= synced }
     }
 
     /// The simulated disk never fails on its own: an error is a bug of the storage code.
@@ -223,6 +230,7 @@ extension Simulation {
     func crash(_ index: Int) {
         let tear = tornFaults && random.next() % 2 == 0
         let tearsSnapshot = tear && nodes[index].disk.lastWriteIsSnapshotChunk
+        let tearsSeveralAppends = tear && nodes[index].disk.lastWriteHoldsSeveralAppends
         var torn = nodes[index].disk.crash(tearLastWrite: tear, random: &random)
         if nodes[index].isInstallingSnapshot { figures.coverage.count(.crashDuringSnapshotInstall) }
         nodes[index].snapshotCutAtCrash = nodes[index].isReceivingSnapshot
@@ -257,6 +265,7 @@ extension Simulation {
         nodes[index].votedAtCrash = !nodes[index].diskLost && nodes[index].core.isVoting
         figures.crashes += 1
         if torn { figures.tornWrites += 1 }
+        if torn && tearsSeveralAppends { figures.coverage.count(.tornWriteOfSeveralSteps) }
         if nodes[index].appendedTicket > nodes[index].syncedTicket { figures.coverage.count(.crashWithUnsyncedWrites) }
         nodes[index].tornAtCrash = torn && !tearsSnapshot
         trace?.beginStep(at: now, "S\(index + 1) crashes\(torn ? ", tearing its last write" : "")")

@@ -13,9 +13,14 @@ struct WALDisk: SimulatedDisk {
     private static let options = WALOptions(segmentBytesMax: 256 << 10, preallocationStepBytes: 4 << 10)
     private let fileSystem = InMemoryFileSystem()
     private var log: PaxosLog?
-    private(set) var hasUnsyncedWrites = false
-    /// The segment a checkpoint opened, whose older segments go once it is synced.
-    private var compactedSegment: UInt64?
+    /// Appends staged in the log's memory (`PaxosLog.stage`), not written yet; appends written
+    /// and not synced; how many appends the log's last write held.
+    private var stagedAppends = 0
+    private var hasUnsyncedWrites = false
+    private var appendsInLastWrite = 0
+    /// The checkpoint segment before which segments were deleted: once a newer checkpoint is
+    /// synced, the segments older than it go.
+    private var removedBefore: UInt64 = 0
     private let snapshots: SnapshotStore
     /// The snapshot transfer under way; whether snapshots may be stored (only then do
     /// compactions look for older ones to delete), and the newest one stored.
@@ -29,28 +34,46 @@ struct WALDisk: SimulatedDisk {
         snapshots = try SnapshotStore(dataDirectory: Self.directory, fileSystem: fileSystem)
     }
 
+    /// Staged, as the live node's thread does (`GroupCommitLog`): nothing reaches the file
+    /// until the next fsync starts, and a crash before that loses it.
     mutating func append(_ records: [DurableRecord]) throws {
         guard !records.isEmpty, let log else { return }
-        try log.append(records)
+        try log.stage(records)
+        stagedAppends += 1
+    }
+
+    /// The live fsync thread's write: everything staged, in one write.
+    mutating func startSync() throws {
+        guard stagedAppends > 0, let log else { return }
+        try log.writeStaged()
+        noteWrite(appends: stagedAppends)
+    }
+
+    private mutating func noteWrite(appends: Int) {
+        appendsInLastWrite = appends
+        stagedAppends = 0
         hasUnsyncedWrites = true
         lastWriteIsSnapshotChunk = false
     }
 
+    var lastWriteHoldsSeveralAppends: Bool { !lastWriteIsSnapshotChunk && appendsInLastWrite > 1 }
+
     mutating func sync() throws {
         guard hasUnsyncedWrites, let log else { return }
-        try log.sync()
+        try log.syncWritten()
         hasUnsyncedWrites = false
-        if let segment = compactedSegment {
+        if let segment = log.syncedCheckpointSegment, segment > removedBefore {
             try log.removeSegments(before: segment)
-            compactedSegment = nil
+            removedBefore = segment
         }
     }
 
     mutating func compact(checkpoint: [DurableRecord]) throws {
         guard let log else { return }
-        compactedSegment = try log.compact(checkpoint: checkpoint)
-        hasUnsyncedWrites = true
-        lastWriteIsSnapshotChunk = false
+        // Staged, as the live node does (`GroupCommitLog.compact`): the next fsync starts the
+        // checkpoint's segment after the records staged before it.
+        try log.stageCompaction(checkpoint: checkpoint)
+        stagedAppends += 1
     }
 
     // MARK: Snapshots received from a peer
@@ -128,7 +151,9 @@ struct WALDisk: SimulatedDisk {
         receiver = nil
         lastWriteIsSnapshotChunk = false
         hasUnsyncedWrites = false
-        compactedSegment = nil
+        stagedAppends = 0
+        appendsInLastWrite = 0
+        removedBefore = 0
         return torn != nil
     }
 
