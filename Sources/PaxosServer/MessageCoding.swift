@@ -154,7 +154,7 @@ public enum MessageCoding {
         })
     }
 
-    private static func chosenEntries(_ s: XMLRPCStruct, _ name: String) throws -> [ChosenEntry] {
+    static func chosenEntries(_ s: XMLRPCStruct, _ name: String) throws -> [ChosenEntry] {
         guard case .array(let items)? = s[name] else { throw DecodingError(description: "member '\(name)' must be an array of chosen entries") }
         return try items.map { item in
             guard case .struct(let e) = item else { throw DecodingError(description: "a chosen entry must be a struct") }
@@ -163,7 +163,7 @@ public enum MessageCoding {
     }
 
     /// An optional array of instance numbers (absent means empty).
-    private static func instances(_ s: XMLRPCStruct, _ name: String) throws -> [InstanceNumber] {
+    static func instances(_ s: XMLRPCStruct, _ name: String) throws -> [InstanceNumber] {
         guard let value = s[name] else { return [] }
         guard case .array(let items) = value else { throw DecodingError(description: "member '\(name)' must be an array of instance numbers") }
         return try items.map { item in
@@ -172,12 +172,12 @@ public enum MessageCoding {
         }
     }
 
-    private static func ballot(_ value: XMLRPCValue?) throws -> Ballot {
+    static func ballot(_ value: XMLRPCValue?) throws -> Ballot {
         guard case .struct(let s)? = value else { throw DecodingError(description: "a ballot must be a struct {round, node}") }
         return Ballot(round: try unsigned(s, "round"), node: NodeID(UInt32(try unsigned(s, "node", max: UInt64(UInt32.max)))))
     }
 
-    private static func command(_ value: XMLRPCValue?) throws -> Command {
+    static func command(_ value: XMLRPCValue?) throws -> Command {
         guard case .struct(let s)? = value else { throw DecodingError(description: "a command must be a struct") }
         if case .bool(true)? = s["noop"] { return .noop }
         guard case .string(let text)? = s["value"] else { throw DecodingError(description: "a command needs a string 'value'") }
@@ -187,16 +187,16 @@ public enum MessageCoding {
     }
 
     /// A read's number at the node that asks: opaque to everyone else, any 64-bit pattern.
-    private static func readID(_ s: XMLRPCStruct) throws -> UInt64 {
+    static func readID(_ s: XMLRPCStruct) throws -> UInt64 {
         guard case .int(let n)? = s["read"] else { throw DecodingError(description: "member 'read' must be an int") }
         return UInt64(bitPattern: Int64(n))
     }
 
-    private static func instance(_ s: XMLRPCStruct, _ name: String) throws -> InstanceNumber {
+    static func instance(_ s: XMLRPCStruct, _ name: String) throws -> InstanceNumber {
         try unsigned(s, name)
     }
 
-    private static func unsigned(_ s: XMLRPCStruct, _ name: String, max: UInt64 = UInt64(Int.max)) throws -> UInt64 {
+    static func unsigned(_ s: XMLRPCStruct, _ name: String, max: UInt64 = UInt64(Int.max)) throws -> UInt64 {
         guard case .int(let n)? = s[name], n >= 0, UInt64(n) <= max else {
             throw DecodingError(description: "member '\(name)' must be a non-negative int")
         }

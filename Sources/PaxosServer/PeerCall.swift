@@ -16,7 +16,7 @@ public enum PeerCall {
     }
 
     public static func encode(from: NodeID, era: UInt64, messages: [Message]) -> [XMLRPCValue] {
-        [.int(Int(from.rawValue)), .int(Int(era)), .array(messages.map(MessageCoding.encode))]
+        [.int(Int(from.rawValue)), .int(Int(era)), .array(MessageRuns.encode(messages))]
     }
 
     public static func decode(_ parameters: XMLRPCParameters, members: [NodeID], valueBytesMax: Int) throws(XMLRPCFault) -> Decoded {
@@ -36,18 +36,24 @@ public enum PeerCall {
         var messages: [Message] = []
         messages.reserveCapacity(items.count)
         for item in items {
-            let message: Message
+            let decoded: [Message]
             do {
-                message = try MessageCoding.decode(item)
+                // A run (`MessageRuns`) stands for several messages; all of them count against
+                // the call's limit.
+                decoded = MessageRuns.isRun(item)
+                    ? try MessageRuns.expand(item, limit: WireLimits.messagesPerCallMax - messages.count)
+                    : [try MessageCoding.decode(item)]
             } catch let error as MessageCoding.DecodingError {
                 throw invalid(error.description)
             } catch {
                 throw invalid("\(error)")
             }
-            if let violation = WireLimits.violation(of: message, members: members, valueBytesMax: valueBytesMax) {
-                throw invalid("message out of bounds: \(violation)")
+            for message in decoded {
+                if let violation = WireLimits.violation(of: message, members: members, valueBytesMax: valueBytesMax) {
+                    throw invalid("message out of bounds: \(violation)")
+                }
+                messages.append(message)
             }
-            messages.append(message)
         }
         return Decoded(from: NodeID(UInt32(from)), era: UInt64(era), messages: messages)
     }
