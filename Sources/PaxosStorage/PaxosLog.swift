@@ -9,8 +9,9 @@ import PaxosCore
 /// restarts from. `compact(checkpoint:)` starts a segment with the state the core still needs,
 /// after which the older segments can go (`removeSegments(before:)`).
 ///
-/// Threads: `sync()` may run on one thread while another appends (what GroupCommitLog does);
-/// everything else is to be called from one thread at a time.
+/// Threads: `sync()` may run on one thread while another stages (what GroupCommitLog does),
+/// and staging never waits for a write, a segment switch or an fsync; everything else is to be
+/// called from one thread at a time.
 public final class PaxosLog: @unchecked Sendable {
     /// What recovery found, for the node's start-up log line.
     public struct Recovery: Hashable, Sendable {
@@ -66,14 +67,25 @@ public final class PaxosLog: @unchecked Sendable {
     /// trusted to be durable: the log refuses all further work, and the node must restart
     /// and recover from what is really on disk.
     @exclusivity(unchecked) private var failure: StorageError?
+    /// The frames written last, or being written: the writer (holding `lock`) swaps them with
+    /// `frameBuffer` under `stagingLock`, then writes them without it, so staging goes on into
+    /// the other buffer meanwhile. Let go once written if it grew past `frameBufferBytesKept`,
+    /// so one big record does not stay resident.
+    @exclusivity(unchecked) private var writeBuffer: [UInt8] = []
+
+    // Staging has a lock of its own, never held during a system call: the node's thread stages
+    // while the fsync thread writes, starts a checkpoint's segment, or syncs, and waits for
+    // none of that. Lock order: `lock`, then `stagingLock`.
+    private let stagingLock = NSLock()
     /// Where appends encode their frames, reused so that an append allocates nothing: its
-    /// first `stagedBytes` bytes are frames staged and not yet written (`stage`). Let go once
-    /// written if it grew past `frameBufferBytesKept`, so one big record does not stay resident.
+    /// first `stagedBytes` bytes are frames staged and not yet written (`stage`).
     @exclusivity(unchecked) private var frameBuffer: [UInt8] = []
     @exclusivity(unchecked) private var stagedBytes = 0
     /// Checkpoints staged (`stageCompaction`): each starts a new segment once the staged
     /// frames before it, the first `at` bytes of `frameBuffer`, are written.
     @exclusivity(unchecked) private var stagedCheckpoints: [(at: Int, frames: [UInt8])] = []
+    /// Why staging is refused: the log failed or was closed (`usableFile`'s error).
+    @exclusivity(unchecked) private var stagingRefusal: StorageError?
     /// The newest segment that opens with a checkpoint, once written; and once an fsync has
     /// covered it (the older segments may go then: `removeSegments(before:)`).
     @exclusivity(unchecked) private var newestCheckpointSegment: UInt64?
@@ -182,7 +194,7 @@ public final class PaxosLog: @unchecked Sendable {
     public func append(_ records: [DurableRecord]) throws {
         if records.isEmpty { return }
         try lock.withLock {
-            try stageLocked(records)
+            try stagingLock.withLock { try stageLocked(records) }
             try writeStagedLocked()
         }
     }
@@ -194,7 +206,7 @@ public final class PaxosLog: @unchecked Sendable {
     /// of it is staged.
     public func stage(_ records: [DurableRecord]) throws {
         if records.isEmpty { return }
-        try lock.withLock { try stageLocked(records) }
+        try stagingLock.withLock { try stageLocked(records) }
     }
 
     /// fdatasync: everything appended or staged before this call is durable when it returns.
@@ -235,7 +247,7 @@ public final class PaxosLog: @unchecked Sendable {
         do {
             try file.sync()
         } catch {
-            lock.withLock { if failure == nil { failure = Self.storageError(error, path: file.path) } }
+            lock.withLock { noteFailure(Self.storageError(error, path: file.path)) }
             throw error
         }
         // The checkpoint's segment is this file, or an older one, synced when the next began.
@@ -257,7 +269,7 @@ public final class PaxosLog: @unchecked Sendable {
     public func compact(checkpoint: [DurableRecord]) throws -> UInt64 {
         let frames = try Self.checkpointFrames(checkpoint)
         return try lock.withLock {
-            try stageCheckpointLocked(frames)
+            try stagingLock.withLock { try stageCheckpointLocked(frames) }
             try writeStagedLocked()
             return segments[segments.count - 1].sequence
         }
@@ -270,7 +282,7 @@ public final class PaxosLog: @unchecked Sendable {
     /// an fsync has covered it.
     public func stageCompaction(checkpoint: [DurableRecord]) throws {
         let frames = try Self.checkpointFrames(checkpoint)
-        try lock.withLock { try stageCheckpointLocked(frames) }
+        try stagingLock.withLock { try stageCheckpointLocked(frames) }
     }
 
     /// A begin marker, the records' frames, an end marker, in one buffer at its final size.
@@ -310,7 +322,7 @@ public final class PaxosLog: @unchecked Sendable {
         do {
             try removeSegments(before: sequence)
         } catch {
-            lock.withLock { if failure == nil { failure = Self.storageError(error, path: walDirectory) } }
+            lock.withLock { noteFailure(Self.storageError(error, path: walDirectory)) }
             throw error
         }
     }
@@ -322,40 +334,61 @@ public final class PaxosLog: @unchecked Sendable {
             file = nil
             for retired in retiredFiles { retired.close() }
             retiredFiles = []
+            refuseStaging()
         }
     }
 
-    // MARK: Writing (with `lock` held)
+    // MARK: Staging (with `stagingLock` held)
 
     private func stageLocked(_ records: [DurableRecord]) throws {
-        _ = try usableFile()
+        if let stagingRefusal { throw stagingRefusal }
         stagedBytes = try WALFormat.encodeFrames(of: records, into: &frameBuffer, after: stagedBytes)
     }
 
     private func stageCheckpointLocked(_ frames: [UInt8]) throws {
-        _ = try usableFile()
+        if let stagingRefusal { throw stagingRefusal }
         stagedCheckpoints.append((stagedBytes, frames))
+    }
+
+    // MARK: Writing (with `lock` held)
+
+    /// The first failure is kept, and staging refuses from then on.
+    private func noteFailure(_ error: StorageError) {
+        if failure == nil { failure = error }
+        refuseStaging()
+    }
+
+    /// Staging refuses what `usableFile` would (the log failed or is closed).
+    private func refuseStaging() {
+        let refusal: StorageError?
+        do { _ = try usableFile(); refusal = nil } catch let error as StorageError { refusal = error } catch { refusal = nil }
+        stagingLock.withLock { stagingRefusal = refusal }
     }
 
     /// Writes the staged frames, in one write between two staged checkpoints, each checkpoint
     /// starting its segment in between.
     private func writeStagedLocked() throws {
-        guard stagedBytes > 0 || !stagedCheckpoints.isEmpty else { return }
-        defer {
-            stagedBytes = 0
-            stagedCheckpoints = []
-            if frameBuffer.count > Self.frameBufferBytesKept { frameBuffer = [] }
-        }
         _ = try usableFile()
+        let (count, checkpoints) = stagingLock.withLock { () -> (Int, [(at: Int, frames: [UInt8])]) in
+            let taken = (stagedBytes, stagedCheckpoints)
+            if taken.0 > 0 || !taken.1.isEmpty {
+                swap(&frameBuffer, &writeBuffer)
+                stagedBytes = 0
+                stagedCheckpoints = []
+            }
+            return taken
+        }
+        guard count > 0 || !checkpoints.isEmpty else { return }
+        defer { if writeBuffer.count > Self.frameBufferBytesKept { writeBuffer = [] } }
         var start = 0
-        for checkpoint in stagedCheckpoints {
+        for checkpoint in checkpoints {
             try writeStagedFrames(start..<checkpoint.at)
             let sequence = segments[segments.count - 1].sequence + 1
             try guardFailure { try startSegment(sequence: sequence, initialFrames: checkpoint.frames) }
             newestCheckpointSegment = sequence
             start = checkpoint.at
         }
-        try writeStagedFrames(start..<stagedBytes)
+        try writeStagedFrames(start..<count)
     }
 
     /// One write of staged frames, starting the next segment first if the current one would
@@ -367,7 +400,7 @@ public final class PaxosLog: @unchecked Sendable {
             try guardFailure { try startSegment(sequence: current.sequence + 1, initialFrames: []) }
         }
         try guardFailure {
-            try frameBuffer.withUnsafeBytes { try write(UnsafeRawBufferPointer(rebasing: $0[range])) }
+            try writeBuffer.withUnsafeBytes { try write(UnsafeRawBufferPointer(rebasing: $0[range])) }
         }
     }
 
@@ -409,7 +442,7 @@ public final class PaxosLog: @unchecked Sendable {
         } catch let error as StorageError where error.kind == .recordTooLarge {
             throw error
         } catch {
-            if failure == nil { failure = Self.storageError(error, path: segments[segments.count - 1].path) }
+            noteFailure(Self.storageError(error, path: segments[segments.count - 1].path))
             throw error
         }
     }

@@ -86,6 +86,35 @@ struct GroupCommitLogTests {
         #expect(try PaxosLog.readRecords(directory: "/d", fileSystem: fileSystem.memory) == (1...50).map { chosenRecord($0) })
     }
 
+    /// A checkpoint's segment switch runs on the sync thread, and its fsyncs hold up no append:
+    /// while the old segment's fsync is held at the gate, appends are staged and return, and the
+    /// next sync writes them into the new segment after the checkpoint.
+    @Test func appendsGoOnWhileTheSyncThreadSwitchesSegmentsForACheckpoint() async throws {
+        let fileSystem = GatedFileSystem()
+        let (log, _) = try PaxosLog.open(directory: "/d", fileSystem: fileSystem)
+        let group = GroupCommitLog(log: log)
+        try await group.appendDurably([chosenRecord(1)])
+        fileSystem.gate.close()
+        let checkpoint: [DurableRecord] = [.incarnation(3), chosenRecord(1)]
+        let compaction = try group.compact(checkpoint: checkpoint)
+        try await fileSystem.gate.waitUntilSomeoneIsHeld()  // the switch: the old segment's fsync
+        let finished = FinishFlag()
+        let appending = Task.detached {
+            defer { finished.set() }
+            return try (2...20).map { try group.append([chosenRecord($0)]) }
+        }
+        let deadline = ContinuousClock.now + .seconds(10)
+        while !finished.isSet && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(1)) }
+        let stagedWhileHeld = finished.isSet
+        fileSystem.gate.open()  // first: an append stuck behind the switch holds the group's lock
+        #expect(stagedWhileHeld, "appends waited for the segment switch's fsync")
+        let tickets = try await appending.value
+        #expect(tickets.first! > compaction)
+        for ticket in tickets { try await group.waitUntilDurable(ticket) }
+        group.close()
+        #expect(try PaxosLog.readRecords(directory: "/d", fileSystem: fileSystem.memory) == checkpoint + (2...20).map { chosenRecord($0) })
+    }
+
     /// Persist before reply, with staged appends: power fails at a moment the test does not
     /// choose, while appends keep coming; every record whose ticket was reported durable before
     /// the crash is on the disk afterwards, in order (a sync thread that reported a ticket
@@ -239,6 +268,14 @@ extension GroupCommitLogTests {
         fileSystem.crash()
         #expect(try PaxosLog.readRecords(directory: "/d", fileSystem: fileSystem) == [chosenRecord(1)])
     }
+}
+
+/// Set once by one thread, read by another.
+final class FinishFlag: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value = false
+    func set() { lock.withLock { value = true } }
+    var isSet: Bool { lock.withLock { value } }
 }
 
 /// An in-memory disk whose file syncs can be held at a gate, to observe what happens while an
