@@ -36,8 +36,9 @@ enum MessageRuns {
         return type == "acceptRange" || type == "acceptedRange"
     }
 
-    /// The messages of a run, at most `limit` of them (the room left in the call).
+    /// The messages of a run, at most `limit` of them (the room left in the call, at least 1).
     static func expand(_ value: XMLRPCValue, limit: Int) throws -> [Message] {
+        precondition(limit > 0, "the caller checks that the call has room")
         guard case .struct(let s) = value, case .string(let type)? = s["type"] else {
             throw MessageCoding.DecodingError(description: "a peer message must be a struct with a string member 'type'")
         }

@@ -36,12 +36,16 @@ public enum PeerCall {
         var messages: [Message] = []
         messages.reserveCapacity(items.count)
         for item in items {
+            // A run (`MessageRuns`) stands for several messages; all of them count against the
+            // call's limit, with the messages beside them.
+            let room = WireLimits.messagesPerCallMax - messages.count
+            guard room > 0 else {
+                throw invalid("more than \(WireLimits.messagesPerCallMax) messages in one call, counting those of its runs")
+            }
             let decoded: [Message]
             do {
-                // A run (`MessageRuns`) stands for several messages; all of them count against
-                // the call's limit.
                 decoded = MessageRuns.isRun(item)
-                    ? try MessageRuns.expand(item, limit: WireLimits.messagesPerCallMax - messages.count)
+                    ? try MessageRuns.expand(item, limit: room)
                     : [try MessageCoding.decode(item)]
             } catch let error as MessageCoding.DecodingError {
                 throw invalid(error.description)

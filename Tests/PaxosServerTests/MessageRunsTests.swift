@@ -115,6 +115,14 @@ import XMLRPC
         let half = WireLimits.messagesPerCallMax / 2
         let tooMany = XMLRPCParameters([.int(2), .int(0), .array([accepted(from: 1, through: half), accepted(from: half + 1, through: 2 * half + 1)])])
         #expect(throws: XMLRPCFault.self) { _ = try PeerCall.decode(tooMany, members: Self.members, valueBytesMax: 1 << 20) }
+        // A run that fills the call, then a message alone, then another run: refused (once it
+        // made the room left negative, and the decoder trapped).
+        var status = XMLRPCStruct(); status["type"] = "status"; status["applied"] = .int(1)
+        let full = WireLimits.messagesPerCallMax
+        let overfull = XMLRPCParameters([.int(2), .int(0), .array([accepted(from: 1, through: full), .struct(status), accepted(from: full + 1, through: full + 2)])])
+        #expect(throws: XMLRPCFault.self) { _ = try PeerCall.decode(overfull, members: Self.members, valueBytesMax: 1 << 20) }
+        let fullThenOne = XMLRPCParameters([.int(2), .int(0), .array([accepted(from: 1, through: full), .struct(status)])])
+        #expect(throws: XMLRPCFault.self) { _ = try PeerCall.decode(fullThenOne, members: Self.members, valueBytesMax: 1 << 20) }
     }
 }
 
