@@ -129,3 +129,21 @@ struct SeededGenerator: RandomNumberGenerator {
         return z ^ (z >> 31)
     }
 }
+
+/// Whether every byte is zero, a word at a time: tests check the preallocated megabyte after a
+/// cut, and the unoptimized test build would otherwise run a closure per byte of it, dozens of
+/// times per test, on one of the few threads the whole suite shares.
+func isAllZeros(_ bytes: ArraySlice<UInt8>) -> Bool {
+    bytes.withUnsafeBytes { raw in
+        var offset = 0
+        while offset + 8 <= raw.count {
+            if raw.loadUnaligned(fromByteOffset: offset, as: UInt64.self) != 0 { return false }
+            offset += 8
+        }
+        while offset < raw.count {
+            if raw[offset] != 0 { return false }
+            offset += 1
+        }
+        return true
+    }
+}
