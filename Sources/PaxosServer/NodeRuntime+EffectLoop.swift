@@ -1,0 +1,208 @@
+import PaxosCore
+import PaxosStorage
+
+/// The effect loop (DESIGN.md section 2): events go through the core one at a time, and each
+/// `Ready` is performed in order by the `ReadyPipeline` — its records durable in the log
+/// first, then messages, replies, file lines and timers. Peer calls enter here too.
+extension NodeRuntime {
+    // MARK: - Peers
+
+    /// Messages from a peer of the same era (a reset starts a new era; older messages are stale).
+    public func receive(from sender: NodeID, era senderEra: UInt64, messages: [Message]) {
+        guard !stopping, senderEra == era, sender != member.nodeID else { return }
+        // Every message of the call is a step of its own, but their records go to the log in
+        // one write (one ticket), and their effects wait for one fsync.
+        var readies: [Ready] = []
+        readies.reserveCapacity(messages.count)
+        for message in messages {
+            if message.isProtocolStep { observe(.delivered(from: sender, message)) }
+            if case .catchUpReply(let entries) = message { metrics.received(catchUpEntries: entries.count) }
+            let ready = core.onMessage(from: sender, message)
+            record(ready.trace)
+            readies.append(ready)
+        }
+        hand(readies)
+    }
+
+    // MARK: - The effect loop
+
+    /// Messages pass the fault filter, then go to their peer; messages to this node come back
+    /// as events (after the drain that sent them, never inside it).
+    private func send(_ envelopes: [Envelope]) {
+        let admitted = envelopes.filter { faults.admit($0) }
+        metrics.filtered(envelopes.count - admitted.count)
+        deliver(admitted)
+    }
+
+    func deliver(_ envelopes: [Envelope]) {
+        var byPeer: [NodeID: [Message]] = [:]
+        var order: [NodeID] = []
+        var ownMessages = false
+        for envelope in envelopes {
+            if envelope.to == member.nodeID {
+                pipeline.addOwnMessage(envelope.message)
+                ownMessages = true
+                continue
+            }
+            if byPeer[envelope.to] == nil { order.append(envelope.to) }
+            byPeer[envelope.to, default: []].append(envelope.message)
+        }
+        for peer in order { peers[peer]?.enqueue(byPeer[peer]!) }
+        if ownMessages { drain() }
+    }
+
+    /// Runs one event through the core and hands its Ready to the pipeline behind its records.
+    func step(_ event: (inout PaxosNode) -> Ready) {
+        let ready = event(&core)
+        record(ready.trace)
+        metrics.appended(records: ready.persist.count + ready.persistEventually.count)
+        var persistTicket: UInt64? = nil
+        do {
+            if !ready.persist.isEmpty { persistTicket = try commitLog.append(ready.persist) }
+            // Written after, in log order, and never waited for (`Ready.persistEventually`): no
+            // fsync of their own, which the next step's records would wait behind.
+            if !ready.persistEventually.isEmpty { _ = try commitLog.appendLazily(ready.persistEventually) }
+        } catch {
+            failStop("cannot append to the log: \(error)")
+        }
+        if let now = addToPipeline(ready, persistTicket: persistTicket) { perform(now) }
+        drain()
+    }
+
+    /// `step` for the Readies of several events taken in a row: their records are written
+    /// together, under one ticket, which every Ready with records waits for. A Ready is never
+    /// performed before its own records are durable, nor before an earlier one: the pipeline's
+    /// order is the same as for single steps, only the log writes fewer times.
+    private func hand(_ readies: [Ready]) {
+        let records = ReadyPipeline.records(of: readies)
+        metrics.appended(records: records.persist.count + records.eventually.count)
+        var ticket: UInt64? = nil
+        do {
+            if !records.persist.isEmpty { ticket = try commitLog.append(records.persist) }
+            if !records.eventually.isEmpty { _ = try commitLog.appendLazily(records.eventually) }
+        } catch {
+            failStop("cannot append to the log: \(error)")
+        }
+        let performable = addToPipeline(batch: readies, persistTicket: ticket)
+        // Own messages that performing one of these sends wait until all are performed: their
+        // steps come after every step of this call.
+        let wasDraining = draining
+        draining = true
+        perform(performable)
+        draining = wasDraining
+        drain()
+    }
+
+    /// Performs whatever the pipeline releases (effects of durable Readies, messages to this
+    /// node) until it must wait for the disk. Never nested: a step taken for an own message
+    /// only adds to the pipeline, and this loop goes on.
+    func drain() {
+        guard !draining else { return }
+        draining = true
+        while true {
+            var durable: [Ready] = []
+            while let ready = takeDurableReady() { durable.append(ready) }
+            if !durable.isEmpty {
+                perform(durable)
+                continue
+            }
+            guard let message = takeOwnMessage() else { break }
+            if message.isProtocolStep { observe(.delivered(from: member.nodeID, message)) }
+            step { $0.onMessage(from: member.nodeID, message) }
+        }
+        draining = false
+        awaitDurability()
+    }
+
+    // Each access to the pipeline in a function of its own: written inline as
+    // `if let … = pipeline.takeReady(…) { perform } else if let … = pipeline.takeOwnMessage()`,
+    // the optimized build merged the two accesses into one scope and a later access on the
+    // same thread was reported as simultaneous ("Fatal access conflict"), a crash only the
+    // release build showed.
+    @inline(never)
+    private func addToPipeline(_ ready: Ready, persistTicket: UInt64?) -> Ready? {
+        let durable = commitLog.durableTicket
+        return pipeline.add(ready, persistTicket: persistTicket, durableTicket: durable)
+    }
+
+    @inline(never)
+    private func addToPipeline(batch readies: [Ready], persistTicket: UInt64?) -> [Ready] {
+        let durable = commitLog.durableTicket
+        return pipeline.add(batch: readies, persistTicket: persistTicket, durableTicket: durable)
+    }
+
+    @inline(never)
+    private func takeDurableReady() -> Ready? {
+        let durable = commitLog.durableTicket
+        return pipeline.takeReady(durableTicket: durable)
+    }
+
+    @inline(never)
+    private func takeOwnMessage() -> Message? {
+        pipeline.takeOwnMessage()
+    }
+
+    private func awaitDurability() {
+        guard !awaitingDurability, let ticket = pipeline.awaitedTicket(durableTicket: commitLog.durableTicket) else { return }
+        awaitingDurability = true
+        // On the loop: the log's (nonisolated) wait resumes there, straight from the fsync
+        // thread, rather than through a thread of Swift's global executor first.
+        Task(executorPreference: loopExecutor) {
+            var failure: (any Error)? = nil
+            do {
+                try await self.commitLog.waitUntilDurable(ticket)
+            } catch {
+                failure = error
+            }
+            await self.durabilityReached(failure: failure)
+        }
+    }
+
+    private func durabilityReached(failure: (any Error)?) {
+        if let failure { failStop("cannot make the log durable: \(failure)") }
+        awaitingDurability = false
+        drain()
+    }
+
+    /// Readies released together: their lines go to the file in one write, before any of
+    /// their effects (a reply announces a line that is in the file), then each is performed.
+    private func perform(_ readies: [Ready]) {
+        if readies.count == 1 { return perform(readies[0]) }
+        var lines: [FileEntry] = []
+        for ready in readies { lines += ready.applied }
+        writeLines(lines)
+        for ready in readies { perform(ready, linesWritten: true) }
+    }
+
+    private func perform(_ ready: Ready, linesWritten: Bool = false) {
+        if !linesWritten { writeLines(ready.applied) }
+        if let offer = ready.snapshotWanted { fetchSnapshot(offer) }
+        if !ready.messages.isEmpty {
+            send(ready.messages)
+        }
+        for reply in ready.replies {
+            alarms.cancel(.deadline(reply.request))
+            waiters.removeValue(forKey: reply.request)?.resume(returning: .success(reply))
+        }
+        for timer in ready.timers {
+            switch timer {
+            case .set(let id, let milliseconds): arm(.timer(id), afterMilliseconds: milliseconds)
+            case .cancel(let id): alarms.cancel(.timer(id))
+            }
+        }
+    }
+
+    private func writeLines(_ applied: [FileEntry]) {
+        guard !applied.isEmpty else { return }
+        // Lines a snapshot installed meanwhile already holds are not written again.
+        let last = file.lastInstance ?? 0
+        let lines = applied[0].instance > last ? applied : applied.filter { $0.instance > last }
+        do {
+            try file.append(lines)
+        } catch {
+            // The file is a view of the log: the next start rebuilds it.
+            logger.error("cannot append to the replicated file: \(error)", metadata: ["file": "\(file.path)"])
+        }
+        compactIfDue()
+    }
+}
