@@ -55,16 +55,7 @@ extension NodeRuntime {
     func step(_ event: (inout PaxosNode) -> Ready) {
         let ready = event(&core)
         record(ready.trace)
-        metrics.appended(records: ready.persist.count + ready.persistEventually.count)
-        var persistTicket: UInt64? = nil
-        do {
-            if !ready.persist.isEmpty { persistTicket = try commitLog.append(ready.persist) }
-            // Written after, in log order, and never waited for (`Ready.persistEventually`): no
-            // fsync of their own, which the next step's records would wait behind.
-            if !ready.persistEventually.isEmpty { _ = try commitLog.appendLazily(ready.persistEventually) }
-        } catch {
-            failStop("cannot append to the log: \(error)")
-        }
+        let persistTicket = append(ready.persist, eventually: ready.persistEventually)
         if let now = addToPipeline(ready, persistTicket: persistTicket) { perform(now) }
         drain()
     }
@@ -75,14 +66,7 @@ extension NodeRuntime {
     /// order is the same as for single steps, only the log writes fewer times.
     private func hand(_ readies: [Ready]) {
         let records = ReadyPipeline.records(of: readies)
-        metrics.appended(records: records.persist.count + records.eventually.count)
-        var ticket: UInt64? = nil
-        do {
-            if !records.persist.isEmpty { ticket = try commitLog.append(records.persist) }
-            if !records.eventually.isEmpty { _ = try commitLog.appendLazily(records.eventually) }
-        } catch {
-            failStop("cannot append to the log: \(error)")
-        }
+        let ticket = append(records.persist, eventually: records.eventually)
         let performable = addToPipeline(batch: readies, persistTicket: ticket)
         // Own messages that performing one of these sends wait until all are performed: their
         // steps come after every step of this call.
@@ -91,6 +75,22 @@ extension NodeRuntime {
         perform(performable)
         draining = wasDraining
         drain()
+    }
+
+    /// Stages a step's records (or a batch's) in the log: `persist` under a ticket, which it
+    /// returns and the Ready waits for; then `eventually`, written after in log order and never
+    /// waited for (`Ready.persistEventually`): no fsync of their own, which the next step's
+    /// records would wait behind. A log that cannot take them stops the node.
+    private func append(_ persist: [DurableRecord], eventually: [DurableRecord]) -> UInt64? {
+        metrics.appended(records: persist.count + eventually.count)
+        var ticket: UInt64? = nil
+        do {
+            if !persist.isEmpty { ticket = try commitLog.append(persist) }
+            if !eventually.isEmpty { _ = try commitLog.appendLazily(eventually) }
+        } catch {
+            failStop("cannot append to the log: \(error)")
+        }
+        return ticket
     }
 
     /// Performs whatever the pipeline releases (effects of durable Readies, messages to this
