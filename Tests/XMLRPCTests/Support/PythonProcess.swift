@@ -33,7 +33,7 @@ final class PythonProcess: @unchecked Sendable {
     var isRunning: Bool { process.isRunning }
 
     /// The first line printed, once it is there.
-    func firstLine(timeout: Duration = .seconds(20)) async throws -> String {
+    func firstLine(timeout: Duration = .seconds(60)) async throws -> String {
         guard try await waitUntil(timeout: timeout, { [self] in standardOutput.contains("\n") || !isRunning }),
               let line = standardOutput.split(separator: "\n").first
         else { throw TestError(description: "python printed no line; stderr: \(standardError)") }

@@ -56,7 +56,7 @@ func withTestServer<Result>(
 /// Polls `condition` until it holds or the deadline passes; tests wait on conditions, never
 /// on fixed sleeps.
 func waitUntil(
-    timeout: Duration = .seconds(10), _ condition: @Sendable () async throws -> Bool
+    timeout: Duration = .seconds(30), _ condition: @Sendable () async throws -> Bool
 ) async throws -> Bool {
     let deadline = ContinuousClock.now + timeout
     while ContinuousClock.now < deadline {
