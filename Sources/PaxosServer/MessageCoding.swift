@@ -154,7 +154,7 @@ public enum MessageCoding {
         })
     }
 
-    static func chosenEntries(_ s: XMLRPCStruct, _ name: String) throws -> [ChosenEntry] {
+    private static func chosenEntries(_ s: XMLRPCStruct, _ name: String) throws -> [ChosenEntry] {
         guard case .array(let items)? = s[name] else { throw DecodingError(description: "member '\(name)' must be an array of chosen entries") }
         return try items.map { item in
             guard case .struct(let e) = item else { throw DecodingError(description: "a chosen entry must be a struct") }
@@ -187,12 +187,12 @@ public enum MessageCoding {
     }
 
     /// A read's number at the node that asks: opaque to everyone else, any 64-bit pattern.
-    static func readID(_ s: XMLRPCStruct) throws -> UInt64 {
+    private static func readID(_ s: XMLRPCStruct) throws -> UInt64 {
         guard case .int(let n)? = s["read"] else { throw DecodingError(description: "member 'read' must be an int") }
         return UInt64(bitPattern: Int64(n))
     }
 
-    static func instance(_ s: XMLRPCStruct, _ name: String) throws -> InstanceNumber {
+    private static func instance(_ s: XMLRPCStruct, _ name: String) throws -> InstanceNumber {
         try unsigned(s, name)
     }
 

@@ -106,23 +106,28 @@ import XMLRPC
             accept(from: Int(WireLimits.instanceMax), commands: [command, command]),  // past the instance limit
         ]
         for run in hostile {
-            let parameters = XMLRPCParameters([.int(2), .int(0), .array([run])])
-            #expect(throws: XMLRPCFault.self) {
-                _ = try PeerCall.decode(parameters, members: Self.members, valueBytesMax: 1 << 20)
-            }
+            Self.expectRefused(XMLRPCParameters([.int(2), .int(0), .array([run])]))
         }
         // Runs count against the call's limit together with the messages beside them.
         let half = WireLimits.messagesPerCallMax / 2
         let tooMany = XMLRPCParameters([.int(2), .int(0), .array([accepted(from: 1, through: half), accepted(from: half + 1, through: 2 * half + 1)])])
-        #expect(throws: XMLRPCFault.self) { _ = try PeerCall.decode(tooMany, members: Self.members, valueBytesMax: 1 << 20) }
+        Self.expectRefused(tooMany)
         // A run that fills the call, then a message alone, then another run: refused (once it
         // made the room left negative, and the decoder trapped).
         var status = XMLRPCStruct(); status["type"] = "status"; status["applied"] = .int(1)
         let full = WireLimits.messagesPerCallMax
         let overfull = XMLRPCParameters([.int(2), .int(0), .array([accepted(from: 1, through: full), .struct(status), accepted(from: full + 1, through: full + 2)])])
-        #expect(throws: XMLRPCFault.self) { _ = try PeerCall.decode(overfull, members: Self.members, valueBytesMax: 1 << 20) }
+        Self.expectRefused(overfull)
         let fullThenOne = XMLRPCParameters([.int(2), .int(0), .array([accepted(from: 1, through: full), .struct(status)])])
-        #expect(throws: XMLRPCFault.self) { _ = try PeerCall.decode(fullThenOne, members: Self.members, valueBytesMax: 1 << 20) }
+        Self.expectRefused(fullThenOne)
+    }
+
+    /// The call is refused as invalid parameters (-32602), the fault a peer gets for it.
+    static func expectRefused(_ parameters: XMLRPCParameters, sourceLocation: SourceLocation = #_sourceLocation) {
+        let fault = #expect(throws: XMLRPCFault.self, sourceLocation: sourceLocation) {
+            _ = try PeerCall.decode(parameters, members: members, valueBytesMax: 1 << 20)
+        }
+        #expect(fault?.code == XMLRPCFault.invalidParameters, sourceLocation: sourceLocation)
     }
 }
 

@@ -103,7 +103,8 @@ struct GroupCommitLogTests {
             defer { finished.set() }
             return try (2...20).map { try group.append([chosenRecord($0)]) }
         }
-        let deadline = ContinuousClock.now + .seconds(10)
+        // Generous: at the full suite's busy start a task may wait seconds for a thread.
+        let deadline = ContinuousClock.now + .seconds(30)
         while !finished.isSet && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(1)) }
         let stagedWhileHeld = finished.isSet
         fileSystem.gate.open()  // first: an append stuck behind the switch holds the group's lock
