@@ -44,6 +44,10 @@ protocol SimulatedDisk {
     mutating func removeSnapshots(olderThan instance: UInt64) throws
     /// Deletes a stored snapshot no longer needed (no directory sync, as the live node).
     mutating func discardSnapshot(_ snapshot: Snapshot)
+    /// A disk without files (`RecordDisk`) keeps an installed snapshot's records (its
+    /// `compacted` record first) as the live node keeps its file: durable before the core
+    /// installs it, and used at start-up when newer than the log's point.
+    mutating func storeInstalledSnapshot(_ records: [DurableRecord])
 }
 
 /// A disk without files stores no snapshot: installs stay one step of the simulator's model.
@@ -59,6 +63,7 @@ extension SimulatedDisk {
     func snapshotBytes(_ snapshot: Snapshot) throws -> [UInt8] { preconditionFailure("no snapshot files") }
     mutating func removeSnapshots(olderThan instance: UInt64) {}
     mutating func discardSnapshot(_ snapshot: Snapshot) {}
+    mutating func storeInstalledSnapshot(_ records: [DurableRecord]) { preconditionFailure("snapshots are files here") }
 }
 
 /// A disk at record granularity, without the log's encoding: synced records survive; unsynced
@@ -72,6 +77,12 @@ struct RecordDisk: SimulatedDisk {
 
     /// How many of `pending` the fsync under way covers (those written when it started).
     private var coveredBySync = 0
+    /// The snapshot installed last (`storeInstalledSnapshot`), durable: the live node's stored
+    /// file, synced and renamed into place before the install. Without it, a rebuilt node that
+    /// caught up by an install said it voted once its step's records were synced while the
+    /// decisions below its fence were only in the checkpoint after them, and a crash before the
+    /// next fsync brought it back behind its fence (`--disk records`, seed 385).
+    private var storedSnapshot: [DurableRecord] = []
 
     mutating func append(_ records: [DurableRecord]) {
         guard !records.isEmpty else { return }
@@ -98,7 +109,21 @@ struct RecordDisk: SimulatedDisk {
         return true
     }
 
-    func start() throws -> StartingState { StartingState(state: durableState) }
+    /// The live start-up rule (`StartingState.choose`): a stored snapshot newer than the log's
+    /// point is applied over the log's state.
+    func start() throws -> StartingState {
+        var state = durableState
+        if case .compacted(let point, _)? = storedSnapshot.first, point > state.compactedThrough {
+            for record in storedSnapshot { state.apply(record) }
+        }
+        return StartingState(state: state)
+    }
+
+    mutating func storeInstalledSnapshot(_ records: [DurableRecord]) { storedSnapshot = records }
+
+    mutating func removeSnapshots(olderThan instance: UInt64) {
+        if case .compacted(let point, _)? = storedSnapshot.first, point < instance { storedSnapshot = [] }
+    }
 
     /// The checkpoint's `compacted` record drops what it covers when replayed, and it restates
     /// everything above: replaying it after the older records is the same as replacing them.

@@ -272,6 +272,7 @@ extension Simulation {
         nodes[index].file = Array(nodes[peer].file.prefix(lines))
         for (line, entry) in nodes[index].file.enumerated() { checker.nodeWroteLine(index, lineIndex: line, entry: entry) }
         let metadata = nodes[peer].snapshotMetadata
+        nodes[index].disk.storeInstalledSnapshot(metadata)
         absorb(nodes[index].core.installSnapshot(metadata), node: index)
         if nodes[index].core.compactedThrough == point { compactLog(node: index, through: point, lines: lines) }
     }
