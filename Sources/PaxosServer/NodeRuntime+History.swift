@@ -51,7 +51,7 @@ extension NodeRuntime {
     func compactLog(through point: InstanceNumber, fileBytes: Int) {
         let compaction = core.compact(through: point, fileBytes: UInt64(fileBytes))
         do {
-            _ = try commitLog.compact(checkpoint: compaction.checkpoint)
+            checkpointTicket = try commitLog.compact(checkpoint: compaction.checkpoint)
         } catch {
             failStop("cannot write the log's checkpoint: \(error)")
         }
@@ -67,7 +67,21 @@ extension NodeRuntime {
         // Snapshots older than the point are of no use: start-up ignores them, and a peer is
         // sent the current point's.
         if let served = servedSnapshot, served.instance < point { servedSnapshot = nil }
-        try? snapshots.removeSnapshots(olderThan: point)
+        removeSnapshotsOnceDurable(olderThan: point)
+    }
+
+    /// Deletes the snapshots older than the point once the checkpoint at the point is durable.
+    /// Until then a crash restarts from the log's previous state, and after an install that
+    /// state may be the installed snapshot's file: deleted first, a crash before the fsync
+    /// would bring the node back without the decisions it installed (a rebuilt node that said
+    /// it voted, behind its fence). The simulator keeps the same order (`Simulation.compactLog`).
+    func removeSnapshotsOnceDurable(olderThan point: InstanceNumber) {
+        let ticket = checkpointTicket, log = commitLog, store = snapshots
+        Task.detached(priority: .utility) {
+            // A log that failed stops the node: the files stay for its restart.
+            guard (try? await log.waitUntilDurable(ticket)) != nil else { return }
+            try? store.removeSnapshots(olderThan: point)
+        }
     }
 
     /// fsync of a file by path: any descriptor of it flushes its data.
@@ -100,7 +114,7 @@ extension NodeRuntime {
         let snapshot = try await task.value
         if core.compactedThrough == point {
             servedSnapshot = snapshot
-            try? snapshots.removeSnapshots(olderThan: point)
+            removeSnapshotsOnceDurable(olderThan: point)
         }
         logger.info("snapshot written for a peer", metadata: ["through": "\(point)", "bytes": "\(snapshot.totalBytes)"])
         return snapshot

@@ -44,6 +44,9 @@ public actor NodeRuntime {
     var servedSnapshot: Snapshot?
     var materializing: (point: InstanceNumber, task: Task<Snapshot, any Error>)?
     var compacting = false
+    /// The log ticket of the latest checkpoint (`compactLog`): snapshots older than its point
+    /// are deleted once it is durable.
+    var checkpointTicket: UInt64 = 0
     var fetchingSnapshot = false
     var snapshotFetchFailedAt: ContinuousClock.Instant?
     /// Bumped by a reset: work on the history started before it is dropped.

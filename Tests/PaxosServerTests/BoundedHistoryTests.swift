@@ -57,6 +57,26 @@ struct BoundedHistoryTests {
         try await eventually("every node holds 121 lines", within: 30) {
             [1, 2, 3].allSatisfy { test.fileContents($0).split(separator: "\n").count == 121 }
         }
+
+        // Node 3 moves its own point past the installed snapshot: that file goes, once the
+        // checkpoint that replaces it is durable (`removeSnapshotsOnceDurable`).
+        let installedPoint = try #require(snapshotInstances(of: test, node: 3).first)
+        for i in 1...40 { _ = try await test.call(1, "paxos.submit", [.string("c\(i)")]) }
+        try await eventually("node 3's point passes the installed snapshot", within: 30) {
+            (try await test.call(3, "paxos.status").structValue?["snapshotPoint"]?.intValue ?? 0) > Int(installedPoint)
+        }
+        try await eventually("node 3 deletes the snapshot it installed", within: 30) {
+            (try snapshotInstances(of: test, node: 3)).allSatisfy { $0 > installedPoint }
+        }
+    }
+
+    /// The snapshot files a node stores (their points), oldest first.
+    private func snapshotInstances(of test: TestCluster, node: UInt32) throws -> [UInt64] {
+        let directory = test.node(node).dataDirectory + "/snapshots"
+        return try FileManager.default.contentsOfDirectory(atPath: directory)
+            .filter { $0.hasSuffix(".snap") }
+            .compactMap { UInt64($0.dropLast(5).drop { !$0.isNumber }) }
+            .sorted()
     }
 
     @Test("a node killed while it fetches or installs a snapshot starts on its old state or the new one, and converges")

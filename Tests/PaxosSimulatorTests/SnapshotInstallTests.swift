@@ -30,17 +30,4 @@ import Testing
         #expect(failures.isEmpty, "\(failures)")
         #expect(figures.coverage[.snapshotInstalled] > 0)
     }
-
-    /// A rebuilt node (its disk lost) caught up by an install, said it voted once its step's
-    /// records were synced, and a torn crash before the next fsync took the install's
-    /// checkpoint: it came back behind its rejoin fence. The live node stores the snapshot file
-    /// (synced, renamed into place) before installing it, and so does `RecordDisk` now.
-    @Test("a node that voted after installing a snapshot on the record disk still votes after a crash (seed 385)")
-    func anInstalledSnapshotOnTheRecordDiskIsDurable() async {
-        var options = SimulationOptions(nodes: 3, steps: 600, faults: .all)
-        options.disk = .records
-        let (failures, figures) = await runSeeds(385...385, options: options)
-        #expect(failures.isEmpty, "\(failures)")
-        #expect(figures.coverage[.snapshotInstalled] > 0)
-    }
 }

@@ -19,6 +19,12 @@ struct SimulatedNode {
     var syncInFlight = false
     /// The ticket the fsync in flight covers: the last one written when it started.
     var syncTarget: UInt64 = 0
+    /// A checkpoint's ticket, which an fsync must cover soon even if no Ready waits for it
+    /// (the live `GroupCommitLog.compact` demands it of the sync thread).
+    var demandedTicket: UInt64 = 0
+    /// Snapshots older than `point` are deleted once the checkpoint at `point` (its ticket) is
+    /// durable, as the live `removeSnapshotsOnceDurable`.
+    var snapshotRemoval: (point: InstanceNumber, ticket: UInt64)? = nil
     var draining = false
     /// Messages were queued for peers: calls start once the node's current work is done, as
     /// the live `PeerLink` takes its queue in a task after the loop's current work.

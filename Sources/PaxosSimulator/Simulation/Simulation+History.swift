@@ -64,16 +64,18 @@ extension Simulation {
         let compaction = nodes[index].core.compact(through: point, fileBytes: UInt64(lines))
         do {
             try nodes[index].disk.compact(checkpoint: compaction.checkpoint)
-            // As the live node: snapshots older than the point are of no use any more.
-            try nodes[index].disk.removeSnapshots(olderThan: point)
         } catch {
             storageFailed(index, error)
         }
         nodes[index].appendedTicket += 1
+        // As the live node: the checkpoint is synced soon whether or not a step waits for it,
+        // and snapshots older than the point, of no use any more, go once it is durable.
+        nodes[index].demandedTicket = nodes[index].appendedTicket
+        nodes[index].snapshotRemoval = (point, nodes[index].appendedTicket)
         nodes[index].snapshotMetadata = compaction.snapshotMetadata
         nodes[index].snapshotLines = lines
         figures.coverage.count(.snapshotTaken)
-        if syncMicroseconds == 0 { syncDisk(node: index) }
+        if syncMicroseconds == 0 { syncDisk(node: index) } else { startSyncIfDue(node: index) }
     }
 
     /// The node is behind a peer's snapshot point: it fetches the peer's snapshot, which

@@ -81,13 +81,19 @@ extension Simulation {
             nodes[index].callsToStart = false
             startCalls(node: index)
         }
-        if !nodes[index].syncInFlight,
-           nodes[index].pipeline.awaitedTicket(durableTicket: nodes[index].syncedTicket) != nil {
-            nodes[index].syncInFlight = true
-            nodes[index].syncTarget = nodes[index].appendedTicket
-            do { try nodes[index].disk.startSync() } catch { storageFailed(index, error) }
-            queue.schedule(.syncDone(node: index, life: nodes[index].life), at: now + syncMicroseconds)
-        }
+        startSyncIfDue(node: index)
+    }
+
+    /// Starts an fsync of everything written so far, unless one is under way, if a held Ready
+    /// waits for one or a checkpoint demands it.
+    func startSyncIfDue(node index: Int) {
+        guard !nodes[index].syncInFlight,
+              nodes[index].pipeline.awaitedTicket(durableTicket: nodes[index].syncedTicket) != nil
+                || nodes[index].demandedTicket > nodes[index].syncedTicket else { return }
+        nodes[index].syncInFlight = true
+        nodes[index].syncTarget = nodes[index].appendedTicket
+        do { try nodes[index].disk.startSync() } catch { storageFailed(index, error) }
+        queue.schedule(.syncDone(node: index, life: nodes[index].life), at: now + syncMicroseconds)
     }
 
     func finishSync(node index: Int, life: UInt32) {
@@ -112,6 +118,10 @@ extension Simulation {
         let synced = ticket ?? nodes[index].appendedTicket
         nodes[index].syncedTicket = synced
         nodes[index].unsyncedDecisions.removeAll { $0.ticket <= synced }
+        if let removal = nodes[index].snapshotRemoval, removal.ticket <= synced {
+            nodes[index].snapshotRemoval = nil
+            do { try nodes[index].disk.removeSnapshots(olderThan: removal.point) } catch { storageFailed(index, error) }
+        }
     }
 
     /// The simulated disk never fails on its own: an error is a bug of the storage code.
@@ -275,6 +285,8 @@ extension Simulation {
         // What the node had queued for its peers dies with it; its calls on the way still arrive.
         for to in 0..<options.nodes { peerQueues[index * options.nodes + to] = PeerQueue() }
         nodes[index].syncInFlight = false
+        nodes[index].demandedTicket = 0
+        nodes[index].snapshotRemoval = nil
         nodes[index].fetchingSnapshot = false
         nodes[index].compacting = false
         // Decisions not synced may be lost (unless a torn write kept them): the node may
