@@ -69,6 +69,13 @@ import Testing
     ///   survivors never applied it (liveness). Now a node's own value counts too once it no
     ///   longer runs that proposer.
     ///
+    /// - 385 and swarm 401001 on the record disk (stop 30): a rebuilt node caught up by an
+    ///   install said it voted, and a torn crash before the checkpoint's fsync brought it back
+    ///   behind its fence; the record disk kept the installed snapshot only in that checkpoint
+    ///   (385), and a newer point deleted it before its own checkpoint was durable (401001).
+    ///   Their runs changed since checkpoints ask for their fsync at once; `RecordDiskTests`
+    ///   pins the rules.
+    ///
     /// They failed with every message travelling alone (before `SimulationOptions.peerCalls`):
     /// they run that way, their failing schedule, and as the seed draws them now.
     @Test func seedsThatOnceFailedRunClean() async {
@@ -77,7 +84,10 @@ import Testing
         var records = alone
         records.disk = .records
         let swarmSeeds: [UInt64] = [4862, 5_032_200, 5_033_648, 9_031_483, 9_054_214, 60_167_344]
-        let runs: [(UInt64, SimulationOptions)] = [(701, records)]
+        var recordsInCalls = SimulationOptions()
+        recordsInCalls.disk = .records
+        let runs: [(UInt64, SimulationOptions)] = [(701, records), (385, recordsInCalls),
+                                                   (401_001, SwarmOptions.draw(seed: 401_001, base: recordsInCalls))]
             + swarmSeeds.map { ($0, SwarmOptions.draw(seed: $0, base: alone)) }
             + swarmSeeds.map { ($0, SwarmOptions.draw(seed: $0)) }
         let failures = await onOwnThread {
