@@ -76,12 +76,19 @@ extension NodeRuntime {
     /// would bring the node back without the decisions it installed (a rebuilt node that said
     /// it voted, behind its fence). The simulator keeps the same order (`Simulation.compactLog`).
     func removeSnapshotsOnceDurable(olderThan point: InstanceNumber) {
-        let ticket = checkpointTicket, log = commitLog, store = snapshots
-        Task.detached(priority: .utility) {
+        let ticket = checkpointTicket, log = commitLog, epoch = historyEpoch
+        Task {
             // A log that failed stops the node: the files stay for its restart.
             guard (try? await log.waitUntilDurable(ticket)) != nil else { return }
-            try? store.removeSnapshots(olderThan: point)
+            await self.removeSnapshots(olderThan: point, epoch: epoch)
         }
+    }
+
+    /// On the actor, so that a reset in between (a new era, whose snapshots may be below the
+    /// old point) is seen: its work is then not this task's to undo.
+    private func removeSnapshots(olderThan point: InstanceNumber, epoch: UInt64) {
+        guard epoch == historyEpoch else { return }
+        try? snapshots.removeSnapshots(olderThan: point)
     }
 
     /// fsync of a file by path: any descriptor of it flushes its data.
