@@ -4,7 +4,7 @@ extension PaxosNode {
     // MARK: - Catch-up and gaps
 
     mutating func onHeartbeat() {
-        heartbeats += 1
+        failureDetector.heartbeat()
         // Lead only while a majority is heard from: a leader that lost it would put values into
         // Accepts nobody can answer, and its clients would get "outcome unknown" (fault 2) where
         // Basic Paxos fails phase 1 cleanly with "not chosen" (fault 1).
@@ -68,7 +68,7 @@ extension PaxosNode {
             return proposers.contains(highestAccepted) ? 0 : highestAccepted
         }
         guard let index = configuration.members.firstIndex(of: proposer),
-              heartbeats - heardAt[index] > configuration.peerSilenceHeartbeatsMax else { return 0 }
+              failureDetector.isSilent(memberAt: index) else { return 0 }
         return highestAccepted
     }
 

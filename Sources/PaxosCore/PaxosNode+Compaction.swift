@@ -85,11 +85,10 @@ extension PaxosNode {
         // Submits the snapshot shows applied are answered; the client reads its line from the file.
         // In command order: a dictionary's order differs from one run to the next, and the
         // simulator must replay a seed byte for byte.
-        for commandID in pendingSubmits.keys.sorted() {
+        for commandID in submits.commandIDsInOrder {
             guard let instance = appliedCommands.instance(of: commandID),
-                  let pending = pendingSubmits.removeValue(forKey: commandID) else { continue }
+                  let pending = submits.remove(commandID) else { continue }
             if let request = pending.request {
-                submitByRequest[request] = nil
                 ready.replies.append(.appliedEarlier(request, instance: instance))
             }
         }

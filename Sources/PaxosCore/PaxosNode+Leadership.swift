@@ -73,23 +73,12 @@ extension PaxosNode {
     /// heartbeats (this node always counts). Every node computes it from what it hears, so
     /// nodes may briefly disagree; that costs only duels, never safety.
     public var distinguishedProposer: NodeID {
-        for index in memberIndicesByID {
-            let member = configuration.members[index]
-            if member == id { return id }
-            if heartbeats - heardAt[index] <= configuration.peerSilenceHeartbeatsMax { return member }
-        }
-        return id
+        failureDetector.distinguishedIndex.map { configuration.members[$0] } ?? id
     }
 
     /// Whether a majority (this node included) was heard from within `peerSilenceHeartbeatsMax`
     /// heartbeats: the failure detector's view of whether phase 2 alone can succeed.
-    var hearsQuorum: Bool {
-        var heard = 0
-        for index in heardAt.indices where configuration.members[index] == id || heartbeats - heardAt[index] <= configuration.peerSilenceHeartbeatsMax {
-            heard += 1
-        }
-        return heard >= configuration.quorum
-    }
+    var hearsQuorum: Bool { failureDetector.heardCount >= configuration.quorum }
 
     /// Whether this node holds a Multi-Paxos leadership: its submits skip phase 1.
     public var isLeading: Bool { leadership?.isLeading ?? false }

@@ -17,7 +17,7 @@ extension PaxosNode {
             abandonProposer(instance)
             if let submit = proposer.submit, command.id != submit { requeue(submit) }
         }
-        if let commandID = command.id { updatePendingSubmit(commandID) { $0.state = .chosen } }
+        if let commandID = command.id { submits.update(commandID) { $0.state = .chosen } }
         for waiter in proposeWaiters.removeValue(forKey: instance) ?? [] {
             let ours = waiter.command != nil && command.id == waiter.command
             ready.replies.append(.proposed(waiter.request, instance: instance, chosen: command, ours: ours))
@@ -39,8 +39,7 @@ extension PaxosNode {
             let entry = FileEntry(instance: appliedThrough, value: text)
             fileEntries.append(entry)
             ready.applied.append(entry)
-            if let pending = pendingSubmits.removeValue(forKey: commandID), let request = pending.request {
-                submitByRequest[request] = nil
+            if let pending = submits.remove(commandID), let request = pending.request {
                 ready.replies.append(.submitted(request, instance: appliedThrough, value: text))
             }
         }

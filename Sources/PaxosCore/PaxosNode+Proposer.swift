@@ -58,7 +58,7 @@ extension PaxosNode {
     /// Step 5.
     mutating func sendAccept(_ instance: InstanceNumber, ballot: Ballot, command: Command) {
         guard proposers.update(instance, { $0.beginAccepting(ballot: ballot, command: command) }) != nil else { return }
-        if let commandID = command.id { updatePendingSubmit(commandID) { $0.sentInAccept = true } }
+        if let commandID = command.id { submits.update(commandID) { $0.sentInAccept = true } }
         ready.trace.append(.acceptSent(instance: instance, ballot: ballot, command: command))
         ready.timers.append(.set(.proposer(instance), afterMilliseconds: configuration.phaseTimeoutMilliseconds))
         broadcastAccept(instance, ballot: ballot, command: command, includingSelf: true)

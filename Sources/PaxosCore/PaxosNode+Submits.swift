@@ -37,23 +37,13 @@ extension PaxosNode {
         return CommandID(node: id, incarnation: incarnation, sequence: nextSequence)
     }
 
-    /// Changes the pending submit `commandID` in place; nil if there is none. Through
-    /// `values[index]` rather than `pendingSubmits[commandID]?.…`: the dictionary's keyed modify
-    /// accessor is a coroutine that is not inlined, and its frame, too big for the caller's
-    /// buffer, went to the heap: two allocations per access, a third of the simulator's.
-    @discardableResult
-    mutating func updatePendingSubmit<Result>(_ commandID: CommandID, _ change: (inout PendingSubmit) -> Result) -> Result? {
-        guard let index = pendingSubmits.index(forKey: commandID) else { return nil }
-        return change(&pendingSubmits.values[index])
-    }
-
     mutating func requeue(_ commandID: CommandID) {
-        let requeued = updatePendingSubmit(commandID) { pending in
+        let requeued = submits.update(commandID) { pending in
             if case .chosen = pending.state { return false }
             pending.state = .queued
             return true
         }
-        if requeued == true { submitQueue.prepend(commandID) }
+        if requeued == true { submits.enqueueFirst(commandID) }
     }
 
     /// `submit(v)` proposes v for the lowest instance not known to be chosen and not already being
@@ -61,16 +51,16 @@ extension PaxosNode {
     /// The distinguished proposer first seeks a leadership (one phase 1 for all instances
     /// ahead) and holds its submits until it has one or gave up; then each goes straight to step 5.
     mutating func startQueuedSubmits() {
-        guard !submitQueue.isEmpty, rejoin?.isFencing != true else { return }
+        guard submits.hasQueued, rejoin?.isFencing != true else { return }
         if configuration.multiPaxos && configuration.forwardSubmitsToDistinguishedProposer && distinguishedProposer == id
             && hearsQuorum {
             if leadership == nil && !leadershipRetryPending { startLeadership() }
             if leadershipRetryPending || leadership?.isLeading == false { return }
         }
         var candidate = appliedThrough + 1
-        while proposers.count < configuration.proposalsInFlightMax, let commandID = submitQueue.popFirst() {
+        while proposers.count < configuration.proposalsInFlightMax, let commandID = submits.nextQueued() {
             while chosen.contains(candidate) || proposers.contains(candidate) { candidate += 1 }
-            guard let command = updatePendingSubmit(commandID, { $0.startProposing(in: candidate) }) ?? nil else { continue }
+            guard let command = submits.update(commandID, { $0.startProposing(in: candidate) }) ?? nil else { continue }
             proposers[candidate] = Proposer(instance: candidate, ownCommand: command, submit: commandID, minimumRound: 0)
             if let ballot = leadership?.ballot, leadership?.claim(candidate, applied: appliedThrough) == true {
                 sendAccept(candidate, ballot: ballot, command: command)
@@ -83,10 +73,9 @@ extension PaxosNode {
     /// A submit forwarded to us: propose it as if a client had sent it here (without a client
     /// to answer: the originator answers when it applies the command).
     mutating func onForward(_ command: Command) {
-        guard let commandID = command.id, !appliedCommands.contains(commandID), pendingSubmits[commandID] == nil,
-              pendingSubmits.count < configuration.pendingSubmitsMax else { return }
-        pendingSubmits[commandID] = PendingSubmit(request: nil, command: command, state: .queued)
-        submitQueue.append(commandID)
+        guard let commandID = command.id, !appliedCommands.contains(commandID), !submits.contains(commandID),
+              submits.count < configuration.pendingSubmitsMax else { return }
+        submits.add(commandID, PendingSubmit(request: nil, command: command, state: .queued), queued: true)
         startQueuedSubmits()
     }
 
@@ -101,9 +90,9 @@ extension PaxosNode {
         // key and looking each up again cost a hash per submit at every heartbeat. Acting on
         // one changes no other's state, so the outcome is the same.
         var due: [(commandID: CommandID, attempts: Int)] = []
-        for (commandID, pending) in pendingSubmits {
+        for (commandID, pending) in submits.all {
             guard case .forwarded(let to, let since, let attempts) = pending.state else { continue }
-            guard to != leader || heartbeats - since >= configuration.forwardPatienceHeartbeats else { continue }
+            guard to != leader || failureDetector.heartbeats - since >= configuration.forwardPatienceHeartbeats else { continue }
             due.append((commandID, attempts))
         }
         due.sort { $0.commandID < $1.commandID }
@@ -111,15 +100,15 @@ extension PaxosNode {
             if leader != id && attempts < configuration.forwardAttemptsMax {
                 // A lost forward, or a leader that restarted and forgot it: ask again rather than
                 // run phase 1 here against the leader's own.
-                let since = heartbeats
-                let command = updatePendingSubmit(commandID) { pending in
+                let since = failureDetector.heartbeats
+                let command = submits.update(commandID) { pending in
                     pending.state = .forwarded(to: leader, since: since, attempts: attempts + 1)
                     return pending.command
                 }!
                 send(.forward(command: command), to: leader)
             } else {
-                updatePendingSubmit(commandID) { $0.state = .queued }
-                submitQueue.append(commandID)
+                submits.update(commandID) { $0.state = .queued }
+                submits.enqueue(commandID)
             }
         }
         startQueuedSubmits()

@@ -40,9 +40,7 @@ public struct PaxosNode: Sendable {
 
     // Proposers and the clients waiting on them (volatile: lost in a crash, as the clients' calls are).
     var proposers = InstanceMap<Proposer>()
-    var pendingSubmits: [CommandID: PendingSubmit] = [:]
-    var submitByRequest: [RequestID: CommandID] = [:]
-    var submitQueue = FIFO<CommandID>()
+    var submits = SubmitTracker()
     var proposeWaiters = InstanceMap<[ProposeWaiter]>()
     /// Multi-Paxos: this node's range phase 1, while it is the distinguished proposer.
     var leadership: Leadership? = nil
@@ -63,13 +61,8 @@ public struct PaxosNode: Sendable {
     var appliedAtLastHeartbeat: InstanceNumber = 0
     /// Heartbeats in a row that ended with a gap and nothing newly applied.
     var stalledHeartbeats: UInt64 = 0
-    /// Heartbeats this node has had, and the last one in which it heard from each peer: the
-    /// clock-free failure detector that picks the distinguished proposer.
-    var heartbeats: UInt64 = 0
-    /// By position in `configuration.members`.
-    var heardAt: [UInt64]
-    /// Positions in `configuration.members`, lowest node id first: the distinguished proposer's order.
-    let memberIndicesByID: [Int]
+    /// Heartbeats and whom they heard from: picks the distinguished proposer.
+    var failureDetector: FailureDetector
     /// `configuration.mutations` as plain switches, asked for on every message.
     let mutations: Mutations
     /// `max(highestChosen, reads.horizon)` at the previous heartbeat (see `onHeartbeat`).
@@ -114,9 +107,9 @@ public struct PaxosNode: Sendable {
         var recovered = recovered
         if let floor { recovered.apply(.rejoinStarted(floor: floor)) }
         self.configuration = configuration
-        self.heardAt = Array(repeating: 0, count: configuration.members.count)
+        self.failureDetector = FailureDetector(members: configuration.members, own: configuration.node,
+                                               silenceMax: configuration.peerSilenceHeartbeatsMax)
         self.unannounced = Array(repeating: [], count: configuration.members.count)
-        self.memberIndicesByID = configuration.members.indices.sorted { configuration.members[$0] < configuration.members[$1] }
         self.mutations = Mutations(configuration.mutations)
         self.appliedCommands = AppliedCommands(clientInstancesMax: configuration.clientRequestWindowInstances,
                                                nodeInstancesMax: configuration.nodeCommandWindowInstances)
@@ -186,39 +179,35 @@ public struct PaxosNode: Sendable {
                 }
                 return takeReady()
             }
-            if let index = pendingSubmits.index(forKey: clientCommand) {
+            if submits.contains(clientCommand) {
                 // The client gave up on its first call and asked again here: the retry waits in
                 // its place (a forwarded copy waiting here gets a client to answer).
-                let earlier = pendingSubmits.values[index].request
-                pendingSubmits.values[index].request = request
-                submitByRequest[request] = clientCommand
-                if let earlier {
-                    submitByRequest[earlier] = nil
+                if let earlier = submits.takeOver(clientCommand, for: request) {
                     ready.replies.append(.failed(earlier, .outcomeUnknown))
                 }
                 return takeReady()
             }
         }
-        guard pendingSubmits.count < configuration.pendingSubmitsMax else {
+        guard submits.count < configuration.pendingSubmitsMax else {
             ready.replies.append(.failed(request, .overloaded(limit: configuration.pendingSubmitsMax)))
             return takeReady()
         }
         let commandID = clientCommand ?? makeCommandID()
         let command = Command.value(commandID, value)
-        submitByRequest[request] = commandID
         let leader = distinguishedProposer
         if configuration.forwardSubmitsToDistinguishedProposer && leader != id {
             // Only one proposer should issue proposals, or competing proposers can preempt each
             // other forever (Lamport, "Paxos Made Simple", section 2.4). The distinguished
             // proposer runs both phases for this value; we take it back if it does not decide.
             // It may have sent an Accept by then, so a failure can no longer say "not chosen".
-            pendingSubmits[commandID] = PendingSubmit(request: request, command: command,
-                                                      state: .forwarded(to: leader, since: heartbeats, attempts: 1), sentInAccept: true)
+            submits.add(commandID, PendingSubmit(request: request, command: command,
+                                                 state: .forwarded(to: leader, since: failureDetector.heartbeats, attempts: 1),
+                                                 sentInAccept: true),
+                        queued: false)
             send(.forward(command: command), to: leader)
             return takeReady()
         }
-        pendingSubmits[commandID] = PendingSubmit(request: request, command: command, state: .queued)
-        submitQueue.append(commandID)
+        submits.add(commandID, PendingSubmit(request: request, command: command, state: .queued), queued: true)
         startQueuedSubmits()
         drainLocalInbox()
         return takeReady()
@@ -269,7 +258,7 @@ public struct PaxosNode: Sendable {
             ready.replies.append(.failed(request, .noQuorum))
             return takeReady()
         }
-        if let commandID = submitByRequest.removeValue(forKey: request), let pending = pendingSubmits.removeValue(forKey: commandID) {
+        if let (commandID, pending) = submits.remove(waitingFor: request) {
             switch pending.state {
             case .chosen:
                 // Chosen, but not applied yet: an earlier instance is still unknown here, and
@@ -313,7 +302,7 @@ public struct PaxosNode: Sendable {
     /// A message from a peer (or, through the shell, from this node itself).
     public mutating func onMessage(from sender: NodeID, _ message: Message) -> Ready {
         guard let senderIndex = configuration.members.firstIndex(of: sender) else { return takeReady() }
-        if configuration.forwardSubmitsToDistinguishedProposer { heardAt[senderIndex] = heartbeats }
+        if configuration.forwardSubmitsToDistinguishedProposer { failureDetector.heard(fromMemberAt: senderIndex) }
         handle(from: sender, message)
         drainLocalInbox()
         return takeReady()
@@ -360,7 +349,7 @@ public struct PaxosNode: Sendable {
     public var activeProposals: Int { proposers.count }
     /// The highest ballot round this node has used or seen.
     public var highestRound: UInt64 { max(highestRoundUsed, highestRoundSeen) }
-    public var pendingSubmitCount: Int { pendingSubmits.count }
+    public var pendingSubmitCount: Int { submits.count }
 
     // MARK: - Dispatch
 
