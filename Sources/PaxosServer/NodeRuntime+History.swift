@@ -80,7 +80,7 @@ extension NodeRuntime {
         Task {
             // A log that failed stops the node: the files stay for its restart.
             guard (try? await log.waitUntilDurable(ticket)) != nil else { return }
-            await self.removeSnapshots(olderThan: point, epoch: epoch)
+            removeSnapshots(olderThan: point, epoch: epoch)  // on the actor: the task inherits it
         }
     }
 
