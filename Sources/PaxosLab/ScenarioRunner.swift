@@ -237,6 +237,10 @@ public final class ScenarioRunner: Sendable {
             try await cluster.release(on: node, rule: rules[node]!)
             if kind == "prepare" { prepareRules[node] = fresh } else { acceptRules[node] = fresh }
         }
+        // Both round-3 Prepares are sent before either goes through: a proposer whose client's
+        // call arrived after the rival's Prepare had reached it would start a round higher
+        // (4.5 instead of 3.5: a CI run of stop 31, run 19 of 20 on a loaded machine).
+        try await cluster.waitUntil("\(name(b)) has sent its Prepare") { try await cluster.held(on: b, rule: prepareRules[b]!) == n }
         try await release(a, "prepare")
         try await cluster.waitUntil("\(name(a)) has promises") { try await cluster.held(on: a, rule: acceptRules[a]!) == n }
         try await release(b, "prepare")
