@@ -8,7 +8,7 @@
 #   scripts/sweep.sh [PAXOS_BINARY] [SCALE]
 #
 # PAXOS_BINARY defaults to .build/release/paxos (build it first: swift build -c release).
-# SCALE multiplies every regime's seeds (default 1: about 10 minutes on 2 cores; 0.1 for a look).
+# SCALE multiplies every regime's seeds (default 1: about 4 minutes on 2 cores; 0.1 for a look).
 # FIRST=N starts every regime at seed N plus its own offset (default: from today's date, so a
 # day's run is repeatable and the next day's explores new seeds). Prints a line per regime;
 # stops at the first failing seed with its replay command and exits 1. A command, not a test.
