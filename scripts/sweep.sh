@@ -17,7 +17,8 @@ cd "$(dirname "$0")/.."
 BIN=${1:-.build/release/paxos}
 SCALE=${2:-1}
 [ -x "$BIN" ] || { echo "sweep: no executable '$BIN' (swift build -c release first)" >&2; exit 2; }
-[[ "$SCALE" =~ ^[0-9]*\.?[0-9]+$ ]] || { echo "sweep: SCALE must be a positive number (got '$SCALE')" >&2; exit 2; }
+[[ "$SCALE" =~ ^[0-9]*\.?[0-9]+$ ]] && awk -v k="$SCALE" 'BEGIN { exit !(k > 0) }' \
+    || { echo "sweep: SCALE must be a positive number (got '$SCALE')" >&2; exit 2; }
 FIRST=${FIRST:-$(( $(date +%s) / 86400 * 10000000 ))}
 [[ "$FIRST" =~ ^[0-9]+$ ]] || { echo "sweep: FIRST must be a non-negative integer (got '$FIRST')" >&2; exit 2; }
 
