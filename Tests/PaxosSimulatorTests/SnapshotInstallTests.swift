@@ -21,6 +21,20 @@ import Testing
         }
     }
 
+    /// Stalled fsyncs (`Fault.stall`) hold an install's checkpoint back while the node catches
+    /// up and moves its snapshot point again: until that fsync a restart needs the installed
+    /// snapshot's file, and a crash is aimed there. Every invariant must hold.
+    @Test("snapshot points over an install whose checkpoint is not synced yet, and crashes there")
+    func pointsOverUnsyncedInstallsAreSurvived() async {
+        var options = SimulationOptions(nodes: 3, steps: 600, faults: FaultMix([.crash, .torn, .drop, .stall, .amnesia]))
+        options.stallPerMille = 150
+        options.snapshotIntervalInstances = 4
+        let (failures, figures) = await runSeeds(1...100, options: options)
+        #expect(failures.isEmpty, "\(failures)")
+        #expect(figures.coverage[.syncStalled] > 0)
+        #expect(figures.coverage[.snapshotPointOverUnsyncedInstall] > 0, "never happened: \(CoverageEvent.snapshotPointOverUnsyncedInstall.name)")
+    }
+
     /// `RecordDisk` has no files: there an install stays one step of the model, and still holds.
     @Test("installs on the record disk (no snapshot files) keep every invariant")
     func installsWithoutFilesAreSurvived() async {

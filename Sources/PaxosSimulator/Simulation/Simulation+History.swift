@@ -44,7 +44,7 @@ extension Simulation {
               let last = nodes[index].file.last, last.instance > nodes[index].core.compactedThrough else { return }
         nodes[index].compacting = true
         queue.schedule(.compactionDue(node: index, life: nodes[index].life, point: last.instance, lines: nodes[index].file.count),
-                       at: now + syncMicroseconds)
+                       at: now + syncDuration())
     }
 
     /// The file is synced up to `point`: the point moves, unless a crash or a snapshot
@@ -56,6 +56,15 @@ extension Simulation {
         trace?.beginStep(at: now, "S\(index + 1)'s file is synced through instance \(point)")
         if point < nodes[index].core.appliedThrough { figures.coverage.count(.snapshotPointBehindApplied) }
         compactLog(node: index, through: point, lines: lines)
+        // A newer point while the checkpoint of an install is not durable yet (its fsync slow,
+        // or a stalled one): until that fsync, a restart needs the installed snapshot's file,
+        // which the new point makes old. A crash is aimed at the window, before the fsync.
+        if nodes[index].installCheckpointTicket > nodes[index].syncedTicket {
+            figures.coverage.count(.snapshotPointOverUnsyncedInstall)
+            if crashFaults, faultsActive {
+                queue.schedule(.crashDuringInstall(node: index, life: life), at: now + randomValue(in: 1...2 * syncMicroseconds))
+            }
+        }
     }
 
     /// In the simulator a snapshot point's `fileBytes` counts the file's lines.
@@ -146,7 +155,7 @@ extension Simulation {
             storageFailed(index, error)
             return
         }
-        queue.schedule(.snapshotChunkSynced(node: index, life: life), at: now + syncMicroseconds)
+        queue.schedule(.snapshotChunkSynced(node: index, life: life), at: now + syncDuration())
     }
 
     /// A chunk is synced: the next one is written, or the complete file is verified and renamed
@@ -178,7 +187,7 @@ extension Simulation {
         }
         trace?.note("S\(index + 1) stored the snapshot through instance \(snapshot.instance)")
         nodes[index].storedSnapshot = snapshot
-        queue.schedule(.snapshotStored(node: index, life: life), at: now + syncMicroseconds)
+        queue.schedule(.snapshotStored(node: index, life: life), at: now + syncDuration())
     }
 
     /// Step 3: the replicated file becomes the stored snapshot's lines, the core jumps to its
@@ -276,6 +285,9 @@ extension Simulation {
         let metadata = nodes[peer].snapshotMetadata
         nodes[index].disk.storeInstalledSnapshot(metadata)
         absorb(nodes[index].core.installSnapshot(metadata), node: index)
-        if nodes[index].core.compactedThrough == point { compactLog(node: index, through: point, lines: lines) }
+        if nodes[index].core.compactedThrough == point {
+            compactLog(node: index, through: point, lines: lines)
+            nodes[index].installCheckpointTicket = nodes[index].appendedTicket
+        }
     }
 }

@@ -93,7 +93,16 @@ extension Simulation {
         nodes[index].syncInFlight = true
         nodes[index].syncTarget = nodes[index].appendedTicket
         do { try nodes[index].disk.startSync() } catch { storageFailed(index, error) }
-        queue.schedule(.syncDone(node: index, life: nodes[index].life), at: now + syncMicroseconds)
+        queue.schedule(.syncDone(node: index, life: nodes[index].life), at: now + syncDuration())
+    }
+
+    /// How long an fsync starting now takes: the run's usual time or, with the `stall` fault
+    /// while faults last, now and then 10 to 100 times as long.
+    func syncDuration() -> UInt64 {
+        guard stallFaults, faultsActive, syncMicroseconds > 0,
+              random.next() % 1_000 < options.stallPerMille else { return syncMicroseconds }
+        figures.coverage.count(.syncStalled)
+        return syncMicroseconds * randomValue(in: 10...100)
     }
 
     func finishSync(node index: Int, life: UInt32) {

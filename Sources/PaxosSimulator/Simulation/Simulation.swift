@@ -35,6 +35,8 @@ final class Simulation {
     /// `Fault.amnesia`: some crashes also lose the disk.
     let amnesiaFaults: Bool
     let staleFaults, contendFaults: Bool
+    /// `Fault.stall`: some fsyncs take far longer (`syncDuration`).
+    let stallFaults: Bool
     /// The last messages sent, from which the `stale` fault replays one long after.
     @exclusivity(unchecked) var recentEnvelopes: [Envelope] = []
     @exclusivity(unchecked) var recentNext = 0
@@ -70,6 +72,7 @@ final class Simulation {
         amnesiaFaults = faults.contains(.amnesia)
         staleFaults = faults.contains(.stale)
         contendFaults = faults.contains(.contend)
+        stallFaults = faults.contains(.stall)
         anyFaults = !faults.faults.isEmpty
         // Without crashes nobody can tell an fsync from an instant one: skip the event.
         self.syncMicroseconds = crashFaults ? options.syncMicroseconds : 0

@@ -20,7 +20,9 @@ public enum SwarmOptions {
         options.steps = pick([150, 400, 800, 2_000, 5_000])
         var faults = Set<Fault>()
         // Amnesia is drawn last (below), so that the seeds drawn before it joined keep their runs.
-        for fault in Fault.survivable where fault != .amnesia && chance(fault == .torn ? 700 : 550) { faults.insert(fault) }
+        for fault in Fault.survivable where fault != .amnesia && fault != .stall && chance(fault == .torn ? 700 : 550) {
+            faults.insert(fault)
+        }
         if faults.contains(.torn) { faults.insert(.crash) }
         options.faults = FaultMix(faults)
 
@@ -72,6 +74,11 @@ public enum SwarmOptions {
         // A base that sends every message alone keeps it (`--peer-messages alone`).
         let callsDrawn = chance(750)
         options.peerCalls = options.peerCalls && callsDrawn
+        // Stalled fsyncs joined later still: drawn after everything else, for the same reason.
+        if options.faults.contains(.crash) && chance(600) {
+            options.faults = FaultMix(options.faults.faults.union([.stall]))
+            options.stallPerMille = pick([5, 30, 150])
+        }
         return options
     }
 
@@ -80,7 +87,7 @@ public enum SwarmOptions {
         "swarm: \(options.nodes) nodes, \(options.steps) steps, faults \(options.faults), "
             + "submit every \(options.submitIntervalMicroseconds) µs to \(options.submitTarget == 0 ? "any node" : "S\(options.submitTarget)") "
             + "(deadline \(options.submitDeadlineMilliseconds) ms), drop/dup/delay/stale ‰ \(options.dropPerMille)/\(options.duplicatePerMille)/\(options.delayPerMille)/\(options.stalePerMille), "
-            + "fsync \(options.syncMicroseconds) µs, heartbeat \(options.heartbeatMilliseconds) ms, phase timeout \(options.phaseTimeoutMilliseconds) ms, "
+            + "fsync \(options.syncMicroseconds) µs\(options.faults.contains(.stall) ? " (\(options.stallPerMille) ‰ stalled)" : ""), heartbeat \(options.heartbeatMilliseconds) ms, phase timeout \(options.phaseTimeoutMilliseconds) ms, "
             + "snapshot every \(options.snapshotIntervalInstances) instances, "
             + (options.peerCalls ? "messages in peer calls" : "every message alone")
     }
