@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Hunts for bugs nobody planted: runs the simulator in regimes that the default mix and the swarm
 # draw rarely or never (seven nodes, long runs, contested instances without crashes, amnesia on
-# six nodes, the record disk, every message alone), each on fresh seeds. Two real bugs were found
-# this way (stop 30: a snapshot deleted before its checkpoint was durable, found with
-# --disk records), after hundreds of thousands of seeds of the usual mixes had passed.
+# six nodes, stalled disks on five, the record disk, every message alone), each on fresh seeds.
+# Two real bugs were found this way (stop 30: a snapshot deleted before its checkpoint was
+# durable, found with --disk records), after hundreds of thousands of seeds of the usual mixes
+# had passed.
 #
 #   scripts/sweep.sh [PAXOS_BINARY] [SCALE]
 #
@@ -29,6 +30,7 @@ regimes=(
     "contested|5000|--steps 2500 --faults stale,contend,duplicate,reorder,delay"
     "contested-five|4000|--nodes 5 --steps 3000 --faults stale,contend,duplicate,reorder,delay,crash"
     "amnesia-six|4000|--nodes 6 --steps 2000 --faults crash,torn,amnesia,drop,stale"
+    "stalled-disks|6000|--nodes 5 --faults crash,torn,amnesia,stall,drop,partition"
     "records|10000|--disk records"
     "swarm-records|20000|--swarm --disk records"
     "swarm-alone|15000|--swarm --peer-messages alone"
