@@ -32,7 +32,9 @@ import Testing
         let (failures, figures) = await runSeeds(1...100, options: options)
         #expect(failures.isEmpty, "\(failures)")
         #expect(figures.coverage[.syncStalled] > 0)
-        #expect(figures.coverage[.snapshotPointOverUnsyncedInstall] > 0, "never happened: \(CoverageEvent.snapshotPointOverUnsyncedInstall.name)")
+        for event in [CoverageEvent.snapshotPointOverUnsyncedInstall, .votingBeforeInstallCheckpointSynced] {
+            #expect(figures.coverage[event] > 0, "never happened in 100 seeds: \(event.name)")
+        }
     }
 
     /// `RecordDisk` has no files: there an install stays one step of the model, and still holds.

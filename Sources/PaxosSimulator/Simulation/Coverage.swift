@@ -64,6 +64,9 @@ public enum CoverageEvent: Int, CaseIterable, Hashable, Sendable {
     /// A snapshot point moved while the checkpoint of a snapshot installed before it was not
     /// durable yet (a crash is aimed at the window: the restart needs the installed snapshot).
     case snapshotPointOverUnsyncedInstall
+    /// A rebuilt node voted again before the checkpoint of the snapshot that caught it up was
+    /// durable (a restart then finds its votes only through the stored snapshot).
+    case votingBeforeInstallCheckpointSynced
 }
 
 extension CoverageEvent {
@@ -104,6 +107,7 @@ extension CoverageEvent {
         case .snapshotPointBehindApplied: return "snapshot points behind the applied instance"
         case .syncStalled: return "fsyncs stalled (10-100 times as long)"
         case .snapshotPointOverUnsyncedInstall: return "snapshot points over an install not yet synced"
+        case .votingBeforeInstallCheckpointSynced: return "rebuilt nodes voting before their install's checkpoint is synced"
         }
     }
 }

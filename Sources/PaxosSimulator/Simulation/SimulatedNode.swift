@@ -19,6 +19,8 @@ struct SimulatedNode {
     var syncInFlight = false
     /// The ticket the fsync in flight covers: the last one written when it started.
     var syncTarget: UInt64 = 0
+    /// When the fsync under way ends (its `syncDone` event), for crashes aimed before it.
+    var syncEndsAt: SimulatedTime = 0
     /// A checkpoint's ticket, which an fsync must cover soon even if no Ready waits for it
     /// (the live `GroupCommitLog.compact` demands it of the sync thread).
     var demandedTicket: UInt64 = 0

@@ -58,11 +58,14 @@ extension Simulation {
         compactLog(node: index, through: point, lines: lines)
         // A newer point while the checkpoint of an install is not durable yet (its fsync slow,
         // or a stalled one): until that fsync, a restart needs the installed snapshot's file,
-        // which the new point makes old. A crash is aimed at the window, before the fsync.
+        // which the new point makes old. A crash is aimed at the window: before the fsync under
+        // way ends (it may be the one that makes the install's checkpoint durable), or the next.
         if nodes[index].installCheckpointTicket > nodes[index].syncedTicket {
             figures.coverage.count(.snapshotPointOverUnsyncedInstall)
             if crashFaults, faultsActive {
-                queue.schedule(.crashDuringInstall(node: index, life: life), at: now + randomValue(in: 1...2 * syncMicroseconds))
+                let end = nodes[index].syncInFlight && nodes[index].syncEndsAt > now + 1
+                    ? nodes[index].syncEndsAt - 1 : now + 2 * syncMicroseconds
+                queue.schedule(.crashDuringInstall(node: index, life: life), at: randomValue(in: (now + 1)...max(end, now + 1)))
             }
         }
     }

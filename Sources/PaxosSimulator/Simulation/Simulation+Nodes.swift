@@ -93,7 +93,8 @@ extension Simulation {
         nodes[index].syncInFlight = true
         nodes[index].syncTarget = nodes[index].appendedTicket
         do { try nodes[index].disk.startSync() } catch { storageFailed(index, error) }
-        queue.schedule(.syncDone(node: index, life: nodes[index].life), at: now + syncDuration())
+        nodes[index].syncEndsAt = now + syncDuration()
+        queue.schedule(.syncDone(node: index, life: nodes[index].life), at: nodes[index].syncEndsAt)
     }
 
     /// How long an fsync starting now takes: the run's usual time or, with the `stall` fault
@@ -168,6 +169,11 @@ extension Simulation {
                 figures.coverage.count(by == nil ? .leadershipLost : .leadershipPreempted)
             case .rejoined:
                 figures.coverage.count(.rejoinCompleted)
+                // Voting on the strength of an installed snapshot whose checkpoint is not durable
+                // yet: until its fsync, only the stored snapshot file says so after a crash.
+                if nodes[index].installCheckpointTicket > nodes[index].syncedTicket {
+                    figures.coverage.count(.votingBeforeInstallCheckpointSynced)
+                }
             default:
                 break
             }
