@@ -59,7 +59,7 @@ public enum CoverageEvent: Int, CaseIterable, Hashable, Sendable {
     /// A snapshot point moved behind what its node had applied meanwhile (the file's sync
     /// took a while, as live).
     case snapshotPointBehindApplied
-    /// An fsync that took 10 to 100 times its usual time (`Fault.stall`).
+    /// An fsync that took 10 to 1,000 times its usual time (`Fault.stall`).
     case syncStalled
     /// A snapshot point moved while the checkpoint of a snapshot installed before it was not
     /// durable yet (a crash is aimed at the window: the restart needs the installed snapshot).
@@ -105,7 +105,7 @@ extension CoverageEvent {
         case .snapshotRefused: return "received snapshots refused (checksum)"
         case .peerCallBatched: return "peer calls of several messages (one log write)"
         case .snapshotPointBehindApplied: return "snapshot points behind the applied instance"
-        case .syncStalled: return "fsyncs stalled (10-100 times as long)"
+        case .syncStalled: return "fsyncs stalled (10-1,000 times as long)"
         case .snapshotPointOverUnsyncedInstall: return "snapshot points over an install not yet synced"
         case .votingBeforeInstallCheckpointSynced: return "rebuilt nodes voting before their install's checkpoint is synced"
         }

@@ -25,10 +25,10 @@ public enum Fault: String, CaseIterable, Hashable, Sendable, Comparable {
     /// life). Fewer than a majority are without their state at once. With the mutation
     /// `rejoinedNodeVotesAtOnce` it votes at once, and the checkers see agreement break.
     case amnesia
-    /// Now and then an fsync takes ten to a hundred times its usual time (a disk's latency
-    /// spike: this project's virtual disk measured 150 µs to 4 ms): the windows between a write
-    /// and its durability widen, and other steps (catch-up, a snapshot point, a crash) fall
-    /// inside them. Needs `crash` to matter: without crashes an fsync takes no time.
+    /// Now and then an fsync takes 10 to 100 times its usual time, or 100 to 1,000 (a disk's
+    /// latency spike: this project's virtual disk measured 150 µs to 4 ms): the windows between
+    /// a write and its durability widen, and other steps (catch-up, a snapshot point, a crash)
+    /// fall inside them. Needs `crash` to matter: without crashes an fsync takes no time.
     case stall
 
     /// The faults `all` and the swarm draw from: every kind the node survives.

@@ -98,12 +98,13 @@ extension Simulation {
     }
 
     /// How long an fsync starting now takes: the run's usual time or, with the `stall` fault
-    /// while faults last, now and then 10 to 100 times as long.
+    /// while faults last, now and then 10 to 100 times as long, and one such stall in ten 100 to
+    /// 1,000 times (a loaded disk stalls for far longer than its usual spikes).
     func syncDuration() -> UInt64 {
         guard stallFaults, faultsActive, syncMicroseconds > 0,
               random.next() % 1_000 < options.stallPerMille else { return syncMicroseconds }
         figures.coverage.count(.syncStalled)
-        return syncMicroseconds * randomValue(in: 10...100)
+        return syncMicroseconds * (random.next() % 10 == 0 ? randomValue(in: 100...1_000) : randomValue(in: 10...100))
     }
 
     func finishSync(node index: Int, life: UInt32) {
@@ -383,7 +384,11 @@ extension Simulation {
             checker.nodeWroteLine(index, lineIndex: line, entry: entry)
         }
         // As the live start-up: the log's checkpoint catches up with the snapshot the install left.
-        if let snapshot = start.snapshot { compactLog(node: index, through: snapshot.instance, lines: kept) }
+        // Until that checkpoint is durable, the stored snapshot is still what a restart needs.
+        if let snapshot = start.snapshot {
+            compactLog(node: index, through: snapshot.instance, lines: kept)
+            nodes[index].installCheckpointTicket = nodes[index].appendedTicket
+        }
         absorb(nodes[index].core.onStart(), node: index)
     }
 }

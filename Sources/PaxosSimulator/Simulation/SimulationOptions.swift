@@ -69,7 +69,7 @@ public struct SimulationOptions: Hashable, Sendable {
     /// How long an fsync takes when crashes are possible (a crash in between loses the writes).
     public var syncMicroseconds: UInt64 = 150
     /// With the `stall` fault: per mille of fsyncs (of the log, the file or a snapshot chunk)
-    /// that take 10 to 100 times `syncMicroseconds`.
+    /// that take 10 to 1,000 times `syncMicroseconds` (`Simulation.syncDuration`).
     public var stallPerMille: UInt64 = 30
 
     // Faults over time (microseconds): a partition or a crash starts every so often and lasts a while.
