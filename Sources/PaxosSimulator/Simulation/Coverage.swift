@@ -61,8 +61,9 @@ public enum CoverageEvent: Int, CaseIterable, Hashable, Sendable {
     case snapshotPointBehindApplied
     /// An fsync that took 10 to 1,000 times its usual time (`Fault.stall`).
     case syncStalled
-    /// A snapshot point moved while the checkpoint of a snapshot installed before it was not
-    /// durable yet (a crash is aimed at the window: the restart needs the installed snapshot).
+    /// A snapshot point moved while the checkpoint of a snapshot installed (or started from)
+    /// before it was not durable yet (a crash is aimed at the window: a restart needs the
+    /// stored snapshot).
     case snapshotPointOverUnsyncedInstall
     /// A rebuilt node voted again before the checkpoint of the snapshot that caught it up was
     /// durable (a restart then finds its votes only through the stored snapshot).
