@@ -31,6 +31,8 @@ struct SubmitTracker: Hashable, Sendable {
     @discardableResult
     mutating func update<Result>(_ commandID: CommandID, _ change: (inout PendingSubmit) -> Result) -> Result? {
         guard let index = pending.index(forKey: commandID) else { return nil }
+        let request = pending.values[index].request
+        defer { assert(pending.values[index].request == request, "a submit's client changes only through takeOver") }
         return change(&pending.values[index])
     }
 
@@ -57,6 +59,7 @@ struct SubmitTracker: Hashable, Sendable {
     mutating func remove(waitingFor request: RequestID) -> (commandID: CommandID, submit: PendingSubmit)? {
         guard let commandID = byRequest.removeValue(forKey: request),
               let submit = pending.removeValue(forKey: commandID) else { return nil }
+        assert(submit.request == request, "byRequest names the client its submit waits for")
         return (commandID, submit)
     }
 
