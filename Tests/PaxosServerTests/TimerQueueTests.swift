@@ -37,4 +37,22 @@ struct TimerQueueTests {
         #expect(queue.popNextDue(now: start + .milliseconds(50)) == "deadline")
         #expect(queue.isEmpty)
     }
+
+    @Test("cancelled and re-armed entries do not pile up: the heap stays within a few times the live alarms")
+    func staleEntriesAreDropped() {
+        var queue = TimerQueue<Int>()
+        // A busy leader: every request arms a deadline seconds ahead and is answered at once.
+        for request in 0..<100_000 {
+            queue.schedule(request, at: start + .seconds(5) + .microseconds(Int64(request)))
+            if request >= 64 { queue.cancel(request - 64) }  // 64 requests in flight
+            queue.schedule(-1, at: start + .milliseconds(Int64(request % 100)))  // a timer re-armed
+            #expect(queue.heldCount <= 3 * 65 + 64 + 2)
+        }
+        // The live ones still fire, in order, and nothing cancelled does.
+        var fired: [Int] = []
+        while let key = queue.popNextDue(now: start + .seconds(10)) { fired.append(key) }
+        #expect(fired == [-1] + Array(100_000 - 64 ..< 100_000))
+        #expect(queue.isEmpty)
+        #expect(queue.heldCount == 0)
+    }
 }

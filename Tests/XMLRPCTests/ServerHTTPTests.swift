@@ -223,6 +223,22 @@ import Testing
         }
     }
 
+    /// The idle clock restarts at every answer: a connection in use for several idle timeouts
+    /// in a row stays open, and closes once it is left idle.
+    @Test func connectionInUseOutlivesTheIdleTimeout() async throws {
+        var configuration = XMLRPCServerConfiguration()
+        configuration.idleTimeout = .seconds(1)
+        try await withTestServer(configuration) { _, port in
+            let connection = try RawHTTPConnection(port: port, receiveTimeoutSeconds: 5)
+            let start = ContinuousClock.now
+            while ContinuousClock.now - start < .milliseconds(2_500) {
+                try await Self.assertAnswered(connection)
+                try await Task.sleep(for: .milliseconds(200))  // the client's pace, not a wait
+            }
+            #expect(await connection.waitForClose())
+        }
+    }
+
     @Test func slowBodyGets408AndClose() async throws {
         var configuration = testServerConfiguration()
         configuration.readTimeout = .milliseconds(200)
