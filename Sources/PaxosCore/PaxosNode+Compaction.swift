@@ -22,20 +22,9 @@ extension PaxosNode {
     /// rounds, the range promise, every acceptor state and decision above it. The shell must
     /// append it to the log before any later record (the actor does both in one step).
     public mutating func compact(through instance: InstanceNumber, fileBytes: UInt64) -> Compaction {
-        precondition(instance <= appliedThrough, "only applied instances can be compacted")
-        precondition(instance >= compactedThrough, "the snapshot point never moves back")
-        compactedThrough = instance
-        let tail = configuration.snapshotTailInstances
-        chosen.removeAll(through: instance > tail ? instance - tail : 0)
+        let appliedCommandRecords = learnerLog.compact(through: instance, tailInstances: configuration.snapshotTailInstances)
         acceptors.removeAll(through: instance)
-        // The list keeps its storage: it grows again to the next point (an allocation per
-        // doubling, each interval, was one of the simulator's most frequent).
-        if let kept = fileEntries.firstIndex(where: { $0.instance > instance }) {
-            fileEntries.removeFirst(kept)
-        } else {
-            fileEntries.removeAll(keepingCapacity: true)
-        }
-        let metadata = [DurableRecord.compacted(through: instance, fileBytes: fileBytes)] + appliedCommands.records(through: instance)
+        let metadata = [DurableRecord.compacted(through: instance, fileBytes: fileBytes)] + appliedCommandRecords
         var checkpoint: [DurableRecord] = rejoinCheckpoint + [.incarnation(incarnation), .round(roundsReservedThrough)]
         if rangePromise != .none { checkpoint.append(.promisedFrom(from: rangePromise.from, ballot: rangePromise.ballot)) }
         checkpoint += metadata
@@ -64,15 +53,8 @@ extension PaxosNode {
         for record in metadata { state.apply(record) }
         let point = state.compactedThrough
         guard point > appliedThrough else { return takeReady() }
-        compactedThrough = point
-        appliedThrough = point
-        highestChosen = max(highestChosen, point)
-        chosen.removeAll(through: point)
+        learnerLog.install(point: point, appliedCommands: state.appliedCommands)
         acceptors.removeAll(through: point)
-        fileEntries.removeAll()
-        appliedCommands = AppliedCommands(clientInstancesMax: configuration.clientRequestWindowInstances,
-                                          nodeInstancesMax: configuration.nodeCommandWindowInstances)
-        for entry in state.appliedCommands { _ = appliedCommands.apply(entry.command, at: entry.instance) }
         for instance in proposers.instances where instance <= point {
             let submit = proposers[instance]?.submit
             abandonProposer(instance)

@@ -6,9 +6,7 @@ extension PaxosNode {
     /// `command` is chosen in `instance`: make it durable, stop proposing there, answer the
     /// clients that waited on it, and apply every instance that is now contiguous.
     mutating func learn(_ instance: InstanceNumber, _ command: Command, trace: TraceEvent) {
-        guard instance > compactedThrough, !chosen.contains(instance) else { return }
-        chosen[instance] = command
-        highestChosen = max(highestChosen, instance)
+        guard learnerLog.record(command, in: instance) else { return }
         // The client may hear before this record is durable: see `Ready.persistEventually`.
         ready.persistEventually.append(.chosen(instance: instance, command: command))
         ready.trace.append(trace)
@@ -30,19 +28,14 @@ extension PaxosNode {
     /// Applies chosen instances in order. A command chosen a second time (a retried submit whose
     /// earlier Accept survived) is applied once, so every value appears once in the file.
     mutating func applyChosenPrefix() {
-        while let command = chosen[appliedThrough + 1] {
-            appliedThrough += 1
-            guard case .value(let commandID, let text) = command, appliedCommands.apply(commandID, at: appliedThrough) else {
-                appliedCommands.expire(appliedThrough: appliedThrough)
-                continue
-            }
-            let entry = FileEntry(instance: appliedThrough, value: text)
-            fileEntries.append(entry)
+        while let applied = learnerLog.applyNext() {
+            guard case .line(let entry, let commandID) = applied else { continue }
             ready.applied.append(entry)
             if let pending = submits.remove(commandID), let request = pending.request {
-                ready.replies.append(.submitted(request, instance: appliedThrough, value: text))
+                ready.replies.append(.submitted(request, instance: entry.instance, value: entry.value))
             }
         }
+        learnerLog.checkInvariants()
         if rejoin != nil { finishRejoinIfCaughtUp() }
     }
 
@@ -50,7 +43,7 @@ extension PaxosNode {
     /// accepted a value in `ballot`, that value is the chosen one (a ballot carries one value per
     /// instance); elsewhere the news is left to catch-up.
     mutating func learnChosen(_ instances: [InstanceNumber], in ballot: Ballot) {
-        for instance in instances where instance > compactedThrough && !chosen.contains(instance) {
+        for instance in instances where !learnerLog.isDecided(instance) {
             guard let proposal = acceptors[instance]?.accepted, proposal.ballot == ballot else { continue }
             learn(instance, proposal.command, trace: .learned(instance: instance, command: proposal.command))
         }

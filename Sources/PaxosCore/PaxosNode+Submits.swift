@@ -62,7 +62,8 @@ extension PaxosNode {
             while chosen.contains(candidate) || proposers.contains(candidate) { candidate += 1 }
             guard let command = submits.update(commandID, { $0.startProposing(in: candidate) }) ?? nil else { continue }
             proposers[candidate] = Proposer(instance: candidate, ownCommand: command, submit: commandID, minimumRound: 0)
-            if let ballot = leadership?.ballot, leadership?.claim(candidate, applied: appliedThrough) == true {
+            let applied = appliedThrough  // read before `leadership` is borrowed for the claim
+            if let ballot = leadership?.ballot, leadership?.claim(candidate, applied: applied) == true {
                 sendAccept(candidate, ballot: ballot, command: command)
             } else {
                 startPrepare(candidate)

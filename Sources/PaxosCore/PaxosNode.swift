@@ -12,7 +12,6 @@ public struct PaxosNode: Sendable {
 
     // Durable state (mirrored in the log through `Ready.persist`).
     var acceptors: InstanceMap<AcceptorState>
-    var chosen: InstanceMap<Command>
     /// Multi-Paxos: this acceptor's promise for a whole range of instances.
     var rangePromise: RangePromise
     var highestRoundUsed: UInt64
@@ -20,19 +19,20 @@ public struct PaxosNode: Sendable {
     var roundsReservedThrough: UInt64
     public private(set) var incarnation: UInt64
 
-    // Learner and state machine: the applied prefix of the log.
-    public internal(set) var appliedThrough: InstanceNumber = 0
-    public internal(set) var highestChosen: InstanceNumber = 0
+    // Learner and state machine: what is chosen and the applied prefix (durable through
+    // `Ready.persistEventually` and the snapshot point's checkpoint).
+    var learnerLog: LearnerLog
+    var chosen: InstanceMap<Command> { learnerLog.chosen }
+    public var appliedThrough: InstanceNumber { learnerLog.appliedThrough }
+    public var highestChosen: InstanceNumber { learnerLog.highestChosen }
     /// The lines applied above the snapshot point (`compactedThrough`); the older ones are in
     /// the replicated file only.
-    public internal(set) var fileEntries: [FileEntry] = []
-    /// The commands applied in the recent log and where: applied once, retries answered.
-    var appliedCommands: AppliedCommands
-    /// The snapshot point: every instance up to here is chosen and applied, held in the
-    /// replicated file and no longer here (DESIGN.md, "Bounded history"). Nothing about those
-    /// instances is needed any more: a Prepare or Accept for one is refused (the proposer is
-    /// behind, and is offered the snapshot), since the value chosen there is all that matters.
-    public internal(set) var compactedThrough: InstanceNumber = 0
+    public var fileEntries: [FileEntry] { learnerLog.fileEntries }
+    var appliedCommands: AppliedCommands { learnerLog.appliedCommands }
+    /// The snapshot point. Nothing about the instances up to it is needed any more: a Prepare
+    /// or Accept for one is refused (the proposer is behind, and is offered the snapshot),
+    /// since the value chosen there is all that matters.
+    public var compactedThrough: InstanceNumber { learnerLog.compactedThrough }
     /// Linearizable reads waiting for a majority's answers or for this node to catch up.
     var reads = ReadQuorums()
     /// The highest instance where this acceptor accepted a value (what a read quorum asks).
@@ -111,19 +111,14 @@ public struct PaxosNode: Sendable {
                                                silenceMax: configuration.peerSilenceHeartbeatsMax)
         self.unannounced = Array(repeating: [], count: configuration.members.count)
         self.mutations = Mutations(configuration.mutations)
-        self.appliedCommands = AppliedCommands(clientInstancesMax: configuration.clientRequestWindowInstances,
-                                               nodeInstancesMax: configuration.nodeCommandWindowInstances)
+        self.learnerLog = LearnerLog(recovered: recovered, clientWindowInstances: configuration.clientRequestWindowInstances,
+                                     nodeWindowInstances: configuration.nodeCommandWindowInstances)
         self.acceptors = recovered.acceptors
-        self.chosen = recovered.chosen
         self.rangePromise = recovered.rangePromise
         self.highestRoundUsed = recovered.highestRound
         self.roundsReservedThrough = recovered.highestRound
         self.incarnation = recovered.incarnation + 1
         self.random = SplitMix64(seed: configuration.randomSeed ^ (recovered.incarnation &* 0x2545_F491_4F6C_DD1D))
-        self.compactedThrough = recovered.compactedThrough
-        self.appliedThrough = recovered.compactedThrough
-        self.highestChosen = max(recovered.chosen.highestInstance ?? 0, recovered.compactedThrough)
-        for entry in recovered.appliedCommands { _ = appliedCommands.apply(entry.command, at: entry.instance) }
         var highestPromised = recovered.rangePromise.ballot.round
         recovered.acceptors.forEach { _, state in highestPromised = max(highestPromised, state.promised.round) }
         highestRoundSeen = highestPromised

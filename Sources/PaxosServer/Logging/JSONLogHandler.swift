@@ -23,14 +23,13 @@ public struct JSONLogHandler: LogHandler {
         set { metadata[key] = newValue }
     }
 
-    public func log(level: Logger.Level, message: Logger.Message, metadata explicit: Logger.Metadata?, source: String,
-                    file: String, function: String, line: UInt) {
+    public func log(event: LogEvent) {
         var object: [String: String] = [:]
-        for (key, value) in metadata.merging(explicit ?? [:], uniquingKeysWith: { $1 }) { object[key] = "\(value)" }
-        object["level"] = level.rawValue
+        for (key, value) in metadata.merging(event.metadata ?? [:], uniquingKeysWith: { $1 }) { object[key] = "\(value)" }
+        object["level"] = event.level.rawValue
         object["label"] = label
-        object["message"] = message.description
-        object["source"] = source
+        object["message"] = event.message.description
+        object["source"] = event.source
         Self.output.lock()
         defer { Self.output.unlock() }
         object["time"] = Self.timeFormat.string(from: Date())
