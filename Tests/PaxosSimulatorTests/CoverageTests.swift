@@ -35,7 +35,7 @@ import Testing
             return totals
         }
         let rare: Set<CoverageEvent> = [.deadlinePassed, .noopChosen, .snapshotRefused, .snapshotPointOverUnsyncedInstall,
-                                        .votingBeforeInstallCheckpointSynced]
+                                        .votingBeforeInstallCheckpointSynced, .crashBeforeCheckpointOverStoredSnapshot]
         #expect(totals.coverage.missing.filter { !rare.contains($0) }.isEmpty,
                 "never happened in 100 seeds of the default mix: \(totals.coverage.missing.map(\.name))")
     }

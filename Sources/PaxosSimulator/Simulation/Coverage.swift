@@ -68,6 +68,11 @@ public enum CoverageEvent: Int, CaseIterable, Hashable, Sendable {
     /// A rebuilt node voted again before the checkpoint of the snapshot that caught it up was
     /// durable (a restart then finds its votes only through the stored snapshot).
     case votingBeforeInstallCheckpointSynced
+    /// A snapshot point past a snapshot the node installed or restarted from, whose deletion
+    /// follows once this point's checkpoint is durable.
+    case snapshotPointOverStoredSnapshot
+    /// A rebuilt node crashed (aimed) before the checkpoint of such a point was durable.
+    case crashBeforeCheckpointOverStoredSnapshot
 }
 
 extension CoverageEvent {
@@ -109,6 +114,8 @@ extension CoverageEvent {
         case .syncStalled: return "fsyncs stalled (10-1,000 times as long)"
         case .snapshotPointOverUnsyncedInstall: return "snapshot points over an install not yet synced"
         case .votingBeforeInstallCheckpointSynced: return "rebuilt nodes voting before their install's checkpoint is synced"
+        case .snapshotPointOverStoredSnapshot: return "snapshot points past a snapshot installed or started from"
+        case .crashBeforeCheckpointOverStoredSnapshot: return "rebuilt nodes crashed before such a point's checkpoint is durable"
         }
     }
 }

@@ -70,6 +70,13 @@ struct SimulatedNode {
     var diskLost = false
     /// Above every round and incarnation of its lost lives: what the live node's wall clock gives.
     var rejoinFloor: UInt64 = 0
+    /// The node has restarted rebuilt since it last lost its disk: its log holds a rejoin, and a
+    /// restart that loses what made it vote again brings it back behind its fence.
+    var rebuiltSinceDiskLoss = false
+    /// The point of a snapshot this node installed or restarted from: its log's checkpoint
+    /// there needs the snapshot's file (the replicated file's lines up to the point came from
+    /// it) until a later point's checkpoint is durable, and then the snapshot is deleted.
+    var pointOfStoredSnapshot: InstanceNumber? = nil
     /// The node voted when it last crashed (and kept its disk): it must restart voting.
     var votedAtCrash = false
     /// Client requests this node has not answered yet, in the order they came.

@@ -55,7 +55,22 @@ extension Simulation {
         guard point > nodes[index].core.compactedThrough, point <= nodes[index].core.appliedThrough else { return }
         trace?.beginStep(at: now, "S\(index + 1)'s file is synced through instance \(point)")
         if point < nodes[index].core.appliedThrough { figures.coverage.count(.snapshotPointBehindApplied) }
+        let overStoredSnapshot = nodes[index].pointOfStoredSnapshot.map { $0 < point } ?? false
+        let followingSync = nodes[index].syncInFlight ? nodes[index].syncEndsAt : nil
         compactLog(node: index, through: point, lines: lines)
+        // A point past a snapshot the node installed or restarted from: until this checkpoint
+        // is durable, a restart still needs that snapshot, which is deleted once it is. For a
+        // rebuilt node, whose votes the snapshot vouches for, deleting it early brings the node
+        // back behind its fence: a crash is aimed before the fsync that covers the checkpoint
+        // ends (the one under way if it started here, or the next one after it).
+        if overStoredSnapshot {
+            figures.coverage.count(.snapshotPointOverStoredSnapshot)
+            if crashFaults, faultsActive, nodes[index].rebuiltSinceDiskLoss {
+                let end = followingSync.map { $0 + syncMicroseconds } ?? nodes[index].syncEndsAt
+                queue.schedule(.crashBeforeSynced(node: index, life: life, ticket: nodes[index].appendedTicket),
+                               at: randomValue(in: (now + 1)...max(end, now + 1)))
+            }
+        }
         // A newer point while the checkpoint of an install is not durable yet (its fsync slow,
         // or a stalled one): until that fsync, a restart needs the installed snapshot's file,
         // which the new point makes old. A crash is aimed at the window: before the fsync under
@@ -244,8 +259,11 @@ extension Simulation {
         for (line, entry) in lines.enumerated() { checker.nodeWroteLine(index, lineIndex: line, entry: entry) }
         absorb(nodes[index].core.installSnapshot(records), node: index)
         if nodes[index].core.compactedThrough == point {
+            nodes[index].pointOfStoredSnapshot = point
+            let followingSync = nodes[index].syncInFlight ? nodes[index].syncEndsAt : nil
             compactLog(node: index, through: point, lines: lines.count)
             nodes[index].installCheckpointTicket = nodes[index].appendedTicket
+            aimCrashAtRebuiltInstall(node: index, life: life, followingSync: followingSync)
         }
     }
 
@@ -267,6 +285,27 @@ extension Simulation {
     }
 
     /// A crash aimed at a node in the middle of an install (if a majority stays up).
+    /// A rebuilt node just installed a snapshot: half the time, a crash is aimed before the
+    /// install's checkpoint is durable, so that the node restarts from the stored snapshot
+    /// alone and votes because of it. The next point past it (`finishCompaction`) is then
+    /// where deleting that snapshot too early brings the node back behind its fence.
+    private func aimCrashAtRebuiltInstall(node index: Int, life: UInt32, followingSync: SimulatedTime?) {
+        guard crashFaults, faultsActive, nodes[index].rebuiltSinceDiskLoss, random.next() % 2 == 0 else { return }
+        let end = followingSync.map { $0 + syncMicroseconds } ?? nodes[index].syncEndsAt
+        queue.schedule(.crashBeforeSynced(node: index, life: life, ticket: nodes[index].installCheckpointTicket),
+                       at: randomValue(in: (now + 1)...max(end, now + 1)))
+    }
+
+    /// An aimed crash before `ticket` (a checkpoint) is durable, if it still is not and a
+    /// majority stays up.
+    func crashBeforeSynced(node index: Int, life: UInt32, ticket: UInt64) {
+        guard faultsActive, nodes[index].isUp, nodes[index].life == life, nodes[index].syncedTicket < ticket else { return }
+        guard nodes.indices.filter({ nodes[$0].isUp }).count > options.nodes / 2 + 1 else { return }
+        figures.coverage.count(.crashBeforeCheckpointOverStoredSnapshot)
+        crash(index)
+        queue.schedule(.restart(node: index), at: now + randomValue(in: 1...options.downtimeMaximumMicroseconds))
+    }
+
     func crashDuringInstall(node index: Int, life: UInt32) {
         guard faultsActive, nodes[index].isUp, nodes[index].life == life, nodes[index].isInstallingSnapshot else { return }
         guard nodes.indices.filter({ nodes[$0].isUp }).count > options.nodes / 2 + 1 else { return }
@@ -289,8 +328,11 @@ extension Simulation {
         nodes[index].disk.storeInstalledSnapshot(metadata)
         absorb(nodes[index].core.installSnapshot(metadata), node: index)
         if nodes[index].core.compactedThrough == point {
+            nodes[index].pointOfStoredSnapshot = point
+            let followingSync = nodes[index].syncInFlight ? nodes[index].syncEndsAt : nil
             compactLog(node: index, through: point, lines: lines)
             nodes[index].installCheckpointTicket = nodes[index].appendedTicket
+            aimCrashAtRebuiltInstall(node: index, life: nodes[index].life, followingSync: followingSync)
         }
     }
 }

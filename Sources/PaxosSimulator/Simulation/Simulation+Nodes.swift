@@ -131,6 +131,7 @@ extension Simulation {
         nodes[index].unsyncedDecisions.removeAll { $0.ticket <= synced }
         if let removal = nodes[index].snapshotRemoval, removal.ticket <= synced {
             nodes[index].snapshotRemoval = nil
+            if let stored = nodes[index].pointOfStoredSnapshot, stored < removal.point { nodes[index].pointOfStoredSnapshot = nil }
             do { try nodes[index].disk.removeSnapshots(olderThan: removal.point) } catch { storageFailed(index, error) }
         }
     }
@@ -277,6 +278,8 @@ extension Simulation {
             let core = nodes[index].core
             nodes[index].rejoinFloor = max(nodes[index].rejoinFloor, now, core.highestRound, core.incarnation)
             nodes[index].diskLost = true
+            nodes[index].rebuiltSinceDiskLoss = false
+            nodes[index].pointOfStoredSnapshot = nil
             nodes[index].disk = Self.makeDisk(options.disk)
             nodes[index].file = []
             nodes[index].snapshotMetadata = []
@@ -348,6 +351,8 @@ extension Simulation {
         // A node whose disk was lost restarts rebuilt until its log holds something of its new life.
         let rebuilt = nodes[index].diskLost && recovered == DurableState()
         if !rebuilt { nodes[index].diskLost = false }
+        if rebuilt { nodes[index].rebuiltSinceDiskLoss = true }
+        if let snapshot = start.snapshot { nodes[index].pointOfStoredSnapshot = snapshot.instance }
         nodes[index].core = PaxosNode(configuration: nodes[index].core.configuration, recovered: recovered,
                                       rejoiningAbove: rebuilt ? nodes[index].rejoinFloor : nil)
         nodes[index].isUp = true

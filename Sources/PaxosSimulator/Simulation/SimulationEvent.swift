@@ -34,6 +34,8 @@ enum SimulationEvent {
     case compactionDue(node: Int, life: UInt32, point: InstanceNumber, lines: Int)
     /// A crash aimed at the middle of a snapshot install.
     case crashDuringInstall(node: Int, life: UInt32)
+    /// A crash aimed at the time before `ticket` (a checkpoint) is durable.
+    case crashBeforeSynced(node: Int, life: UInt32, ticket: UInt64)
 }
 
 /// A `paxos.peer` call on its way from one node to another (`PeerQueue`).
