@@ -4,7 +4,7 @@
 /// `PaxosNode` decides *when* something is chosen, applied, compacted or installed; this type
 /// keeps the bookkeeping of each consistent, and nothing else writes these fields.
 ///
-/// What holds after every call (checked by `checkInvariants` in debug builds):
+/// What holds after every call (its order checked by `checkInvariants` in debug builds):
 /// - `compactedThrough <= appliedThrough <= highestChosen`;
 /// - every instance from `compactedThrough + 1` through `appliedThrough` is in `chosen`
 ///   (`chosen` also keeps a tail below the point, for peers slightly behind);
@@ -105,7 +105,9 @@ struct LearnerLog: Hashable, Sendable {
         for entry in applied { _ = appliedCommands.apply(entry.command, at: entry.instance) }
     }
 
-    /// The rules above, asserted (debug builds: the tests and the simulator's test runs).
+    /// The order of the three positions and the file lines' place between them, asserted
+    /// (debug builds: the tests and the simulator's test runs); the rest follows from the
+    /// methods above being the only writers.
     func checkInvariants() {
         assert(compactedThrough <= appliedThrough && appliedThrough <= highestChosen,
                "learner log out of order: point \(compactedThrough), applied \(appliedThrough), chosen \(highestChosen)")

@@ -16,8 +16,11 @@ import Testing
         // Start-ups from a stored snapshot and resumed transfers come about once in 25 seeds;
         // snapshots refused by their checksum (a torn piece with garbage, resumed), snapshot
         // points over an install not yet synced and rebuilt nodes voting before it is, once in
-        // 30 to 80: `SnapshotInstallTests` asks for those over more.
-        let rare: Set<CoverageEvent> = [.snapshotRefused, .snapshotPointOverUnsyncedInstall, .votingBeforeInstallCheckpointSynced]
+        // 30 to 80: `SnapshotInstallTests` asks for those over more. Crashes aimed before a
+        // rebuilt node's install checkpoint need a rebuilt node that installs a snapshot:
+        // `SnapshotRemovalOrderTests` asks for them on seeds that have one.
+        let rare: Set<CoverageEvent> = [.snapshotRefused, .snapshotPointOverUnsyncedInstall, .votingBeforeInstallCheckpointSynced,
+                                        .crashBeforeInstallCheckpointOfRebuiltNode]
         #expect(totals.coverage.missing.filter { !rare.contains($0) }.isEmpty,
                 "never happened in 50 swarm seeds: \(totals.coverage.missing.map(\.name))")
     }
@@ -35,7 +38,8 @@ import Testing
             return totals
         }
         let rare: Set<CoverageEvent> = [.deadlinePassed, .noopChosen, .snapshotRefused, .snapshotPointOverUnsyncedInstall,
-                                        .votingBeforeInstallCheckpointSynced, .crashBeforeCheckpointOverStoredSnapshot]
+                                        .votingBeforeInstallCheckpointSynced, .crashBeforeCheckpointOverStoredSnapshot,
+                                        .crashBeforeInstallCheckpointOfRebuiltNode]
         #expect(totals.coverage.missing.filter { !rare.contains($0) }.isEmpty,
                 "never happened in 100 seeds of the default mix: \(totals.coverage.missing.map(\.name))")
     }

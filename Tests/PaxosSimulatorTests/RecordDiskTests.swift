@@ -93,6 +93,7 @@ import Testing
         let options = SwarmOptions.draw(seed: seed, base: base)
         let result = await onOwnThread { Simulator.run(seed: seed, options: options) }
         if result.violation != nil { Issue.record("\(SimulationReport.failure(for: result))") }
+        #expect(result.figures.coverage[.crashBeforeInstallCheckpointOfRebuiltNode] > 0)
         #expect(result.figures.coverage[.crashBeforeCheckpointOverStoredSnapshot] > 0)
     }
 

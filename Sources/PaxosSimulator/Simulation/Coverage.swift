@@ -73,6 +73,9 @@ public enum CoverageEvent: Int, CaseIterable, Hashable, Sendable {
     case snapshotPointOverStoredSnapshot
     /// A rebuilt node crashed (aimed) before the checkpoint of such a point was durable.
     case crashBeforeCheckpointOverStoredSnapshot
+    /// A rebuilt node crashed (aimed) before the checkpoint of a snapshot it just installed was
+    /// durable: it restarts from the stored snapshot.
+    case crashBeforeInstallCheckpointOfRebuiltNode
 }
 
 extension CoverageEvent {
@@ -116,6 +119,7 @@ extension CoverageEvent {
         case .votingBeforeInstallCheckpointSynced: return "rebuilt nodes voting before their install's checkpoint is synced"
         case .snapshotPointOverStoredSnapshot: return "snapshot points past a snapshot installed or started from"
         case .crashBeforeCheckpointOverStoredSnapshot: return "rebuilt nodes crashed before such a point's checkpoint is durable"
+        case .crashBeforeInstallCheckpointOfRebuiltNode: return "rebuilt nodes crashed before their install's checkpoint is durable"
         }
     }
 }

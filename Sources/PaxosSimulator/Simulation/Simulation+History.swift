@@ -67,7 +67,8 @@ extension Simulation {
             figures.coverage.count(.snapshotPointOverStoredSnapshot)
             if crashFaults, faultsActive, nodes[index].rebuiltSinceDiskLoss {
                 let end = followingSync.map { $0 + syncMicroseconds } ?? nodes[index].syncEndsAt
-                queue.schedule(.crashBeforeSynced(node: index, life: life, ticket: nodes[index].appendedTicket),
+                queue.schedule(.crashBeforeSynced(node: index, life: life, ticket: nodes[index].appendedTicket,
+                                                  window: .pointPastStoredSnapshot),
                                at: randomValue(in: (now + 1)...max(end, now + 1)))
             }
         }
@@ -284,7 +285,6 @@ extension Simulation {
         return entries
     }
 
-    /// A crash aimed at a node in the middle of an install (if a majority stays up).
     /// A rebuilt node just installed a snapshot: half the time, a crash is aimed before the
     /// install's checkpoint is durable, so that the node restarts from the stored snapshot
     /// alone and votes because of it. The next point past it (`finishCompaction`) is then
@@ -292,20 +292,24 @@ extension Simulation {
     private func aimCrashAtRebuiltInstall(node index: Int, life: UInt32, followingSync: SimulatedTime?) {
         guard crashFaults, faultsActive, nodes[index].rebuiltSinceDiskLoss, random.next() % 2 == 0 else { return }
         let end = followingSync.map { $0 + syncMicroseconds } ?? nodes[index].syncEndsAt
-        queue.schedule(.crashBeforeSynced(node: index, life: life, ticket: nodes[index].installCheckpointTicket),
+        queue.schedule(.crashBeforeSynced(node: index, life: life, ticket: nodes[index].installCheckpointTicket, window: .install),
                        at: randomValue(in: (now + 1)...max(end, now + 1)))
     }
 
     /// An aimed crash before `ticket` (a checkpoint) is durable, if it still is not and a
     /// majority stays up.
-    func crashBeforeSynced(node index: Int, life: UInt32, ticket: UInt64) {
+    func crashBeforeSynced(node index: Int, life: UInt32, ticket: UInt64, window: AimedCheckpoint) {
         guard faultsActive, nodes[index].isUp, nodes[index].life == life, nodes[index].syncedTicket < ticket else { return }
         guard nodes.indices.filter({ nodes[$0].isUp }).count > options.nodes / 2 + 1 else { return }
-        figures.coverage.count(.crashBeforeCheckpointOverStoredSnapshot)
+        switch window {
+        case .install: figures.coverage.count(.crashBeforeInstallCheckpointOfRebuiltNode)
+        case .pointPastStoredSnapshot: figures.coverage.count(.crashBeforeCheckpointOverStoredSnapshot)
+        }
         crash(index)
         queue.schedule(.restart(node: index), at: now + randomValue(in: 1...options.downtimeMaximumMicroseconds))
     }
 
+    /// A crash aimed at a node in the middle of an install (if a majority stays up).
     func crashDuringInstall(node index: Int, life: UInt32) {
         guard faultsActive, nodes[index].isUp, nodes[index].life == life, nodes[index].isInstallingSnapshot else { return }
         guard nodes.indices.filter({ nodes[$0].isUp }).count > options.nodes / 2 + 1 else { return }

@@ -174,8 +174,8 @@ final class Simulation {
             finishCompaction(node: node, life: life, point: point, lines: lines)
         case .crashDuringInstall(let node, let life):
             crashDuringInstall(node: node, life: life)
-        case .crashBeforeSynced(let node, let life, let ticket):
-            crashBeforeSynced(node: node, life: life, ticket: ticket)
+        case .crashBeforeSynced(let node, let life, let ticket, let window):
+            crashBeforeSynced(node: node, life: life, ticket: ticket, window: window)
         }
     }
 

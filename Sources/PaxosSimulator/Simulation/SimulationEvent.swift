@@ -35,7 +35,15 @@ enum SimulationEvent {
     /// A crash aimed at the middle of a snapshot install.
     case crashDuringInstall(node: Int, life: UInt32)
     /// A crash aimed at the time before `ticket` (a checkpoint) is durable.
-    case crashBeforeSynced(node: Int, life: UInt32, ticket: UInt64)
+    case crashBeforeSynced(node: Int, life: UInt32, ticket: UInt64, window: AimedCheckpoint)
+}
+
+/// Which checkpoint of a rebuilt node a `crashBeforeSynced` is aimed before (for coverage).
+enum AimedCheckpoint {
+    /// The checkpoint of a snapshot it just installed.
+    case install
+    /// The checkpoint of its first snapshot point past a snapshot it installed or started from.
+    case pointPastStoredSnapshot
 }
 
 /// A `paxos.peer` call on its way from one node to another (`PeerQueue`).
