@@ -110,7 +110,11 @@ struct RecordDisk: SimulatedDisk {
     }
 
     /// The live start-up rule (`StartingState.choose`): a stored snapshot newer than the log's
-    /// point is applied over the log's state.
+    /// point is applied over the log's state. Unlike the live node (and `WALDisk`), no checkpoint
+    /// of it is taken at start-up (`start` names no snapshot file): the stored snapshot stays the
+    /// only copy of that state until the node's next point. That window is wider than the live
+    /// node's, and kept so: it is where an early deletion of the snapshot is caught (README,
+    /// "Limits").
     func start() throws -> StartingState {
         var state = durableState
         if case .compacted(let point, _)? = storedSnapshot.first, point > state.compactedThrough {
