@@ -426,8 +426,13 @@ public final class PaxosLog: @unchecked Sendable {
         try old.sync()
         let path = FilePaths.join(walDirectory, WALSegmentNames.fileName(sequence: sequence))
         let (file, created) = try fileSystem.openForAppending(path)
-        if !created { try file.truncate(to: 0) }  // (recovery deletes leftovers; never reuse bytes)
-        try fileSystem.syncDirectory(walDirectory)
+        do {
+            if !created { try file.truncate(to: 0) }  // (recovery deletes leftovers; never reuse bytes)
+            try fileSystem.syncDirectory(walDirectory)
+        } catch {
+            file.close()  // not kept: the log goes on failing with the old segment current
+            throw error
+        }
         if syncsRunning > 0 { retiredFiles.append(old) } else { old.close() }
         self.file = file
         segments.append(Segment(sequence: sequence, path: path, bytes: 0))

@@ -119,7 +119,10 @@ public final class PosixFileSystem: FileSystem {
 /// One open descriptor written with pwrite at a position it tracks, starting at the end.
 final class PosixAppendableFile: AppendableFile {
     let path: String
-    private let descriptor: Int32
+    /// -1 once closed: a second `close` must not close the number again, which the kernel may
+    /// have handed since to another thread's file or socket (a test run once crashed in NIO's
+    /// `getsockname` with EBADF that way). After `close`, every operation fails with EBADF.
+    private var descriptor: Int32
     private var position: Int
 
     init(path: String, descriptor: Int32) throws {
@@ -175,6 +178,8 @@ final class PosixAppendableFile: AppendableFile {
     }
 
     func close() {
+        guard descriptor >= 0 else { return }
         _ = Glibc.close(descriptor)
+        descriptor = -1
     }
 }

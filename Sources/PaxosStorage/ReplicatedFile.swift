@@ -374,10 +374,13 @@ extension ReplicatedFile {
                     copied += chunk.count
                 }
                 try indexer.add(suffix)
+                // Everything that can throw comes before the close: a partial last line used to
+                // throw after it, and the handler below closed the descriptor a second time.
+                let index = try indexer.finish()
                 try file.write(suffix)
                 try file.sync()
                 file.close()
-                return PreparedReplacement(path: path, temporaryPath: temporary, index: try indexer.finish())
+                return PreparedReplacement(path: path, temporaryPath: temporary, index: index)
             } catch {
                 file.close()
                 try? fileSystem.remove(temporary)

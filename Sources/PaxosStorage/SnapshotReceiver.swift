@@ -31,11 +31,16 @@ public final class SnapshotReceiver {
             if path != partialPath { try fileSystem.remove(path) }
         }
         let (file, created) = try fileSystem.openForAppending(partialPath)
-        if created { try fileSystem.syncDirectory(store.directory) }
-        receivedBytes = try fileSystem.fileSize(partialPath)
-        if receivedBytes > totalBytes {  // another transfer's leftover under this name
-            try file.truncate(to: 0)
-            receivedBytes = 0
+        do {
+            if created { try fileSystem.syncDirectory(store.directory) }
+            receivedBytes = try fileSystem.fileSize(partialPath)
+            if receivedBytes > totalBytes {  // another transfer's leftover under this name
+                try file.truncate(to: 0)
+                receivedBytes = 0
+            }
+        } catch {
+            file.close()  // the receiver is not made: nobody else would close it
+            throw error
         }
         self.file = file
     }
