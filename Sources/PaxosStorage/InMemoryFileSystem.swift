@@ -429,7 +429,13 @@ final class InMemoryAppendableFile: AppendableFile {
         position = size
     }
 
-    func close() { closed = true }
+    /// A second close is a bug of the caller: on a real disk it would close whatever file or
+    /// socket got the number meanwhile (`PosixAppendableFile` refuses to; here the tests and the
+    /// simulator stop at it).
+    func close() {
+        precondition(!closed, "\(path) closed twice")
+        closed = true
+    }
 
     private func checkOpen() throws {
         if closed { throw StorageError(kind: .closed, path: path, description: "\(path) is closed") }

@@ -7,9 +7,9 @@ import Testing
 /// `getsockname` with EBADF after some descriptor of the process was closed under it.
 @Suite("Closing files")
 struct FileCloseTests {
-    @Test(arguments: DiskKind.allCases)
-    func aSecondCloseLeavesAFileOpenedInBetweenUsable(kind: DiskKind) throws {
-        try withDisk(kind) { disk in
+    /// On a real disk (the in-memory one stops at a second close: it is the caller's bug).
+    @Test func aSecondCloseLeavesAFileOpenedInBetweenUsable() throws {
+        try withDisk(.posix) { disk in
             let fileSystem = disk.fileSystem
             try fileSystem.createDirectory(disk.directory)
             let (first, _) = try fileSystem.openForAppending(disk.directory + "/first")
@@ -25,7 +25,8 @@ struct FileCloseTests {
     }
 
     /// A snapshot whose file part ends in the middle of a line is refused after the copy is
-    /// synced: the copy is closed once, deleted, and the node's file is left as it was.
+    /// synced: the copy is closed once (the in-memory disk would stop at a second close),
+    /// deleted, and the node's file is left as it was.
     @Test(arguments: DiskKind.allCases)
     func aSnapshotEndingInAPartialLineIsRefusedAndItsCopyRemoved(kind: DiskKind) throws {
         try withDisk(kind) { disk in
