@@ -121,7 +121,8 @@ final class PosixAppendableFile: AppendableFile {
     let path: String
     /// -1 once closed: a second `close` must not close the number again, which the kernel may
     /// have handed since to another thread's file or socket (a test run once crashed in NIO's
-    /// `getsockname` with EBADF that way). After `close`, every operation fails with EBADF.
+    /// `getsockname` with EBADF, the mark of such a close somewhere in the process). After
+    /// `close`, every operation fails with EBADF.
     private var descriptor: Int32
     private var position: Int
 
