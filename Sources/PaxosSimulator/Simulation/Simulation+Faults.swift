@@ -11,9 +11,19 @@ extension Simulation {
     func crashSomeNode() {
         guard faultsActive else { return }
         scheduleCrash()
+        guard mayCrashAnother else { return }
         let live = nodes.indices.filter { nodes[$0].isUp }
-        guard live.count > options.nodes / 2 + 1 else { return }
-        let index = live[Int(random.next() % UInt64(live.count))]
+        crashAndRestartLater(live[Int(random.next() % UInt64(live.count))])
+    }
+
+    /// Whether one more node may crash: a majority stays up after it, so the run goes on. Every
+    /// crash fault asks, the random ones and the aimed ones.
+    var mayCrashAnother: Bool {
+        nodes.indices.filter { nodes[$0].isUp }.count > options.nodes / 2 + 1
+    }
+
+    /// Crashes node `index` and brings it back within the run's downtime.
+    func crashAndRestartLater(_ index: Int) {
         crash(index)
         queue.schedule(.restart(node: index), at: now + randomValue(in: 1...options.downtimeMaximumMicroseconds))
     }

@@ -299,22 +299,20 @@ extension Simulation {
     /// An aimed crash before `ticket` (a checkpoint) is durable, if it still is not and a
     /// majority stays up.
     func crashBeforeSynced(node index: Int, life: UInt32, ticket: UInt64, window: AimedCheckpoint) {
-        guard faultsActive, nodes[index].isUp, nodes[index].life == life, nodes[index].syncedTicket < ticket else { return }
-        guard nodes.indices.filter({ nodes[$0].isUp }).count > options.nodes / 2 + 1 else { return }
+        guard faultsActive, nodes[index].isUp, nodes[index].life == life, nodes[index].syncedTicket < ticket,
+              mayCrashAnother else { return }
         switch window {
         case .install: figures.coverage.count(.crashBeforeInstallCheckpointOfRebuiltNode)
         case .pointPastStoredSnapshot: figures.coverage.count(.crashBeforeCheckpointOverStoredSnapshot)
         }
-        crash(index)
-        queue.schedule(.restart(node: index), at: now + randomValue(in: 1...options.downtimeMaximumMicroseconds))
+        crashAndRestartLater(index)
     }
 
     /// A crash aimed at a node in the middle of an install (if a majority stays up).
     func crashDuringInstall(node index: Int, life: UInt32) {
-        guard faultsActive, nodes[index].isUp, nodes[index].life == life, nodes[index].isInstallingSnapshot else { return }
-        guard nodes.indices.filter({ nodes[$0].isUp }).count > options.nodes / 2 + 1 else { return }
-        crash(index)
-        queue.schedule(.restart(node: index), at: now + randomValue(in: 1...options.downtimeMaximumMicroseconds))
+        guard faultsActive, nodes[index].isUp, nodes[index].life == life, nodes[index].isInstallingSnapshot,
+              mayCrashAnother else { return }
+        crashAndRestartLater(index)
     }
 
     /// Without files (`RecordDisk`): the peer's snapshot replaces the node's file, the core
