@@ -6,10 +6,12 @@
 # fsync thread, Swift's pool), which shows where a node spends it, and how often per submit each
 # thread slept (voluntary context switches: an fsync thread's count is its fsyncs) and was
 # preempted (involuntary ones).
+# TARGET_NODE=2 sends the load to node 2 (a follower, which forwards each submit to node 1).
 # Needs wrk and ../shared/bench/paxos-submit.lua (or BENCH=dir holding it). Alternate two
 # binaries and compare medians: this machine's figures drift by 10-30 %.
 set -euo pipefail
 BIN=$1; PORT=${2:-19900}; DUR=${3:-6}; CONNS=${4:-64}
+TARGET=$((PORT + ${TARGET_NODE:-1} - 1))
 BENCH=${BENCH:-$(cd "$(dirname "$0")/../../shared/bench" 2>/dev/null && pwd || echo /work/shared/bench)}
 dir=$(mktemp -d /tmp/cps-XXXX)
 "$BIN" cluster --base-port "$PORT" --data-dir "$dir" > "$dir/out" 2>&1 &
@@ -21,7 +23,7 @@ for _ in $(seq 1 100); do
 done
 pids=""
 for i in 0 1 2; do pids="$pids $(ss -ltnpH "sport = :$((PORT + i))" | sed -n 's/.*pid=\([0-9]*\).*/\1/p' | head -1)"; done
-wrk -t2 -c16 -d2s -s "$BENCH/paxos-submit.lua" "http://127.0.0.1:$PORT/RPC2" -- warm > /dev/null 2>&1
+wrk -t2 -c16 -d2s -s "$BENCH/paxos-submit.lua" "http://127.0.0.1:$TARGET/RPC2" -- warm > /dev/null 2>&1
 cpu() { local total=0; for p in $pids; do read -r u s < <(awk '{print $14, $15}' "/proc/$p/stat"); total=$((total + u + s)); done; echo $total; }
 # node, thread id, thread name, CPU ticks, voluntary and involuntary context switches: one
 # line per thread of every node
@@ -31,7 +33,7 @@ threads() { local node=0 p t; for p in $pids; do node=$((node + 1)); for t in /p
     done; done; }
 lines0=$(wc -l < "$dir/node-1/replicated.txt"); cpu0=$(cpu); threads > "$dir/threads0"
 threadsPerWrk=2; [ "$CONNS" -lt 2 ] && threadsPerWrk=1
-wrk -t$threadsPerWrk -c"$CONNS" -d"${DUR}s" -s "$BENCH/paxos-submit.lua" "http://127.0.0.1:$PORT/RPC2" -- run > "$dir/wrk" 2>&1
+wrk -t$threadsPerWrk -c"$CONNS" -d"${DUR}s" -s "$BENCH/paxos-submit.lua" "http://127.0.0.1:$TARGET/RPC2" -- run > "$dir/wrk" 2>&1
 sleep 0.5
 lines1=$(wc -l < "$dir/node-1/replicated.txt"); cpu1=$(cpu); threads > "$dir/threads1"
 awk -v c=$((cpu1 - cpu0)) -v n=$((lines1 - lines0)) -v t="$(getconf CLK_TCK)" -v d="$DUR" \

@@ -64,9 +64,14 @@ public struct ReadyPipeline: Sendable {
     /// once; the rest are held for `takeReady`.
     public mutating func add(batch readies: consuming [Ready], persistTicket: UInt64?, durableTicket: UInt64) -> [Ready] {
         var performable: [Ready] = []
-        for position in readies.indices {
-            let ticket = readies[position].persist.isEmpty ? nil : persistTicket
-            if let ready = add(readies[position], persistTicket: ticket, durableTicket: durableTicket) {
+        // Moved out one by one (`popLast` of the reversed list), not copied: a copy shares
+        // every list of the Ready with the batch, and the shell's recycling of it, or taking
+        // its messages, then copies each list before emptying it.
+        var remaining = consume readies
+        remaining.reverse()
+        while let ready = remaining.popLast() {
+            let ticket = ready.persist.isEmpty ? nil : persistTicket
+            if let ready = add(ready, persistTicket: ticket, durableTicket: durableTicket) {
                 performable.append(ready)
             }
         }

@@ -140,7 +140,7 @@ extension Simulation {
             trace?.beginStep(at: now, "S\(call.to + 1) <- S\(call.from + 1) \(describe(message)) (a call of \(call.messages.count))")
             readies.append(nodes[call.to].core.onMessage(from: sender, message))
         }
-        absorb(batch: readies, node: call.to)
+        absorb(batch: consume readies, node: call.to)
     }
 
     func deliver(_ envelope: Envelope) {

@@ -25,9 +25,12 @@ extension Simulation {
     func absorb(batch readies: consuming [Ready], node index: Int) {
         let records = ReadyPipeline.records(of: readies)
         let persistTicket = write(records.persist, eventually: records.eventually, node: index)
-        let performable = nodes[index].pipeline.add(batch: readies, persistTicket: persistTicket,
+        let performable = nodes[index].pipeline.add(batch: consume readies, persistTicket: persistTicket,
                                                     durableTicket: nodes[index].syncedTicket)
-        for var ready in performable {
+        // Moved out, not copied, for the reason `ReadyPipeline.add(batch:)` gives.
+        var remaining = consume performable
+        remaining.reverse()
+        while var ready = remaining.popLast() {
             release(&ready, node: index)
             nodes[index].core.recycle(consume ready)
         }
