@@ -29,7 +29,7 @@ struct AttemptFailure {
             case .connectFailed:
                 // Nothing was sent: the node is down or unreachable.
                 verdict = .retryNotApplied
-            case .connectionClosed, .timedOut, .httpStatus, .malformedResponse, .responseTooLarge, .shutDown:
+            case .connectionClosed, .timedOut, .httpStatus, .malformedResponse, .responseTooLarge, .responseRefused, .shutDown:
                 // The request may have reached the node and be acted on after we stopped listening.
                 verdict = .retryMaybeApplied
             }

@@ -6,10 +6,22 @@
 /// - what is queued while a call is in flight travels together in the next call, bounded in
 ///   messages and in estimated bytes, so the number of calls grows slower than the load and
 ///   the receiver writes a call's records to its log at once (`ReadyPipeline.add(batch:)`);
+/// - the answer to the peer's own call carries what is queued for it (`takeAnswer`): a node
+///   answers a call once the steps it made are performed, so the messages they produced for the
+///   caller (an acceptor's Accepteds to the leader whose Accepts it took) ride back on that
+///   exchange instead of in a call of their own. While such an answer is being prepared, no call
+///   to that peer starts (what is queued meanwhile leaves in the answer), and an answer carries
+///   messages only when no call of ours to that peer is in flight, so each message leaves once,
+///   in order. An answer and the call sent right after it travel on two connections, so a call
+///   names the peer's call whose answer last carried messages (`answeredCall`), and the peer
+///   takes it only once that call of its own has ended, its answer taken (`mayTakeCall`): what
+///   a node sends a peer is taken in the order it was sent. (Naming the call, rather than
+///   waiting for every call in flight, keeps two nodes calling each other at once from waiting
+///   for each other.)
 /// - a full queue drops what does not fit (Paxos tolerates loss: the proposer's timeout and the
 ///   heartbeat recover), and nothing here ever makes the node wait.
 ///
-/// Pure bookkeeping: the shell sends the calls and says when each one ends.
+/// Pure bookkeeping: the shell sends the calls and answers and says when each one ends.
 public struct PeerQueue: Sendable {
     public static let callsInFlightMax = 1
     public static let queuedMessagesMax = 20_000
@@ -20,8 +32,20 @@ public struct PeerQueue: Sendable {
 
     private var queue = FIFO<Message>()
     public private(set) var callsInFlight = 0
+    /// Calls of the peer that this node took and has not answered yet.
+    public private(set) var answersPending = 0
+    /// The number of our latest call (0 before the first): numbers run from the first one given
+    /// at `init` and wrap within 1..<2^31 (an XML-RPC int). A live node starts at a random one, so
+    /// that a restarted node's numbers do not match what its peers remember of its last life.
+    public private(set) var callNumber: Int
+    /// The number of the peer's call whose answer last carried our messages (0: none yet).
+    public private(set) var answeredCall = 0
+    public static let callNumberLimit = 1 << 31
 
-    public init() {}
+    public init(firstCallNumber: Int = 1) {
+        precondition(firstCallNumber > 0 && firstCallNumber < Self.callNumberLimit, "call numbers are 1..<2^31")
+        callNumber = firstCallNumber - 1
+    }
 
     public var queuedCount: Int { queue.count }
 
@@ -42,7 +66,42 @@ public struct PeerQueue: Sendable {
     /// The next call to send, if one may start now: the oldest queued messages within the
     /// bounds. The call counts as in flight until `callEnded`.
     public mutating func takeCall() -> [Message]? {
-        guard callsInFlight < Self.callsInFlightMax, !queue.isEmpty else { return nil }
+        guard answersPending == 0, callsInFlight < Self.callsInFlightMax, !queue.isEmpty else { return nil }
+        callsInFlight += 1
+        callNumber = callNumber % (Self.callNumberLimit - 1) + 1
+        return takeBatch()
+    }
+
+    /// Whether a call of the peer that names `answered` (its `answeredCall` when it sent it) may
+    /// be taken now: not while that call of ours is in flight, since its answer holds messages
+    /// the peer sent before this call. (One call in flight: the one numbered `callNumber`.)
+    public func mayTakeCall(answered: Int) -> Bool {
+        !(callsInFlight > 0 && answered != 0 && answered == callNumber)
+    }
+
+    /// Whether a call of the peer may be taken now: none of ours to it is in flight, whose
+    /// answer may hold messages the peer sent before this call.
+    public var mayTakeCall: Bool { callsInFlight == 0 }
+
+    /// The peer called: its answer will carry messages (`takeAnswer`), so no call starts until then.
+    public mutating func answerStarted() {
+        answersPending += 1
+    }
+
+    /// The messages the answer to the peer's call numbered `number` carries, within a call's
+    /// bounds: the oldest queued, unless a call of ours to the peer is in flight (they would
+    /// overtake it). Our next call names that call (`answeredCall`). The shell then starts a
+    /// call if messages are left (`takeCall`).
+    public mutating func takeAnswer(toCall number: Int) -> [Message] {
+        precondition(answersPending > 0, "an answer taken for a call never started")
+        answersPending -= 1
+        guard callsInFlight == 0, !queue.isEmpty else { return [] }
+        answeredCall = number
+        return takeBatch()
+    }
+
+    /// The oldest queued messages within the bounds of one call.
+    private mutating func takeBatch() -> [Message] {
         var batch: [Message] = []
         batch.reserveCapacity(min(queue.count, Self.batchMessagesMax))
         var bytes = 0
@@ -57,7 +116,6 @@ public struct PeerQueue: Sendable {
             bytes += estimate
             batch.append(next)
         }
-        callsInFlight += 1
         return batch
     }
 

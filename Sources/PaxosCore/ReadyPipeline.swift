@@ -106,6 +106,13 @@ public struct ReadyPipeline: Sendable {
 
     public var isIdle: Bool { held.isEmpty && ownMessages.isEmpty }
 
+    /// Whether every Ready handed over under `ticket` or before it has been performed (taken
+    /// back by `add` or `takeReady`): none of them is held any more.
+    public func hasPerformed(through ticket: UInt64) -> Bool {
+        guard let first = heldTickets.first else { return true }
+        return first > ticket
+    }
+
     /// A crash or a reset: effects not performed are lost, like the node's volatile state.
     /// Tickets stay monotonic (the log keeps counting).
     public mutating func removeAll() {

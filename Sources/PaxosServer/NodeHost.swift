@@ -113,6 +113,8 @@ final class NodeService: Service {
         serverConfiguration.port = member.port
         serverConfiguration.bodyBytesMax = options.requestBodyBytesMax
         serverConfiguration.authenticator = { access.authenticate($0) }
+        // Answers to members' calls carry protocol messages: signed as this node, for that call.
+        serverConfiguration.responseHeaders = signing.answerHeaders(as: .node(member.id))
         // Prometheus scrapes with GET; the figures say nothing a client could not learn from
         // paxos.status, so they need no credentials.
         let serving = ServerReference()

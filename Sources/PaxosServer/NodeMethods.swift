@@ -113,8 +113,8 @@ enum NodeMethods {
 
         registry.register(
             "paxos.peer",
-            help: "peer(from, era, messages): protocol messages from another node (prepare, promise, accept, accepted, nack, learn, status, catch-up). Answers true at once; replies travel as messages.",
-            signature: [["boolean", "int", "int", "array"]], requires: NodeAccessPolicy.Grant.peer
+            help: "peer(from, era, messages[, {call, answered}]): protocol messages from another node (prepare, promise, accept, accepted, nack, learn, status, catch-up). Answers [from, era, messages] once the steps they made are durable: this node's messages to the caller, signed (X-Paxos-Signature of the answer).",
+            signature: [["array", "int", "int", "array"], ["array", "int", "int", "array", "struct"]], requires: NodeAccessPolicy.Grant.peer
         ) { parameters in
             // The signature proved who sent the body; the body must say the same.
             let claimed = parameters.values.first?.intValue ?? 0
@@ -128,8 +128,8 @@ enum NodeMethods {
                 access.refusals.note(parameters.caller.remoteAddress, "a malformed or out-of-bounds paxos.peer call from node \(claimed): \(error.message)")
                 throw error
             }
-            await runtime.receive(from: call.from, era: call.era, messages: call.messages)
-            return .bool(true)
+            let answer = await runtime.receiveAndAnswer(call)
+            return .array(PeerCall.encode(from: runtime.member.nodeID, era: answer.era, messages: answer.messages))
         }
 
         registry.register(

@@ -17,6 +17,7 @@ extension NodeRuntime {
         waiters.removeAll()
         pipeline.removeAll()
         for peer in peers.values { peer.clear() }
+        resumeAnswerWaiters()
         faults.clear()
         let incarnation = core.incarnation
         try commitLog.reset(keepingIncarnation: incarnation)

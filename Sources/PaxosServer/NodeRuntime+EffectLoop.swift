@@ -8,6 +8,39 @@ extension NodeRuntime {
     // MARK: - Peers
 
     /// Messages from a peer of the same era (a reset starts a new era; older messages are stale).
+    /// `paxos.peer`: takes the call's messages (`receive`), waits until the Readies they made
+    /// are performed (their records durable), then answers with what is queued for the caller,
+    /// which now holds the messages those steps produced for it (`PeerLink.takeAnswer`).
+    func receiveAndAnswer(_ call: PeerCall.Decoded) async -> (era: UInt64, messages: [Message]) {
+        guard let link = peers[call.from] else {
+            receive(from: call.from, era: call.era, messages: call.messages)
+            return (era, [])
+        }
+        // The peer answered our call `answered` before it sent this one: that answer first.
+        await link.untilAnswerTaken(ofCall: call.answered)
+        link.answerStarted()
+        receive(from: call.from, era: call.era, messages: call.messages)
+        let ticket = pipeline.lastTicket
+        if !stopping && !pipeline.hasPerformed(through: ticket) {
+            await withCheckedContinuation { answerWaiters.append((ticket, $0)) }
+        }
+        return (era, link.takeAnswer(toCall: call.call))
+    }
+
+    /// Resumes the answers whose Readies are performed (every one, when the node stops).
+    func resumeAnswerWaiters(all: Bool = false) {
+        guard !answerWaiters.isEmpty else { return }
+        var waiting: [(ticket: UInt64, continuation: CheckedContinuation<Void, Never>)] = []
+        for waiter in answerWaiters {
+            if all || pipeline.hasPerformed(through: waiter.ticket) {
+                waiter.continuation.resume()
+            } else {
+                waiting.append(waiter)
+            }
+        }
+        answerWaiters = waiting
+    }
+
     public func receive(from sender: NodeID, era senderEra: UInt64, messages: [Message]) {
         guard !stopping, senderEra == era, sender != member.nodeID else { return }
         // Every message of the call is a step of its own, but their records go to the log in
@@ -111,6 +144,7 @@ extension NodeRuntime {
             step { $0.onMessage(from: member.nodeID, message) }
         }
         draining = false
+        resumeAnswerWaiters()
         awaitDurability()
     }
 

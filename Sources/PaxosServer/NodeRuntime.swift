@@ -63,6 +63,9 @@ public actor NodeRuntime {
     /// A task waits for the log's fsync: one at a time, for everything held when it started,
     /// so the actor wakes once per fsync batch rather than once per Ready.
     var awaitingDurability = false
+    /// `paxos.peer` calls waiting to be answered until the Readies they made (up to the ticket)
+    /// are performed, so that the answer carries the messages those produced for the caller.
+    var answerWaiters: [(ticket: UInt64, continuation: CheckedContinuation<Void, Never>)] = []
 
     /// What the shell must do at a due time: fire a core timer, or end a client's wait.
     enum Alarm: Hashable, Sendable {
@@ -129,7 +132,8 @@ public actor NodeRuntime {
         self.era = era
         var peers: [NodeID: PeerLink] = [:]
         for node in cluster.nodes where node.id != member.id {
-            peers[node.nodeID] = PeerLink(from: member.nodeID, to: node, executor: loopExecutor, signing: signing, metrics: metrics, logger: logger)
+            peers[node.nodeID] = PeerLink(from: member.nodeID, to: node, members: cluster.members, valueBytesMax: options.valueBytesMax,
+                                          executor: loopExecutor, signing: signing, metrics: metrics, logger: logger)
         }
         self.peers = peers
     }
@@ -138,6 +142,7 @@ public actor NodeRuntime {
 
     /// Rebuilds the replicated file from the log if it is behind or damaged, then starts the core.
     func start() throws {
+        for peer in peers.values { peer.deliverAnswers(to: self) }
         let rebuilt: Bool
         if let snapshot = recoveredSnapshot {
             rebuilt = try file.rebuild(snapshot: snapshot, store: snapshots, entries: core.fileEntries)
@@ -170,6 +175,7 @@ public actor NodeRuntime {
             continuation.resume(returning: .failure(ApplicationFault.shuttingDown.fault("node \(member.id) is shutting down")))
         }
         waiters.removeAll()
+        resumeAnswerWaiters(all: true)
         clearAlarms()
         for peer in peers.values { await peer.shutdown() }
         commitLog.close()

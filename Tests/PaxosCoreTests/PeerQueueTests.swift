@@ -67,4 +67,51 @@ struct PeerQueueTests {
         let call = queue.takeCall()
         #expect(queue.queuedCount == 0 && call == nil)
     }
+
+    @Test("an answer carries what is queued for the caller, unless a call of ours is in flight; no call starts while one is prepared")
+    func answersCarryQueuedMessages() {
+        var queue = PeerQueue()
+        queue.answerStarted()
+        _ = queue.enqueue([status(1), status(2)])
+        let blocked = queue.takeCall()
+        #expect(blocked == nil, "the answer being prepared takes what is queued")
+        #expect(queue.takeAnswer(toCall: 7) == [status(1), status(2)])
+        #expect(queue.answeredCall == 7 && queue.answersPending == 0)
+
+        _ = queue.enqueue([status(3)])
+        let call = queue.takeCall()
+        #expect(call == [status(3)] && queue.callsInFlight == 1)
+        queue.answerStarted()
+        _ = queue.enqueue([status(4)])
+        #expect(queue.takeAnswer(toCall: 8).isEmpty, "it would overtake the call in flight")
+        #expect(queue.answeredCall == 7, "an empty answer names nothing")
+        queue.callEnded()
+        let next = queue.takeCall()
+        #expect(next == [status(4)], "what the answer left leaves in the next call")
+    }
+
+    @Test("a peer's call that names our call in flight waits for its answer; others, and crossing calls, do not")
+    func callsNamingOurCallWait() {
+        var queue = PeerQueue(firstCallNumber: 41)
+        #expect(queue.mayTakeCall(answered: 41), "no call of ours in flight")
+        _ = queue.enqueue([status(1)])
+        _ = queue.takeCall()
+        #expect(queue.callNumber == 41)
+        #expect(!queue.mayTakeCall(answered: 41), "the peer answered our call 41 before it sent this one")
+        #expect(queue.mayTakeCall(answered: 40), "an older call of ours, ended already")
+        #expect(queue.mayTakeCall(answered: 0), "the peer answered none of ours: two nodes calling each other at once")
+        queue.callEnded()
+        #expect(queue.mayTakeCall(answered: 41))
+    }
+
+    @Test("call numbers stay within an XML-RPC int and wrap to 1")
+    func callNumbersWrap() {
+        var queue = PeerQueue(firstCallNumber: PeerQueue.callNumberLimit - 1)
+        for expected in [PeerQueue.callNumberLimit - 1, 1, 2] {
+            _ = queue.enqueue([status(1)])
+            _ = queue.takeCall()
+            #expect(queue.callNumber == expected)
+            queue.callEnded()
+        }
+    }
 }

@@ -176,7 +176,7 @@ struct SecurityTests {
         #expect(try await test.call(1, "admin.faultStatus").arrayValue != nil, "the operator, signing, is served")
     }
 
-    @Test("Python's standard library signs a peer call (HKDF and HMAC of its own) and logs in with HTTP Basic; tampered bodies and wrong passwords get fault 8")
+    @Test("Python's standard library signs a peer call and checks the node's signed answer (HKDF and HMAC of its own) and logs in with HTTP Basic; tampered bodies and wrong passwords get fault 8")
     func pythonSignsAndLogsIn() async throws {
         let root = FileManager.default.temporaryDirectory.appendingPathComponent("paxos-passwords-\(UUID().uuidString.prefix(8))").path
         try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
@@ -192,20 +192,31 @@ struct SecurityTests {
             import sys, hmac, hashlib, xmlrpc.client
             port, secret_path = int(sys.argv[1]), sys.argv[2]
             secret = bytes.fromhex(open(secret_path).read().strip())
-            def key(sender):  # HKDF-SHA256 (RFC 5869), no salt, 32 bytes: one block of expand
+            def key(sender, use="request"):  # HKDF-SHA256 (RFC 5869), no salt, 32 bytes: one block of expand
                 prk = hmac.new(b"\\0" * 32, secret, hashlib.sha256).digest()
-                info = ("swift-paxos request signature v1 " + sender).encode()
+                info = ("swift-paxos %s signature v1 %s" % (use, sender)).encode()
                 return hmac.new(prk, info + b"\\x01", hashlib.sha256).digest()
             class Signed(xmlrpc.client.Transport):
                 def __init__(self, sender, tamper=False):
                     super().__init__(); self.sender, self.tamper = sender, tamper
+                    self.answer_verified = None
                 def send_content(self, connection, body):
-                    signature = hmac.new(key(self.sender), body, hashlib.sha256).hexdigest()
+                    self.signature = hmac.new(key(self.sender), body, hashlib.sha256).hexdigest()
                     connection.putheader("X-Paxos-Sender", self.sender)
-                    connection.putheader("X-Paxos-Signature", signature)
+                    connection.putheader("X-Paxos-Signature", self.signature)
                     if self.tamper:
                         body = body.replace(b"<int>9</int>", b"<int>8</int>")
                     super().send_content(connection, body)
+                def parse_response(self, response):
+                    # The answer is node 1's, for this very call: HMAC of the call's signature,
+                    # a newline and the body, under node 1's answer key.
+                    body = response.read()
+                    expected = hmac.new(key("node-1", "answer"), self.signature.encode() + b"\\n" + body, hashlib.sha256).hexdigest()
+                    self.answer_verified = (response.getheader("X-Paxos-Sender") == "node-1"
+                                            and hmac.compare_digest(response.getheader("X-Paxos-Signature") or "", expected))
+                    parser, unmarshaller = self.getparser()
+                    parser.feed(body); parser.close()
+                    return unmarshaller.close()
             def code(call):
                 try:
                     call(); return None
@@ -213,8 +224,10 @@ struct SecurityTests {
                     return f.faultCode
             url = "http://127.0.0.1:%d/RPC2" % port
             status = {"type": "status", "applied": 9}
+            signed = Signed("node-2")
+            answer = getattr(xmlrpc.client.ServerProxy(url, transport=signed), "paxos.peer")(2, 0, [status])
             results = {
-                "signed peer": getattr(xmlrpc.client.ServerProxy(url, transport=Signed("node-2")), "paxos.peer")(2, 0, [status]),
+                "signed peer": (answer[0], answer[1], type(answer[2]).__name__, signed.answer_verified),
                 "tampered peer": code(lambda: getattr(xmlrpc.client.ServerProxy(url, transport=Signed("node-2", True)), "paxos.peer")(2, 0, [status])),
                 "user submit": xmlrpc.client.ServerProxy("http://alice:s3cret@127.0.0.1:%d/RPC2" % port).paxos.submit("from alice")["instance"],
                 "second user read": len(xmlrpc.client.ServerProxy("http://bob:other@127.0.0.1:%d/RPC2" % port).paxos.read()),
@@ -224,7 +237,7 @@ struct SecurityTests {
                 "unknown user": code(lambda: xmlrpc.client.ServerProxy("http://eve:s3cret@127.0.0.1:%d/RPC2" % port).paxos.read()),
                 "introspection": "paxos.submit" in xmlrpc.client.ServerProxy(url).system.listMethods(),
             }
-            expected = {"signed peer": True, "tampered peer": 8, "user submit": 1, "second user read": 1,
+            expected = {"signed peer": (1, 0, "list", True), "tampered peer": 8, "user submit": 1, "second user read": 1,
                         "anonymous submit": 8, "anonymous status": 8, "wrong password": 8, "unknown user": 8,
                         "introspection": True}
             print(results)

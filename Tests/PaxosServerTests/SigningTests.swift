@@ -96,4 +96,35 @@ struct SigningTests {
         let header = XMLRPCClientConfiguration.basicAuthorization(user: "alice", password: "pa:ss")
         #expect(header.name == "Authorization" && header.value == "Basic YWxpY2U6cGE6c3M=")
     }
+
+    @Test("an answer is believed only if the node called signed it, for this very call, and nothing in it changed")
+    func answerSignatures() {
+        let signing = RequestSigning(secret: ClusterSecret.random())
+        let callBody = Array("<methodCall><methodName>paxos.peer</methodName></methodCall>".utf8)
+        let callHeaders = signing.headers(as: .node(2))(callBody)
+        let answer = Array("<methodResponse><params><param><value><array><data/></array></value></param></params></methodResponse>".utf8)
+        func signedHeaders(_ signing: RequestSigning, as node: UInt32, for call: [(name: String, value: String)],
+                           caller: XMLRPCCaller = XMLRPCCaller(principal: "node-2")) -> [(name: String, value: String)] {
+            signing.answerHeaders(as: .node(node))(caller, { name in call.first { $0.name == name }?.value }, answer)
+        }
+        func believed(_ headers: [(name: String, value: String)], from node: UInt32 = 1, call: [(name: String, value: String)] = callHeaders,
+                      body: [UInt8] = answer, signing: RequestSigning = signing) -> Bool {
+            body.withUnsafeBytes { bytes in
+                signing.answerCheck(from: .node(node))(call, { name in headers.first { $0.name == name }?.value }, bytes)
+            }
+        }
+        let headers = signedHeaders(signing, as: 1, for: callHeaders)
+        #expect(believed(headers))
+        #expect(!believed([]), "unsigned")
+        #expect(!believed(headers, from: 3), "signed by another node than the one called")
+        #expect(!believed(headers, body: answer + [0x20]), "one byte more")
+        let otherCall = signing.headers(as: .node(2))(callBody + [0x20])
+        #expect(!believed(headers, call: otherCall), "an answer to another call")
+        #expect(!believed(signedHeaders(RequestSigning(secret: ClusterSecret.random()), as: 1, for: callHeaders)), "another cluster")
+        let requestCode = callHeaders.first { $0.name == RequestSigning.signatureHeader }!.value
+        #expect(!believed([(RequestSigning.senderHeader, "node-1"), (RequestSigning.signatureHeader, requestCode)]),
+                "a request's code is no answer's")
+        #expect(signedHeaders(signing, as: 1, for: callHeaders, caller: XMLRPCCaller(principal: "operator")).isEmpty,
+                "answers to the operator and to clients are not signed")
+    }
 }

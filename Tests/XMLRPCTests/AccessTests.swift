@@ -43,6 +43,40 @@ import Testing
         }
     }
 
+    /// The server adds a header computed from the caller, the request's headers and the exact
+    /// answer; the client believes an answer only if its check passes, before decoding it.
+    @Test func answersAreCheckedBeforeTheyAreBelieved() async throws {
+        var configuration = testServerConfiguration()
+        configuration.authenticator = Self.authenticator
+        // "Signs" an answer to a trusted caller with the request's token and the answer's length.
+        configuration.responseHeaders = { caller, requestHeader, body in
+            guard caller.grants.contains("trusted"), let token = requestHeader("x-token") else { return [] }
+            return [("X-Answer", "\(token)/\(body.count)")]
+        }
+        try await withTestServer(configuration) { _, port async throws in
+            let check: XMLRPCResponseCheck = { request, responseHeader, body in
+                responseHeader("x-answer") == "\(request.first { $0.name == "X-Token" }?.value ?? "")/\(body.count)"
+            }
+            let checking = XMLRPCClient(host: "127.0.0.1", port: port, configuration: {
+                var client = XMLRPCClientConfiguration(requestHeaders: Self.tokenHeaders())
+                client.responseCheck = check
+                return client
+            }())
+            let checkingAnonymously = XMLRPCClient(host: "127.0.0.1", port: port, configuration: {
+                var client = XMLRPCClientConfiguration()
+                client.responseCheck = check
+                return client
+            }())
+            defer { Task { await checking.shutdown(); await checkingAnonymously.shutdown() } }
+            #expect(try await checking.call("add", [1, 2]) == 3, "a signed answer is believed")
+            await #expect(throws: XMLRPCTransportError.responseRefused, "an unsigned answer is not") {
+                try await checkingAnonymously.call("add", [1, 2])
+            }
+            // A fault only makes the call fail, which anyone on the way could do: it is told as is.
+            await #expect(throws: XMLRPCFault.self) { try await checkingAnonymously.call("whoami") }
+        }
+    }
+
     @Test func withoutAnAuthenticatorEveryCallerIsAnonymous() async throws {
         try await withTestServer { _, port async throws in
             let client = XMLRPCClient(host: "127.0.0.1", port: port,

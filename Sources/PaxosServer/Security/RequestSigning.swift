@@ -20,7 +20,12 @@ public struct RequestSigning: Sendable {
     public init(secret: ClusterSecret) { self.secret = secret }
 
     func key(for principal: ClusterPrincipal) -> SymmetricKey {
-        HKDF<SHA256>.deriveKey(inputKeyMaterial: secret.key, info: Array((Self.keyContext + principal.description).utf8),
+        derivedKey(context: Self.keyContext, principal: principal)
+    }
+
+    /// A key of `principal` for one use, named by `context` (requests, or answers: `AnswerSigning`).
+    func derivedKey(context: String, principal: ClusterPrincipal) -> SymmetricKey {
+        HKDF<SHA256>.deriveKey(inputKeyMaterial: secret.key, info: Array((context + principal.description).utf8),
                                outputByteCount: 32)
     }
 
@@ -76,6 +81,14 @@ struct PreparedHMAC: @unchecked Sendable {
     func code<Bytes: DataProtocol>(for bytes: Bytes) -> HashedAuthenticationCode<SHA256> {
         var authenticator = prepared
         authenticator.update(data: bytes)
+        return authenticator.finalize()
+    }
+
+    /// The code of `first` followed by `second`, without joining them.
+    func code<First: DataProtocol, Second: DataProtocol>(for first: First, then second: Second) -> HashedAuthenticationCode<SHA256> {
+        var authenticator = prepared
+        authenticator.update(data: first)
+        authenticator.update(data: second)
         return authenticator.finalize()
     }
 }

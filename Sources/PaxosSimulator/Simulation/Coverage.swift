@@ -56,6 +56,10 @@ public enum CoverageEvent: Int, CaseIterable, Hashable, Sendable {
     /// A peer call carried several messages, taken as one batch of steps with one log write
     /// (`SimulationOptions.peerCalls`).
     case peerCallBatched
+    /// An answer to a peer call carried messages back to the caller (`PeerQueue.takeAnswer`).
+    case answerCarriedMessages
+    /// A peer call waited until the answer to the receiver's own call, which it names, was taken.
+    case callWaitedForAnswer
     /// A snapshot point moved behind what its node had applied meanwhile (the file's sync
     /// took a while, as live).
     case snapshotPointBehindApplied
@@ -113,6 +117,8 @@ extension CoverageEvent {
         case .snapshotTransferResumed: return "snapshot transfers resumed after a crash"
         case .snapshotRefused: return "received snapshots refused (checksum)"
         case .peerCallBatched: return "peer calls of several messages (one log write)"
+        case .answerCarriedMessages: return "answers to peer calls carrying messages back"
+        case .callWaitedForAnswer: return "peer calls put aside until the answer they name is taken"
         case .snapshotPointBehindApplied: return "snapshot points behind the applied instance"
         case .syncStalled: return "fsyncs stalled (10-1,000 times as long)"
         case .snapshotPointOverUnsyncedInstall: return "snapshot points over an install not yet synced"

@@ -31,6 +31,20 @@ struct SimulatedNode {
     /// Messages were queued for peers: calls start once the node's current work is done, as
     /// the live `PeerLink` takes its queue in a task after the loop's current work.
     var callsToStart = false
+    /// Peer calls taken and not answered yet: the caller, its life, and the ticket of the
+    /// Readies the call made, which must be performed first (as the live `paxos.peer` waits).
+    var pendingAnswers: [PendingAnswer] = []
+    /// Peer calls that arrived while this node's own call to their sender, whose answer they
+    /// name, was in flight: taken once it ends (`PeerQueue.mayTakeCall`).
+    var parkedCalls: [SimulatedPeerCall] = []
+
+    struct PendingAnswer {
+        var caller: Int
+        var callerLife: UInt32
+        /// The caller's number for the call, which its next call names if the answer carries messages.
+        var call: Int
+        var ticket: UInt64
+    }
     /// Decisions written with `persistEventually` and not yet synced, with their ticket: a
     /// crash may take them (the node then learns them again), so the checker must not count
     /// them as remembered.

@@ -65,7 +65,7 @@ extension Simulation {
     }
 
     /// Links are FIFO unless reordering is a fault of this run: then every message draws its own latency.
-    private func latency() -> SimulatedTime {
+    func latency() -> SimulatedTime {
         guard faultsActive, reorderFaults else { return options.fixedLatencyMicroseconds }
         return randomValue(in: options.latencyMinimumMicroseconds...options.latencyMaximumMicroseconds)
     }
@@ -79,7 +79,8 @@ extension Simulation {
             let link = index * options.nodes + to
             guard let messages = peerQueues[link].takeCall() else { continue }
             var call = SimulatedPeerCall(from: index, to: to, senderLife: nodes[index].life, messages: messages,
-                                         lost: false, endsCall: true)
+                                         lost: false, endsCall: true, number: peerQueues[link].callNumber,
+                                         answered: peerQueues[link].answeredCall)
             guard faultsActive, anyFaults else {
                 queue.schedule(.peerCall(call), at: now + latency())
                 continue
@@ -111,36 +112,114 @@ extension Simulation {
     }
 
     /// A call reaches its addressee (unless lost, cut off or down), which takes its messages as
-    /// one batch of steps, as the live node's `paxos.peer` does. The call ends: the sender may
-    /// send what it queued meanwhile.
+    /// one batch of steps and answers once they are performed, as the live node's `paxos.peer`
+    /// does. A call that does not arrive ends when its answer would have been due (the live
+    /// caller's timeout, or its connection failing): the sender may send what it queued meanwhile.
     func arrive(_ call: SimulatedPeerCall) {
-        if call.endsCall && nodes[call.from].life == call.senderLife {
-            peerQueues[call.from * options.nodes + call.to].callEnded()
-            if nodes[call.from].isUp { startCalls(node: call.from) }
-        }
-        guard !call.lost else { return }
-        guard nodes[call.to].isUp, !linkCut[call.from * options.nodes + call.to] else {
-            figures.messagesUndeliverable += call.messages.count
+        let delivered = !call.lost && nodes[call.to].isUp && !linkCut[call.from * options.nodes + call.to]
+        if !delivered {
+            if !call.lost { figures.messagesUndeliverable += call.messages.count }
+            if call.endsCall { endCall(from: call.from, to: call.to, life: call.senderLife) }
             return
         }
-        figures.messagesDelivered += call.messages.count
-        let sender = NodeID(UInt32(call.from + 1))
-        if call.messages.count == 1 {
+        // The sender answered our call `answered` before it sent this one: that answer first.
+        if !peerQueues[call.to * options.nodes + call.from].mayTakeCall(answered: call.answered) {
+            figures.coverage.count(.callWaitedForAnswer)
+            nodes[call.to].parkedCalls.append(call)
+            return
+        }
+        // A duplicate, or a call its sender gave up on, is taken, but nobody waits for its answer.
+        // (A caller that crashed meanwhile is answered all the same: the answer is then lost.)
+        let answered = call.endsCall
+        if answered { peerQueues[call.to * options.nodes + call.from].answerStarted() }
+        take(call.messages, from: call.from, at: call.to, in: "a call")
+        if answered {
+            nodes[call.to].pendingAnswers.append(SimulatedNode.PendingAnswer(
+                caller: call.from, callerLife: call.senderLife, call: call.number, ticket: nodes[call.to].pipeline.lastTicket))
+            sendDueAnswers(node: call.to)
+        } else if call.endsCall {
+            endCall(from: call.from, to: call.to, life: call.senderLife)
+        }
+    }
+
+    /// The caller's call to `to` ends (answered, failed or given up): it may send what it
+    /// queued meanwhile. A call of an earlier life ends nothing (the crash emptied the queue).
+    private func endCall(from caller: Int, to callee: Int, life: UInt32) {
+        guard nodes[caller].life == life else { return }
+        peerQueues[caller * options.nodes + callee].callEnded()
+        if nodes[caller].isUp { startCalls(node: caller) }
+        // The callee's calls that waited for this one's answer may be taken now.
+        guard nodes[caller].parkedCalls.contains(where: { $0.from == callee }) else { return }
+        let parked = nodes[caller].parkedCalls.filter { $0.from == callee }
+        nodes[caller].parkedCalls.removeAll { $0.from == callee }
+        for call in parked { arrive(call) }
+    }
+
+    /// Answers the calls whose steps are performed, with what the node queued for each caller
+    /// (`PeerQueue.takeAnswer`), then starts the calls that may go now. The network loses an
+    /// answer, or delays it past the caller's patience, as it does calls; it does not duplicate
+    /// one (an HTTP response is read once).
+    func sendDueAnswers(node index: Int) {
+        guard !nodes[index].pendingAnswers.isEmpty else { return }
+        var waiting: [SimulatedNode.PendingAnswer] = []
+        var answeredAny = false
+        for pending in nodes[index].pendingAnswers {
+            guard nodes[index].pipeline.hasPerformed(through: pending.ticket) else {
+                waiting.append(pending)
+                continue
+            }
+            answeredAny = true
+            let messages = peerQueues[index * options.nodes + pending.caller].takeAnswer(toCall: pending.call)
+            var answer = SimulatedPeerAnswer(from: index, to: pending.caller, callerLife: pending.callerLife,
+                                             messages: messages, lost: false)
+            if faultsActive && anyFaults
+                && ((dropFaults && happens(perMille: options.dropPerMille)) || (delayFaults && happens(perMille: options.delayPerMille))) {
+                figures.messagesDropped += messages.count
+                trace?.note("network loses S\(index + 1)'s answer to S\(pending.caller + 1) (\(messages.count) messages)")
+                answer.lost = true
+                answer.messages = []
+            }
+            queue.schedule(.peerAnswer(answer), at: now + latency())
+        }
+        nodes[index].pendingAnswers = waiting
+        if answeredAny { startCalls(node: index) }
+    }
+
+    /// An answer reaches its caller: the call ends, and the caller takes the answer's messages
+    /// as one batch of steps, as it would a call's (the live `PeerLink` hands them to its node).
+    func arrive(_ answer: SimulatedPeerAnswer) {
+        endCall(from: answer.to, to: answer.from, life: answer.callerLife)
+        guard !answer.lost, !answer.messages.isEmpty else { return }
+        guard nodes[answer.to].isUp, nodes[answer.to].life == answer.callerLife,
+              !linkCut[answer.from * options.nodes + answer.to] else {
+            figures.messagesUndeliverable += answer.messages.count
+            return
+        }
+        figures.coverage.count(.answerCarriedMessages)
+        take(answer.messages, from: answer.from, at: answer.to, in: "an answer")
+    }
+
+    /// Node `index` takes messages that came together from `from` (a call or an answer): one
+    /// step each, their records in one write (`absorb(batch:)`).
+    private func take(_ messages: [Message], from: Int, at index: Int, in carrier: String) {
+        figures.messagesDelivered += messages.count
+        let sender = NodeID(UInt32(from + 1))
+        if messages.count == 1 {
             // One message: one step, exactly as a batch of one would take it.
-            noteCoverage(of: call.messages[0], at: call.to)
-            trace?.beginStep(at: now, "S\(call.to + 1) <- S\(call.from + 1) \(describe(call.messages[0]))")
-            absorb(nodes[call.to].core.onMessage(from: sender, call.messages[0]), node: call.to)
+            noteCoverage(of: messages[0], at: index)
+            trace?.beginStep(at: now, "S\(index + 1) <- S\(from + 1) \(describe(messages[0])) (\(carrier))")
+            absorb(nodes[index].core.onMessage(from: sender, messages[0]), node: index)
             return
         }
         figures.coverage.count(.peerCallBatched)
         var readies: [Ready] = []
-        readies.reserveCapacity(call.messages.count)
-        for message in call.messages {
-            noteCoverage(of: message, at: call.to)
-            trace?.beginStep(at: now, "S\(call.to + 1) <- S\(call.from + 1) \(describe(message)) (a call of \(call.messages.count))")
-            readies.append(nodes[call.to].core.onMessage(from: sender, message))
+        readies.reserveCapacity(messages.count)
+        for message in messages {
+            noteCoverage(of: message, at: index)
+            trace?.beginStep(at: now, "S\(index + 1) <- S\(from + 1) \(describe(message)) (\(carrier) of \(messages.count))")
+            readies.append(nodes[index].core.onMessage(from: sender, message))
         }
-        absorb(batch: consume readies, node: call.to)
+        absorb(batch: consume readies, node: index)
     }
 
     func deliver(_ envelope: Envelope) {

@@ -80,6 +80,7 @@ extension Simulation {
             }
         }
         nodes[index].draining = false
+        sendDueAnswers(node: index)
         if nodes[index].callsToStart {
             nodes[index].callsToStart = false
             startCalls(node: index)
@@ -305,7 +306,20 @@ extension Simulation {
         nodes[index].life += 1
         nodes[index].pipeline.removeAll()
         // What the node had queued for its peers dies with it; its calls on the way still arrive.
-        for to in 0..<options.nodes { peerQueues[index * options.nodes + to] = PeerQueue() }
+        // Call numbers of a new life start elsewhere, as a live node's start at random.
+        let firstCallNumber = Int(nodes[index].life) << 20 % (PeerQueue.callNumberLimit - 1) + 1
+        for to in 0..<options.nodes { peerQueues[index * options.nodes + to] = PeerQueue(firstCallNumber: firstCallNumber) }
+        // The calls it was to answer, or had put aside, fail: their callers see the connection close.
+        for pending in nodes[index].pendingAnswers {
+            queue.schedule(.peerAnswer(SimulatedPeerAnswer(from: index, to: pending.caller, callerLife: pending.callerLife,
+                                                           messages: [], lost: true)), at: now + latency())
+        }
+        for parked in nodes[index].parkedCalls where parked.endsCall {
+            queue.schedule(.peerAnswer(SimulatedPeerAnswer(from: index, to: parked.from, callerLife: parked.senderLife,
+                                                           messages: [], lost: true)), at: now + latency())
+        }
+        nodes[index].pendingAnswers.removeAll()
+        nodes[index].parkedCalls.removeAll()
         nodes[index].syncInFlight = false
         nodes[index].demandedTicket = 0
         nodes[index].snapshotRemoval = nil

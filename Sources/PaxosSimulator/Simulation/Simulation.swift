@@ -143,6 +143,8 @@ final class Simulation {
             deliver(envelope)
         case .peerCall(let call):
             arrive(call)
+        case .peerAnswer(let answer):
+            arrive(answer)
         case .timer(let node, let life, let timer):
             fireTimer(node: node, life: life, timer)
         case .syncDone(let node, let life):

@@ -8,6 +8,8 @@ enum SimulationEvent {
     /// A peer call arrives, or its time to arrive passes if the network lost it
     /// (`SimulationOptions.peerCalls`).
     case peerCall(SimulatedPeerCall)
+    /// The answer to a peer call arrives at the caller, or its time passes if it was lost.
+    case peerAnswer(SimulatedPeerAnswer)
     case timer(node: Int, life: UInt32, TimerID)
     /// An fsync finishes: the node's held effects may now leave.
     case syncDone(node: Int, life: UInt32)
@@ -57,4 +59,22 @@ struct SimulatedPeerCall {
     var lost: Bool
     /// A duplicate the network made arrives without ending a call.
     var endsCall: Bool
+    /// The sender's number for the call, and the number of the addressee's call whose answer
+    /// last carried the sender's messages (`PeerQueue.mayTakeCall`).
+    var number: Int
+    var answered: Int
+}
+
+/// The answer to a `paxos.peer` call on its way back to the caller, with the messages the
+/// answering node had queued for it (`PeerQueue.takeAnswer`): it ends the call.
+struct SimulatedPeerAnswer {
+    /// The node that answers (the call's addressee), and the caller.
+    var from: Int
+    var to: Int
+    /// The caller's life when it sent the call: an answer to a life that crashed ends nothing.
+    var callerLife: UInt32
+    var messages: [Message]
+    /// The network lost it, or it came after the caller gave up waiting: it ends the call, and
+    /// its messages are lost.
+    var lost: Bool
 }

@@ -32,8 +32,12 @@ public final class XMLRPCClient: Sendable {
     public func call(_ method: String, _ parameters: [XMLRPCValue] = [], timeout: Duration? = nil) async throws -> XMLRPCValue {
         let document = XMLRPCCodec.encodeCall(XMLRPCMethodCall(methodName: method, parameters: parameters))
         let deadline = NIODeadline.now() + TimeAmount(timeout ?? configuration.defaultCallTimeout)
-        let response = try await exchange(document, deadline: deadline)
+        let extraHeaders = configuration.requestHeaders?(document) ?? []
+        let response = try await exchange(document, extraHeaders: extraHeaders, deadline: deadline)
         guard response.status == .ok else { throw XMLRPCTransportError.httpStatus(Int(response.status.code)) }
+        let believed = configuration.responseCheck.map { check in
+            response.body.withUnsafeReadableBytes { check(extraHeaders, { response.headers.first(name: $0) }, $0) }
+        } ?? true
         let decoded: XMLRPCMethodResponse
         do {
             decoded = try response.body.withUnsafeReadableBytes { buffer throws(XMLRPCFault) in
@@ -42,6 +46,7 @@ public final class XMLRPCClient: Sendable {
         } catch {
             throw XMLRPCTransportError.malformedResponse(error)
         }
+        if !believed, case .success = decoded { throw XMLRPCTransportError.responseRefused }
         return try decoded.get()
     }
 
@@ -55,12 +60,13 @@ public final class XMLRPCClient: Sendable {
     /// Sends the document and returns the HTTP response, retrying once on a new connection
     /// when a reused one turns out to have been closed by the server before answering (the
     /// usual fate of an idle kept-alive connection; the request cannot have been handled).
-    private func exchange(_ document: [UInt8], deadline: NIODeadline) async throws -> XMLRPCClientResponse {
+    private func exchange(_ document: [UInt8], extraHeaders: [(name: String, value: String)],
+                          deadline: NIODeadline) async throws -> XMLRPCClientResponse {
         var retriesLeft = 2
         while true {
             var connection = try await connection(deadline: deadline)
             do {
-                let response = try await send(document, on: connection.channel, deadline: deadline)
+                let response = try await send(document, extraHeaders: extraHeaders, on: connection.channel, deadline: deadline)
                 connection.completedRequests += 1
                 pool.release(connection, reusable: response.isKeepAlive)
                 return response
@@ -120,15 +126,14 @@ public final class XMLRPCClient: Sendable {
         }
     }
 
-    private func send(_ document: [UInt8], on channel: any Channel, deadline: NIODeadline) async throws -> XMLRPCClientResponse {
+    private func send(_ document: [UInt8], extraHeaders: [(name: String, value: String)], on channel: any Channel,
+                      deadline: NIODeadline) async throws -> XMLRPCClientResponse {
         var headers = HTTPHeaders()
         headers.add(name: "Host", value: hostHeader)
         headers.add(name: "Content-Type", value: "text/xml")
         headers.add(name: "Content-Length", value: String(document.count))
         headers.add(name: "User-Agent", value: "swift-xmlrpc")
-        if let extra = configuration.requestHeaders {
-            for header in extra(document) { headers.add(name: header.name, value: header.value) }
-        }
+        for header in extraHeaders { headers.add(name: header.name, value: header.value) }
         var body = channel.allocator.buffer(capacity: document.count)
         body.writeBytes(document)
         let promise = channel.eventLoop.makePromise(of: XMLRPCClientResponse.self)

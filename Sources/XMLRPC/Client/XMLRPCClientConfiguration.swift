@@ -1,3 +1,7 @@
+public typealias XMLRPCResponseCheck = @Sendable (
+    _ requestHeaders: [(name: String, value: String)], _ responseHeader: (String) -> String?, _ body: UnsafeRawBufferPointer
+) -> Bool
+
 /// How an `XMLRPCClient` connects and how long it waits.
 public struct XMLRPCClientConfiguration: Sendable {
     public static let connectionsPerEndpointMaxDefault = 8
@@ -17,6 +21,12 @@ public struct XMLRPCClientConfiguration: Sendable {
     /// Extra HTTP headers for each request, computed from its exact body (a signature, or
     /// credentials that do not depend on it).
     public var requestHeaders: (@Sendable (_ body: [UInt8]) -> [(name: String, value: String)])?
+    /// Decides, before its body is decoded, whether a response may be believed, from the
+    /// request's extra headers (`requestHeaders`), the response's headers and its exact body
+    /// (a signature of the server, bound to the request). A refused response fails the call
+    /// with `XMLRPCTransportError.responseRefused`, unless it is a fault: a fault only makes
+    /// the call fail, which anyone on the way could do anyway, and it tells why.
+    public var responseCheck: XMLRPCResponseCheck?
 
     public init(
         connectionsPerEndpointMax: Int = Self.connectionsPerEndpointMaxDefault,

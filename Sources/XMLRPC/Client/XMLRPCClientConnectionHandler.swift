@@ -12,6 +12,7 @@ struct XMLRPCClientRequest: Sendable {
 struct XMLRPCClientResponse: Sendable {
     var status: HTTPResponseStatus
     var isKeepAlive: Bool
+    var headers: HTTPHeaders
     var body: ByteBuffer
 }
 
@@ -86,7 +87,7 @@ final class XMLRPCClientConnectionHandler: ChannelDuplexHandler {
                 return
             }
             current.promise.succeed(XMLRPCClientResponse(
-                status: head.status, isKeepAlive: head.isKeepAlive,
+                status: head.status, isKeepAlive: head.isKeepAlive, headers: head.headers,
                 body: current.body ?? context.channel.allocator.buffer(capacity: 0)))
         }
     }

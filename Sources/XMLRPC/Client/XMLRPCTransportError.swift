@@ -13,6 +13,8 @@ public enum XMLRPCTransportError: Error, Sendable, Hashable {
     /// The response body is not an XML-RPC response; the fault says what is wrong with it.
     case malformedResponse(XMLRPCFault)
     case responseTooLarge(bytesMax: Int)
+    /// The configuration's `responseCheck` refused the response (not signed by whom it must be).
+    case responseRefused
     /// The client was shut down.
     case shutDown
 }
@@ -26,6 +28,7 @@ extension XMLRPCTransportError: CustomStringConvertible {
         case .httpStatus(let status): "XML-RPC server answered HTTP \(status)"
         case .malformedResponse(let fault): "malformed XML-RPC response: \(fault.message)"
         case .responseTooLarge(let bytesMax): "XML-RPC response larger than \(bytesMax) bytes"
+        case .responseRefused: "XML-RPC response refused: not signed by the server called, for this call"
         case .shutDown: "XML-RPC client is shut down"
         }
     }

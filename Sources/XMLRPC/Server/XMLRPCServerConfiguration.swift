@@ -1,3 +1,7 @@
+public typealias XMLRPCResponseHeaders = @Sendable (
+    _ caller: XMLRPCCaller, _ requestHeader: (String) -> String?, _ body: [UInt8]
+) -> [(name: String, value: String)]
+
 /// How an `XMLRPCServer` listens and what it tolerates from a connection.
 public struct XMLRPCServerConfiguration: Sendable {
     public static let bodyBytesMaxDefault = 1 << 20
@@ -24,6 +28,10 @@ public struct XMLRPCServerConfiguration: Sendable {
     /// Runs on every request before its body is decoded and decides who the caller is (or
     /// refuses the request with a fault). Without one, every caller is anonymous.
     public var authenticator: XMLRPCAuthenticator?
+    /// Extra headers for the answer to an authenticated call, computed from the caller, the
+    /// request's headers and the answer's exact body: a signature that the caller's
+    /// `XMLRPCClientConfiguration.responseCheck` verifies before it decodes the answer.
+    public var responseHeaders: XMLRPCResponseHeaders?
     /// Where method handlers run: nil, on Swift's global executor, off the event loop; an
     /// `EventLoopTaskExecutor` of the server's one loop, on it (a node whose actor lives on
     /// that loop then answers a call without a thread hop; a handler must not block).

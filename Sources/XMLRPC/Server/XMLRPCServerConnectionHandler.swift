@@ -208,14 +208,18 @@ final class XMLRPCServerConnectionHandler: ChannelDuplexHandler, RemovableChanne
         Task(executorPreference: executor) {
             answered.succeed(XMLRPCCodec.encodeResponse(await registry.dispatch(call, caller: caller)))
         }
+        let sign = configuration.responseHeaders
         answered.futureResult.assumeIsolated().whenSuccess { [self] document in
-            writeXML(document, head: head, context: context)
+            let extra = sign?(caller, { head.headers.first(name: $0) }, document) ?? []
+            writeXML(document, head: head, context: context, extraHeaders: extra)
         }
     }
 
-    private func writeXML(_ document: [UInt8], head: HTTPRequestHead, context: ChannelHandlerContext) {
+    private func writeXML(_ document: [UInt8], head: HTTPRequestHead, context: ChannelHandlerContext,
+                          extraHeaders: [(name: String, value: String)] = []) {
         var headers = HTTPHeaders()
         headers.add(name: "Content-Type", value: "text/xml")
+        for header in extraHeaders { headers.add(name: header.name, value: header.value) }
         write(status: .ok, extraHeaders: headers, body: document, keepAlive: head.isKeepAlive, head: head, context: context)
     }
 
