@@ -137,8 +137,10 @@ extension NodeRuntime {
         if let failed = snapshotFetchFailedAt, ContinuousClock.now - failed < .seconds(1) { return }
         fetchingSnapshot = true
         let epoch = historyEpoch
-        let client = XMLRPCClient(host: peer.host, port: peer.port, path: "/RPC2",
-                                  configuration: signing.clientConfiguration(as: .node(member.id)))
+        // A snapshot is state: its chunks are believed only if the peer signed them for the call.
+        var configuration = signing.clientConfiguration(as: .node(member.id))
+        configuration.responseCheck = signing.answerCheck(from: .node(peer.id))
+        let client = XMLRPCClient(host: peer.host, port: peer.port, path: "/RPC2", configuration: configuration)
         let store = snapshots
         logger.notice("fetching a snapshot", metadata: ["from": "\(peer.id)", "through": "\(offer.through)", "applied": "\(core.appliedThrough)"])
         Task {

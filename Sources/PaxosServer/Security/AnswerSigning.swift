@@ -21,8 +21,9 @@ extension RequestSigning {
         PreparedHMAC(key: derivedKey(context: Self.answerKeyContext, principal: principal))
     }
 
-    /// The server side: signs, as `principal`, every answer to a call that a member node signed.
-    /// Answers to clients and operators are not signed (nothing they carry needs it).
+    /// The server side: signs, as `principal`, every answer to a call that a member node signed:
+    /// `paxos.peer` answers carry protocol messages, `paxos.snapshot` answers a snapshot's
+    /// chunks. Answers to clients and operators are not signed (nothing they carry needs it).
     public func answerHeaders(as principal: ClusterPrincipal) -> XMLRPCResponseHeaders {
         let authenticator = answerAuthenticator(for: principal)
         let sender = principal.description
