@@ -59,6 +59,17 @@ public final class ScenarioRunner: Sendable {
             case .single:
                 expected = valueA
                 answers.append(try await propose(a, instance, valueA, round: Self.roundA))
+                // Every acceptor gets A's Accept (nothing is dropped), but the last ones may
+                // land after the majority answered: an Accept waits behind the answer to the
+                // call before it (the Prepare), which waits for that node's fsync. Anti-entropy
+                // comes back only once they have, or a node with a slow disk would learn X from
+                // a peer first and never accept it.
+                try await cluster.waitUntil("every acceptor accepted \(valueA)") {
+                    for node in cluster.nodes.indices {
+                        guard try await cluster.acceptor(on: node, instance: instance).value == valueA else { return false }
+                    }
+                    return true
+                }
             case .alreadyChosen:
                 expected = valueA
                 answers = try await alreadyChosen(plan, instance, valueA, valueB, recorder)
