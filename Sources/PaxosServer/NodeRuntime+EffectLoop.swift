@@ -7,7 +7,6 @@ import PaxosStorage
 extension NodeRuntime {
     // MARK: - Peers
 
-    /// Messages from a peer of the same era (a reset starts a new era; older messages are stale).
     /// `paxos.peer`: takes the call's messages (`receive`), waits until the Readies they made
     /// are performed (their records durable), then answers with what is queued for the caller,
     /// which now holds the messages those steps produced for it (`PeerLink.takeAnswer`).
@@ -41,6 +40,8 @@ extension NodeRuntime {
         answerWaiters = waiting
     }
 
+    /// Messages from a peer of the same era (a reset starts a new era; older messages are stale),
+    /// from a call or from the answer to one of ours.
     public func receive(from sender: NodeID, era senderEra: UInt64, messages: [Message]) {
         guard !stopping, senderEra == era, sender != member.nodeID else { return }
         // Every message of the call is a step of its own, but their records go to the log in
