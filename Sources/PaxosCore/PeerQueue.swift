@@ -79,10 +79,6 @@ public struct PeerQueue: Sendable {
         !(callsInFlight > 0 && answered != 0 && answered == callNumber)
     }
 
-    /// Whether a call of the peer may be taken now: none of ours to it is in flight, whose
-    /// answer may hold messages the peer sent before this call.
-    public var mayTakeCall: Bool { callsInFlight == 0 }
-
     /// The peer called: its answer will carry messages (`takeAnswer`), so no call starts until then.
     public mutating func answerStarted() {
         answersPending += 1

@@ -203,16 +203,26 @@ final class XMLRPCServerConnectionHandler: ChannelDuplexHandler, RemovableChanne
             return
         }
         let registry = self.registry
-        let answered = context.eventLoop.makePromise(of: [UInt8].self)
+        let answered = context.eventLoop.makePromise(of: SignedDocument.self)
         let executor = configuration.methodsOffEventLoop.contains(call.methodName) ? nil : configuration.handlerExecutor
-        Task(executorPreference: executor) {
-            answered.succeed(XMLRPCCodec.encodeResponse(await registry.dispatch(call, caller: caller)))
-        }
         let sign = configuration.responseHeaders
-        answered.futureResult.assumeIsolated().whenSuccess { [self] document in
-            let extra = sign?(caller, { head.headers.first(name: $0) }, document) ?? []
-            writeXML(document, head: head, context: context, extraHeaders: extra)
+        let requestHeaders = head.headers
+        // The answer is signed where it was made: a long one (a snapshot chunk, off the loop)
+        // does not hold up the loop's other connections while its HMAC runs.
+        Task(executorPreference: executor) {
+            let document = XMLRPCCodec.encodeResponse(await registry.dispatch(call, caller: caller))
+            let headers = sign?(caller, { requestHeaders.first(name: $0) }, document) ?? []
+            answered.succeed(SignedDocument(document: document, headers: headers))
         }
+        answered.futureResult.assumeIsolated().whenSuccess { [self] answer in
+            writeXML(answer.document, head: head, context: context, extraHeaders: answer.headers)
+        }
+    }
+
+    /// An encoded answer and the headers `XMLRPCServerConfiguration.responseHeaders` gave it.
+    private struct SignedDocument: Sendable {
+        var document: [UInt8]
+        var headers: [(name: String, value: String)]
     }
 
     private func writeXML(_ document: [UInt8], head: HTTPRequestHead, context: ChannelHandlerContext,
