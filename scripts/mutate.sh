@@ -12,7 +12,8 @@
 #   SIMULATE=0 scripts/mutate.sh NAME...   # the model checker alone (for the column above)
 #   MODEL_CHECK=0 scripts/mutate.sh        # the simulator alone (after a change to the simulator only)
 #
-# Slow (a release rebuild per mutation, 1-2 minutes on 2 cores): a command, not a test.
+# Slow (a release rebuild per mutation, 1-2 minutes on 2 cores): a command, not a test. Run it
+# with setsid to pause it for a benchmark: kill -STOP -<its process group>, then -CONT.
 set -euo pipefail
 
 REPO="$(cd "$(dirname "$0")/.." && pwd)"
@@ -85,7 +86,10 @@ model_check() {
     local start out status
     start=$(now)
     set +e
-    out=$(timeout "$MODEL_CHECK_TIMEOUT" "$SCRATCH/release/paxos" model-check "$@" 2>&1)
+    # --foreground keeps the model checker in the battery's process group (timeout otherwise
+    # gives it one of its own), so `kill -STOP -<group>` pauses the whole battery, benchmarks
+    # meanwhile see an idle machine, and `kill -CONT -<group>` resumes it.
+    out=$(timeout --foreground "$MODEL_CHECK_TIMEOUT" "$SCRATCH/release/paxos" model-check "$@" 2>&1)
     status=$?
     set -e
     if grep -q VIOLATION <<<"$out"; then
