@@ -12,15 +12,8 @@
 set -euo pipefail
 BIN=$1; PORT=${2:-19900}; DUR=${3:-6}; CONNS=${4:-64}
 TARGET=$((PORT + ${TARGET_NODE:-1} - 1))
-BENCH=${BENCH:-$(cd "$(dirname "$0")/../../shared/bench" 2>/dev/null && pwd || echo /work/shared/bench)}
-dir=$(mktemp -d /tmp/cps-XXXX)
-"$BIN" cluster --base-port "$PORT" --data-dir "$dir" > "$dir/out" 2>&1 &
-cluster=$!
-trap 'kill -INT $cluster 2>/dev/null; wait $cluster 2>/dev/null; rm -rf "$dir"' EXIT
-for _ in $(seq 1 100); do
-    python3 -c "import xmlrpc.client as x; x.ServerProxy('http://127.0.0.1:$PORT/RPC2').paxos.status()" 2>/dev/null && break
-    sleep 0.1
-done
+. "$(dirname "$0")/bench-cluster.sh"
+start_cluster "$BIN" "$PORT" cps
 pids=""
 for i in 0 1 2; do pids="$pids $(ss -ltnpH "sport = :$((PORT + i))" | sed -n 's/.*pid=\([0-9]*\).*/\1/p' | head -1)"; done
 wrk -t2 -c16 -d2s -s "$BENCH/paxos-submit.lua" "http://127.0.0.1:$TARGET/RPC2" -- warm > /dev/null 2>&1

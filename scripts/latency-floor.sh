@@ -19,15 +19,8 @@
 # from idle, an fsync slower when other writers share the disk).
 set -euo pipefail
 BIN=$1; PORT=${2:-19950}; DUR=${3:-5}
-BENCH=${BENCH:-$(cd "$(dirname "$0")/../../shared/bench" 2>/dev/null && pwd || echo /work/shared/bench)}
-dir=$(mktemp -d /tmp/floor-XXXX)
-"$BIN" cluster --base-port "$PORT" --data-dir "$dir" > "$dir/out" 2>&1 &
-cluster=$!
-trap 'kill -INT $cluster 2>/dev/null; wait $cluster 2>/dev/null; rm -rf "$dir"' EXIT
-for _ in $(seq 1 100); do
-    python3 -c "import xmlrpc.client as x; x.ServerProxy('http://127.0.0.1:$PORT/RPC2').paxos.status()" 2>/dev/null && break
-    sleep 0.1
-done
+. "$(dirname "$0")/bench-cluster.sh"
+start_cluster "$BIN" "$PORT" floor
 
 # The same wrk script with the method renamed to one no node has, its body without the value,
 # and its "ok" counting the fault every answer now is.
