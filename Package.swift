@@ -13,8 +13,18 @@ import PackageDescription
 // assertions kept (`-assert-config Debug`): the tests spend most of their time simulating and
 // model checking this code, which runs several times faster optimized, and every `assert` still
 // fires. The shell, the codec and the tests themselves stay unoptimized for debugging.
+//
+// Release builds of the modules whose code runs per message (the core, its storage, the codec
+// and the simulator) expose their bodies to the modules that call them
+// (`-cross-module-optimization`), so that their generics and small functions can be
+// specialized and inlined where they are called, not only the few the default mode shares.
+// Measured at stop 36, alternated with the build without it: 2% less CPU per submit and 2%
+// more submits/s at 64 connections (scripts/cpu-per-submit.sh, six runs each), 1.5% more
+// decisions/s in the simulator.
+let crossModuleOptimization: SwiftSetting = .unsafeFlags(["-cross-module-optimization"], .when(configuration: .release))
 let optimizedWithAssertions: [SwiftSetting] = [
     .unsafeFlags(["-O", "-assert-config", "Debug"], .when(configuration: .debug)),
+    crossModuleOptimization,
 ]
 
 let package = Package(
@@ -51,7 +61,8 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
-            ]
+            ],
+            swiftSettings: [crossModuleOptimization]
         ),
         .target(
             name: "PaxosServer",
