@@ -72,8 +72,11 @@ import Testing
             await #expect(throws: XMLRPCTransportError.responseRefused, "an unsigned answer is not") {
                 try await checkingAnonymously.call("add", [1, 2])
             }
-            // A fault only makes the call fail, which anyone on the way could do: it is told as is.
-            await #expect(throws: XMLRPCFault.self) { try await checkingAnonymously.call("whoami") }
+            // A fault it cannot check is not decoded either: the call fails as refused.
+            await #expect(throws: XMLRPCTransportError.responseRefused) { try await checkingAnonymously.call("whoami") }
+            await #expect(throws: XMLRPCFault.self, "a fault the check passes is told as is") {
+                try await checking.call("noSuchMethod")
+            }
         }
     }
 

@@ -35,9 +35,13 @@ public final class XMLRPCClient: Sendable {
         let extraHeaders = configuration.requestHeaders?(document) ?? []
         let response = try await exchange(document, extraHeaders: extraHeaders, deadline: deadline)
         guard response.status == .ok else { throw XMLRPCTransportError.httpStatus(Int(response.status.code)) }
-        let believed = configuration.responseCheck.map { check in
-            response.body.withUnsafeReadableBytes { check(extraHeaders, { response.headers.first(name: $0) }, $0) }
-        } ?? true
+        // An answer nobody vouches for is not parsed, as a server parses no request it cannot
+        // authenticate: it fails the call whatever it holds (a fault in it could only have made
+        // the call fail too).
+        if let check = configuration.responseCheck,
+           !response.body.withUnsafeReadableBytes({ check(extraHeaders, { response.headers.first(name: $0) }, $0) }) {
+            throw XMLRPCTransportError.responseRefused
+        }
         let decoded: XMLRPCMethodResponse
         do {
             decoded = try response.body.withUnsafeReadableBytes { buffer throws(XMLRPCFault) in
@@ -46,7 +50,6 @@ public final class XMLRPCClient: Sendable {
         } catch {
             throw XMLRPCTransportError.malformedResponse(error)
         }
-        if !believed, case .success = decoded { throw XMLRPCTransportError.responseRefused }
         return try decoded.get()
     }
 

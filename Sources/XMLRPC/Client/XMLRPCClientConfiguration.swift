@@ -24,8 +24,7 @@ public struct XMLRPCClientConfiguration: Sendable {
     /// Decides, before its body is decoded, whether a response may be believed, from the
     /// request's extra headers (`requestHeaders`), the response's headers and its exact body
     /// (a signature of the server, bound to the request). A refused response fails the call
-    /// with `XMLRPCTransportError.responseRefused`, unless it is a fault: a fault only makes
-    /// the call fail, which anyone on the way could do anyway, and it tells why.
+    /// with `XMLRPCTransportError.responseRefused` and is never decoded, fault or not.
     public var responseCheck: XMLRPCResponseCheck?
 
     public init(
