@@ -31,8 +31,21 @@ sed -e 's/paxos\.submit/paxos.noSuchMethod/' \
 p50() { sed -n 's/.*p50_us=\([0-9]*\).*/\1/p'; }
 url="http://127.0.0.1:$PORT/RPC2"
 wrk -t1 -c1 -d2s -s "$BENCH/paxos-submit.lua" "$url" -- warm > /dev/null 2>&1
-noop=$(wrk -t1 -c1 -d"${DUR}s" -s "$dir/no-op.lua" "$url" -- floor 2>&1 | p50)
-submit=$(wrk -t1 -c1 -d"${DUR}s" -s "$BENCH/paxos-submit.lua" "$url" -- floor 2>&1 | p50)
+# Runs one wrk script at one connection into $dir/NAME.out; every answer must be what the script
+# counts as ok (the no-op's fault, a submit's instance), or the p50 would be of something else
+# (say, if the rewrite above no longer matched paxos-submit.lua).
+run() {  # name script
+    wrk -t1 -c1 -d"${DUR}s" -s "$2" "$url" -- floor > "$dir/$1.out" 2>&1
+    if ! grep -q 'RESULT .* ok=[1-9][0-9]* fault=0 bad_body=0 non200=0' "$dir/$1.out"; then
+        echo "not every $1 call got the answer it should (script $2):" >&2
+        grep RESULT "$dir/$1.out" >&2 || cat "$dir/$1.out" >&2
+        exit 1
+    fi
+}
+run no-op "$dir/no-op.lua"
+noop=$(p50 < "$dir/no-op.out")
+run submit "$BENCH/paxos-submit.lua"
+submit=$(p50 < "$dir/submit.out")
 fsync=$(python3 - "$dir" <<'PY'
 import os, sys, time
 path = os.path.join(sys.argv[1], "fsync-probe")
