@@ -239,6 +239,26 @@ extension GroupCommitLogTests {
         #expect(fileSystem.statistics.fileSyncs >= 1)
     }
 
+    /// Both ways a lazy record reaches the disk unasked: while the sync thread is still watchful
+    /// after a sync (it finds the record itself, nobody wakes it), and once a quiet spell has
+    /// sent it to sleep without a deadline (the record must wake it, or it would wait forever).
+    @Test func aLazyRecordIsSyncedWhetherTheSyncThreadWatchesOrSleeps() async throws {
+        let (fileSystem, group) = try Self.group(lazySyncDelay: .milliseconds(4))
+        defer { group.close() }
+        try await group.appendDurably([.round(1)])
+        #expect(!group.isSleepingWithoutDeadline, "watchful right after a sync")
+        let watched = try group.appendLazily([chosenRecord(1)])
+        try await waitUntil { group.durableTicket >= watched }
+        #expect(group.durableTicket >= watched, "a lazy record appended while the thread watched")
+        try await waitUntil { group.isSleepingWithoutDeadline }
+        #expect(group.isSleepingWithoutDeadline, "a quiet log's sync thread stops looking")
+        let woken = try group.appendLazily([chosenRecord(2)])
+        try await waitUntil { group.durableTicket >= woken }
+        #expect(group.durableTicket >= woken, "a lazy record appended while the thread slept")
+        fileSystem.crash()
+        #expect(try PaxosLog.readRecords(directory: "/d", fileSystem: fileSystem) == [.round(1), chosenRecord(1), chosenRecord(2)])
+    }
+
     /// The sync thread must outlive a lazy deadline that finds nothing left to sync: here an
     /// admin reset synced the lazy record while the thread waited for its deadline. (It once
     /// took "nothing to sync" for "closing" and stopped, and no fsync ever happened again.)
