@@ -37,13 +37,14 @@ final class RawHTTPConnection: @unchecked Sendable {
                 connect(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
             }
         }
-        guard result == 0 else {
-            close(descriptor)
-            throw Failure(description: "connect failed: errno \(errno)")
-        }
+        // No close here: every stored property is set, so a throwing init still runs `deinit`,
+        // which closes the socket. A close here too was a double close: the second one could
+        // close a number the kernel had meanwhile given to another test's NIO socket, which then
+        // crashed in writev with EBADF (a full `swift test`, stop 37).
+        guard result == 0 else { throw Failure(description: "connect failed: errno \(errno)") }
     }
 
-    deinit { close(descriptor) }
+    deinit { if descriptor >= 0 { close(descriptor) } }
 
     static func post(path: String = "/RPC2", body: [UInt8], extraHeaders: String = "") -> [UInt8] {
         Array("POST \(path) HTTP/1.1\r\nHost: test\r\nContent-Type: text/xml\r\nContent-Length: \(body.count)\r\n\(extraHeaders)\r\n".utf8) + body
