@@ -245,8 +245,9 @@ extension GroupCommitLogTests {
     @Test func aLazyRecordIsSyncedWhetherTheSyncThreadWatchesOrSleeps() async throws {
         let (fileSystem, group) = try Self.group(lazySyncDelay: .milliseconds(4))
         defer { group.close() }
+        // Right after a sync the thread is watchful (80 ms here), unless a loaded machine kept
+        // this task away that long: not asserted, the record must be synced either way.
         try await group.appendDurably([.round(1)])
-        #expect(!group.isSleepingWithoutDeadline, "watchful right after a sync")
         let watched = try group.appendLazily([chosenRecord(1)])
         try await waitUntil { group.durableTicket >= watched }
         #expect(group.durableTicket >= watched, "a lazy record appended while the thread watched")
