@@ -82,7 +82,7 @@ public final class GroupCommitLog: @unchecked Sendable {
 
     private func write(_ records: [DurableRecord], demandingSync: Bool) throws -> UInt64 {
         condition.lock()
-        var wakeSyncThread = sleepingWithoutDeadline
+        var wakeSyncThread = false
         defer {
             condition.unlock()
             // After unlocking: a sync thread woken under the lock would at once block on it.
