@@ -68,7 +68,9 @@ public struct ReadyPipeline: Sendable {
         // every list of the Ready with the batch, and the shell's recycling of it, or taking
         // its messages, then copies each list before emptying it.
         var remaining = consume readies
-        remaining.reverse()
+        // Reversed through its buffer: `Array.reverse()` swaps by copying each Ready (retaining
+        // and releasing every list it holds), the buffer's by moving it.
+        remaining.withUnsafeMutableBufferPointer { $0.reverse() }
         while let ready = remaining.popLast() {
             let ticket = ready.persist.isEmpty ? nil : persistTicket
             if let ready = add(ready, persistTicket: ticket, durableTicket: durableTicket) {

@@ -29,7 +29,7 @@ extension Simulation {
                                                     durableTicket: nodes[index].syncedTicket)
         // Moved out, not copied, for the reason `ReadyPipeline.add(batch:)` gives.
         var remaining = consume performable
-        remaining.reverse()
+        remaining.withUnsafeMutableBufferPointer { $0.reverse() }  // moves, as in `add(batch:)`
         while var ready = remaining.popLast() {
             release(&ready, node: index)
             nodes[index].core.recycle(consume ready)
