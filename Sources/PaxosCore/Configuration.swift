@@ -7,6 +7,10 @@ public struct PaxosConfiguration: Hashable, Sendable {
 
     /// A proposer that hears no majority within this time starts again with a higher ballot.
     public var phaseTimeoutMilliseconds: UInt64 = 300
+    /// A leader that left its own vote out of an Accept (`PaxosNode.sendAccept`) adds it if no
+    /// majority answered within this time: a sixth of the phase timeout, far above a decision's
+    /// usual time (milliseconds under load) and far below a follower's silence being noticed.
+    public var ownVoteDelayMilliseconds: UInt64 { max(1, phaseTimeoutMilliseconds / 6) }
     /// How a preempted proposer waits before its next round (step 7).
     public var backoff: Backoff = .randomizedExponential(baseMilliseconds: 2, maxMilliseconds: 200)
     /// Anti-entropy period: status to peers, catch-up and gap filling.

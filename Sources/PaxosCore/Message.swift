@@ -26,8 +26,11 @@ public enum Message: Hashable, Sendable {
     case nackFrom(from: InstanceNumber, ballot: Ballot, promised: Ballot)
     /// A client's submit, passed to the distinguished proposer.
     case forward(command: Command)
-    /// Anti-entropy: "I have applied every instance up to `appliedThrough`".
-    case status(appliedThrough: InstanceNumber)
+    /// Anti-entropy: "I have applied every instance up to `appliedThrough`, and accepted a value
+    /// in none above `acceptedThrough`". The second tells a leader of values its followers
+    /// accepted that it no longer knows of (it left its own vote out, then restarted): it
+    /// finishes them (`PaxosNode.onHeartbeat`).
+    case status(appliedThrough: InstanceNumber, acceptedThrough: InstanceNumber = 0)
     /// Catch-up: "send me what you know to be chosen from `from` on".
     case catchUpRequest(from: InstanceNumber)
     /// The answer: chosen entries in instance order (bounded in count and bytes).

@@ -23,8 +23,8 @@ extension Message {
             return "nack \(promised)"
         case .forward(let command):
             return "forward \(command)"
-        case .status(let applied):
-            return "status \(applied)"
+        case .status(let applied, let accepted):
+            return accepted > applied ? "status \(applied), accepted \(accepted)" : "status \(applied)"
         case .catchUpRequest(let from):
             return "catch-up from \(from)"
         case .catchUpReply(let entries):

@@ -12,7 +12,7 @@ extension PaxosNode {
         takeBackForwardedSubmits()
         forgetAnnouncements()     // this status tells the peers instead
         ready.timers.append(.set(.heartbeat, afterMilliseconds: configuration.heartbeatMilliseconds))
-        broadcastToPeers(.status(appliedThrough: appliedThrough))
+        broadcastToPeers(.status(appliedThrough: appliedThrough, acceptedThrough: highestAccepted))
         resendRejoinSynced()
         // A read whose question or answers were lost asks again.
         for read in reads.gathering { broadcastToAll(.readIndexRequest(read: read)) }
@@ -23,8 +23,13 @@ extension PaxosNode {
         // instance, and the survivors would never apply it (swarm seeds 5032200, 9031483: the
         // leader crashed as the faults stopped, its last instances accepted by the survivors
         // and learned by neither). Not while its proposer is heard from: a follower would then
-        // compete with a leader that is alive but slow.
-        let wanted = max(max(highestChosen, reads.horizon), max(rejoinHorizon, acceptedFromASilentProposer))
+        // compete with a leader that is alive but slow. The distinguished proposer also decides
+        // what its peers accepted: a leader that left its own vote out of its Accepts
+        // (`sendAccept`) and restarted before its decisions' records were synced knows nothing
+        // of values its followers accepted and a client was told of, and the followers, hearing
+        // from it, leave them to it (kill -9 of every node right after acknowledgments).
+        let peersAccepted = distinguishedProposer == id ? peersAcceptedThrough : 0
+        let wanted = max(max(highestChosen, reads.horizon), max(max(rejoinHorizon, acceptedFromASilentProposer), peersAccepted))
         // Only instances that were gaps at the previous heartbeat already (up to what was wanted
         // then, and nothing applied since) have outlived a whole heartbeat.
         let gapsThrough = min(wanted, wantedAtLastHeartbeat)

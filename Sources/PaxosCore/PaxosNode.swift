@@ -37,6 +37,8 @@ public struct PaxosNode: Sendable {
     var reads = ReadQuorums()
     /// The highest instance where this acceptor accepted a value (what a read quorum asks).
     var highestAccepted: InstanceNumber = 0
+    /// The highest instance in which a peer said it accepted a value (its heartbeat status).
+    var peersAcceptedThrough: InstanceNumber = 0
 
     // Proposers and the clients waiting on them (volatile: lost in a crash, as the clients' calls are).
     var proposers = InstanceMap<Proposer>()
@@ -364,7 +366,8 @@ public struct PaxosNode: Sendable {
             onNack(from: sender, instance: instance, ballot: ballot, promised: promised)
         case .learn(let instance, let command):
             learn(instance, command, trace: .learned(instance: instance, command: command))
-        case .status(let peerApplied):
+        case .status(let peerApplied, let peerAccepted):
+            peersAcceptedThrough = max(peersAcceptedThrough, peerAccepted)
             if peerApplied > appliedThrough {
                 send(.catchUpRequest(from: appliedThrough + 1), to: sender)
             }

@@ -12,6 +12,9 @@ struct Proposer: Hashable, Sendable {
     var phase: Phase = .waiting
     /// Consecutive attempts that ended without a decision, for the exponential backoff.
     var failedAttempts = 0
+    /// The Accept of this attempt left this node's own acceptor out; its timer adds the vote
+    /// (`PaxosNode.onProposerTimer`).
+    var ownVoteDeferred = false
 
     enum Phase: Hashable, Sendable {
         /// Between attempts: backing off, or not started yet.
@@ -71,9 +74,10 @@ struct Proposer: Hashable, Sendable {
 
     /// Step 5 without this proposer's own phase 1: a leader's range promise stands for it
     /// (`Leadership`), or step 4 just chose `command`.
-    mutating func beginAccepting(ballot: Ballot, command: Command) {
+    mutating func beginAccepting(ballot: Ballot, command: Command, deferringOwnVote: Bool) {
         self.ballot = ballot
         phase = .accepting(command: command, acceptedBy: MemberSet(), acceptedMessages: 0)
+        ownVoteDeferred = deferringOwnVote
     }
 
     /// Whether this proposer is waiting for answers to `ballot` (so a nack or a timeout ends the attempt).

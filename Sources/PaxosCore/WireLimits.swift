@@ -72,8 +72,8 @@ public enum WireLimits {
                 check(instance: from); check(ballot); check(promised)
             case .forward(let command):
                 check(command)
-            case .status(let applied):
-                check(instance: applied, allowZero: true)
+            case .status(let applied, let accepted):
+                check(instance: applied, allowZero: true); check(instance: accepted, allowZero: true)
             case .catchUpRequest(let from):
                 check(instance: from)
             case .catchUpReply(let entries):

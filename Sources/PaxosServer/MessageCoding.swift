@@ -29,8 +29,9 @@ public enum MessageCoding {
             s["type"] = "learn"; s["instance"] = .int(Int(instance)); s["command"] = encode(command)
         case .forward(let command):
             s["type"] = "forward"; s["command"] = encode(command)
-        case .status(let applied):
+        case .status(let applied, let accepted):
             s["type"] = "status"; s["applied"] = .int(Int(applied))
+            if accepted > 0 { s["accepted"] = .int(Int(accepted)) }
         case .catchUpRequest(let from):
             s["type"] = "catchUpRequest"; s["from"] = .int(Int(from))
         case .catchUpReply(let entries):
@@ -93,7 +94,9 @@ public enum MessageCoding {
         case "forward":
             return .forward(command: try command(s["command"]))
         case "status":
-            return .status(appliedThrough: try instance(s, "applied"))
+            // `accepted` is left out when 0 (and by nodes before stop 40).
+            return .status(appliedThrough: try instance(s, "applied"),
+                           acceptedThrough: s["accepted"] == nil ? 0 : try instance(s, "accepted"))
         case "catchUpRequest":
             return .catchUpRequest(from: try instance(s, "from"))
         case "catchUpReply":

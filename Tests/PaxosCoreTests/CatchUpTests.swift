@@ -93,18 +93,22 @@ struct CatchUpTests {
         cluster.deliverAll { $0.to != node(1) }
         cluster.drop()
         // S1, the distinguished proposer, never heard of instance 2 (no Prepare, Accept or Learn
-        // of it reached S1), so it sees no gap to fill.
+        // of it reached S1, and the statuses that would tell it the others accepted a value
+        // there are lost), so it sees no gap to fill.
+        let toTheLeaderButStatuses = { (envelope: Envelope) in envelope.to != node(1) || envelope.message.harnessKind != .status }
         let patience = cluster[3].configuration.forwardPatienceHeartbeats
         for beat in 1..<patience {
             cluster.fire(.heartbeat, at: 1)
-            cluster.deliverAll()
+            cluster.deliverAll(toTheLeaderButStatuses)
             #expect(cluster[3].distinguishedProposer == node(1))
             let ready = cluster.fire(.heartbeat, at: 3)
             #expect(ready.messages(kind(.prepare)).isEmpty, "heartbeat \(beat): a no-op here would compete with the leader's")
-            cluster.deliverAll()
+            cluster.deliverAll(toTheLeaderButStatuses)
+            cluster.drop()
         }
         cluster.fire(.heartbeat, at: 1)
-        cluster.deliverAll()
+        cluster.deliverAll(toTheLeaderButStatuses)
+        cluster.drop()
         let last = cluster.fire(.heartbeat, at: 3)
         #expect(last.messages(kind(.prepare)).map(\.message) == [
             .prepare(instance: 1, ballot: ballot(2, 3)), .prepare(instance: 1, ballot: ballot(2, 3)),
@@ -114,6 +118,33 @@ struct CatchUpTests {
         cluster.deliverAll()
         #expect(Set(cluster.members.map { cluster.lines($0.rawValue) }) == [["2 B\n"]])
         #expect(cluster[3].chosenCommand(1) == Command.noop)
+    }
+
+    @Test("the distinguished proposer decides an instance its peers accepted a value in, told by their status")
+    func gapThePeersAcceptedIsFilledByTheDistinguishedProposer() {
+        var cluster = Cluster(size: 3)
+        cluster.propose("B", instance: 2, at: 2)
+        cluster.deliverAll { $0.to != node(1) }
+        cluster.drop()
+        // S1 heard nothing of instance 2 but the others' statuses: "accepted through 2".
+        for _ in 0..<2 {
+            cluster.fire(.heartbeat, at: 2)
+            cluster.fire(.heartbeat, at: 3)
+            cluster.deliverAll { $0.message.harnessKind == .status }
+            cluster.drop()
+        }
+        // Once the gap outlived a heartbeat of its own, S1 decides instances 1 and 2 with no-ops,
+        // which adopt B where it was accepted.
+        var prepares: [Message] = []
+        for _ in 0..<2 {
+            prepares += cluster.fire(.heartbeat, at: 1).messages(kind(.prepare)).map(\.message)
+            cluster.deliverAll()
+        }
+        #expect(Set(prepares.compactMap(\.instance)) == [1, 2], "S1, not S3, fills the gap")
+        cluster.deliverAll()
+        cluster.fire(.heartbeat, at: 1)
+        cluster.deliverAll()
+        #expect(Set(cluster.members.map { cluster.lines($0.rawValue) }) == [["2 B\n"]])
     }
 
     @Test("a value the survivors accepted and nobody learned is decided at their heartbeats, with no submit to start a leader")

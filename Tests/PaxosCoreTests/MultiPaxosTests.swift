@@ -24,9 +24,9 @@ struct MultiPaxosTests {
         let second = cluster.submit("B", at: 1, request: 2)
         #expect(second.messages.map(\.message.harnessKind) == [.accept, .accept], "no phase 1 for B")
         #expect(second.messages.allSatisfy { $0.message.announcedChosen == [1] }, "A's decision rides on B's Accepts")
-        let proposed = try #require(second.messages.first?.message.acceptedCommand)
-        #expect(second.persist.contains(.accepted(instance: 2, proposal: AcceptedProposal(ballot: ballot(1, 1), command: proposed))),
-                "the leader's own acceptor accepts in the same step")
+        #expect(!second.persist.contains { if case .accepted = $0 { true } else { false } },
+                "the leader leaves its own vote out: its two followers make the majority")
+        #expect(second.timer(.proposer(2)) == cluster[1].configuration.ownVoteDelayMilliseconds)
         let follower = cluster.deliver(kind(.accept, to: 2)).first
         #expect(follower?.chosenRecords[1]?.text == "A", "S2 learns A from the Accept, in the same write as B's acceptance")
         #expect(follower?.applied.map(\.line) == ["1 A\n"])
@@ -48,6 +48,10 @@ struct MultiPaxosTests {
         cluster.submit("B", at: 1, request: 2)
         let lost = cluster.drop()
         #expect(lost.map(\.message.harnessKind) == [.accept, .accept])
+        let ownVote = cluster.fire(.proposer(2), at: 1)
+        #expect(ownVote.messages.isEmpty, "the own-vote delay first adds the leader's vote, and sends nothing")
+        #expect(ownVote.persist.contains { if case .accepted(2, _) = $0 { true } else { false } })
+        #expect(ownVote.timer(.proposer(2)) == cluster[1].configuration.phaseTimeoutMilliseconds)
         let again = cluster.fire(.proposer(2), at: 1)
         #expect(again.messages.map(\.message.harnessKind) == [.accept, .accept], "no phase 1")
         #expect(again.messages.map(\.message.acceptedCommand) == lost.map(\.message.acceptedCommand))
@@ -58,6 +62,42 @@ struct MultiPaxosTests {
         cluster.deliverAll()
         #expect(cluster.reply(to: 2) == .submitted(2, instance: 2, value: "B"))
         #expect(cluster[1].isLeading)
+    }
+
+    @Test("a leader leaves its own vote out while its followers make a majority; if they do not answer in time, it votes too")
+    func ownVoteIsAddedWhenAFollowerIsSlow() {
+        var cluster = multiPaxosCluster()
+        cluster.submit("A", at: 1)
+        cluster.deliverAll()
+        cluster.submit("B", at: 1, request: 2)
+        cluster.drop(kind(.accept, to: 3))
+        cluster.deliverAll()
+        #expect(cluster.reply(to: 2) == nil, "S2 alone is no majority: the leader did not vote")
+        #expect(cluster[1].acceptorState(2)?.accepted == nil)
+        let ownVote = cluster.fire(.proposer(2), at: 1)
+        #expect(ownVote.messages.isEmpty)
+        #expect(cluster.reply(to: 2) == .submitted(2, instance: 2, value: "B"), "S2 and the leader's own vote decide B")
+        #expect(cluster[1].acceptorState(2)?.accepted?.command.text == "B")
+    }
+
+    @Test("with a follower silent, the leader's Accepts carry its own vote at once")
+    func ownVoteWhenAFollowerIsSilent() {
+        var cluster = multiPaxosCluster()
+        cluster.submit("A", at: 1)
+        cluster.deliverAll()
+        cluster.crash(3)
+        // More than `peerSilenceHeartbeatsMax` heartbeats without news of S3; S2 answers each.
+        for _ in 0...cluster[1].configuration.peerSilenceHeartbeatsMax {
+            cluster.fire(.heartbeat, at: 1)
+            cluster.deliverAll()
+        }
+        let second = cluster.submit("B", at: 1, request: 2)
+        #expect(second.messages.map(\.message.harnessKind) == [.accept, .accept])
+        #expect(second.persist.contains { if case .accepted(2, _) = $0 { true } else { false } },
+                "S2 alone is no majority: the leader votes in the same step")
+        #expect(second.timer(.proposer(2)) == cluster[1].configuration.phaseTimeoutMilliseconds)
+        cluster.deliverAll()
+        #expect(cluster.reply(to: 2) == .submitted(2, instance: 2, value: "B"))
     }
 
     @Test("the node whose client waits for a forwarded submit hears of the decision at once, with every decision it missed")

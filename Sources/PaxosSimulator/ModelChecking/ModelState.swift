@@ -148,8 +148,8 @@ struct ModelState: Hashable {
             return "nackFrom \(from) \(ballot) \(promised)"
         case .forward(let command):
             return "forward \(exact(command))"
-        case .status(let applied):
-            return "status \(applied)"
+        case .status(let applied, let accepted):
+            return "status \(applied) \(accepted)"
         case .catchUpRequest(let from):
             return "catchup? \(from)"
         case .catchUpReply(let entries):

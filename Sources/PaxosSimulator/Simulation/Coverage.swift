@@ -80,6 +80,9 @@ public enum CoverageEvent: Int, CaseIterable, Hashable, Sendable {
     /// A rebuilt node crashed (aimed) before the checkpoint of a snapshot it just installed was
     /// durable: it restarts from the stored snapshot.
     case crashBeforeInstallCheckpointOfRebuiltNode
+    /// The faults stopped with no submit to follow, and the leader crashed (aimed) while it held
+    /// decisions not yet durable (`Simulation.stopFaults`).
+    case leaderCrashedAsFaultsStop
 }
 
 extension CoverageEvent {
@@ -126,6 +129,7 @@ extension CoverageEvent {
         case .snapshotPointOverStoredSnapshot: return "snapshot points past a snapshot installed or started from"
         case .crashBeforeCheckpointOverStoredSnapshot: return "rebuilt nodes crashed before such a point's checkpoint is durable"
         case .crashBeforeInstallCheckpointOfRebuiltNode: return "rebuilt nodes crashed before their install's checkpoint is durable"
+        case .leaderCrashedAsFaultsStop: return "leaders crashed with unsynced decisions as the faults stop"
         }
     }
 }

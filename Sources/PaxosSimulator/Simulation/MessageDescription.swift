@@ -25,8 +25,8 @@ enum MessageDescription {
             return "nack[\(from)...] \(ballot) promised \(promised)"
         case .forward(let command):
             return "forward \(command)"
-        case .status(let applied):
-            return "status applied \(applied)"
+        case .status(let applied, let accepted):
+            return "status applied \(applied), accepted \(accepted)"
         case .catchUpRequest(let from):
             return "catch-up from \(from)"
         case .catchUpReply(let entries):

@@ -34,6 +34,16 @@ extension Simulation {
         calmStartedAt = now
         trace?.beginStep(at: now, "faults stop")
         if linkCut.contains(true) { healPartition(partitionNumber) }
+        // With no submit to follow (`calmSubmits` 0), half the time a crash aimed at the leader
+        // while it holds decisions not yet durable: it comes straight back without them, and
+        // only the protocol's own anti-entropy can finish what it decided and answered (a leader
+        // that left its own vote out knows nothing then of what its followers accepted).
+        if crashFaults, options.calmSubmits == 0,
+           let leader = nodes.indices.first(where: { nodes[$0].isUp && nodes[$0].core.isLeading }),
+           !nodes[leader].unsyncedDecisions.isEmpty, random.next() % 2 == 0 {
+            figures.coverage.count(.leaderCrashedAsFaultsStop)
+            crash(leader)
+        }
         // A rebuilt node votes only once every other member granted its rejoin: the node that
         // is to stay down comes back until then (a rebuilt node and a dead one are two failures).
         for index in nodes.indices where !nodes[index].isUp && index != options.calmNodeDown { restart(index) }

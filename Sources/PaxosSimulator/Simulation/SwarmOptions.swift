@@ -79,6 +79,11 @@ public enum SwarmOptions {
             options.faults = FaultMix(options.faults.faults.union([.stall]))
             options.stallPerMille = pick([5, 30, 150])
         }
+        // A quarter of the seeds end with no new submits once the faults stop: the cluster must
+        // then finish on its own every value a client was told of (a leader that left its own
+        // vote out and restarted knows nothing of what its followers accepted, and no submit
+        // comes to start its phase 1). Drawn last, as above.
+        if chance(250) { options.calmSubmits = 0 }
         return options
     }
 
@@ -89,6 +94,7 @@ public enum SwarmOptions {
             + "(deadline \(options.submitDeadlineMilliseconds) ms), drop/dup/delay/stale ‰ \(options.dropPerMille)/\(options.duplicatePerMille)/\(options.delayPerMille)/\(options.stalePerMille), "
             + "fsync \(options.syncMicroseconds) µs\(options.faults.contains(.stall) ? " (\(options.stallPerMille) ‰ stalled)" : ""), heartbeat \(options.heartbeatMilliseconds) ms, phase timeout \(options.phaseTimeoutMilliseconds) ms, "
             + "snapshot every \(options.snapshotIntervalInstances) instances, "
+            + (options.calmSubmits == 0 ? "no submits once calm, " : "")
             + (options.peerCalls ? "messages in peer calls" : "every message alone")
     }
 }
