@@ -86,12 +86,18 @@ struct CatchUpTests {
         }
     }
 
-    @Test("another node leaves a gap to the distinguished proposer for forwardPatienceHeartbeats, then fills it itself")
-    func gapLeftToTheDistinguishedProposer() {
+    /// S2 got B chosen in instance 2 by S2 and S3 (Basic Paxos); nothing of it reached S1.
+    func clusterWhereS1MissedB() -> Cluster {
         var cluster = Cluster(size: 3)
         cluster.propose("B", instance: 2, at: 2)
         cluster.deliverAll { $0.to != node(1) }
         cluster.drop()
+        return cluster
+    }
+
+    @Test("another node leaves a gap to the distinguished proposer for forwardPatienceHeartbeats, then fills it itself")
+    func gapLeftToTheDistinguishedProposer() {
+        var cluster = clusterWhereS1MissedB()
         // S1, the distinguished proposer, never heard of instance 2 (no Prepare, Accept or Learn
         // of it reached S1, and the statuses that would tell it the others accepted a value
         // there are lost), so it sees no gap to fill.
@@ -122,10 +128,7 @@ struct CatchUpTests {
 
     @Test("the distinguished proposer decides an instance its peers accepted a value in, told by their status")
     func gapThePeersAcceptedIsFilledByTheDistinguishedProposer() {
-        var cluster = Cluster(size: 3)
-        cluster.propose("B", instance: 2, at: 2)
-        cluster.deliverAll { $0.to != node(1) }
-        cluster.drop()
+        var cluster = clusterWhereS1MissedB()
         // S1 heard nothing of instance 2 but the others' statuses: "accepted through 2".
         for _ in 0..<2 {
             cluster.fire(.heartbeat, at: 2)

@@ -11,6 +11,14 @@ struct MultiPaxosTests {
         Cluster(size: 3) { $0.multiPaxos = true }
     }
 
+    /// S1 leads (its range promise granted) and A is chosen in instance 1.
+    func clusterLedByS1() -> Cluster {
+        var cluster = multiPaxosCluster()
+        cluster.submit("A", at: 1)
+        cluster.deliverAll()
+        return cluster
+    }
+
     @Test("the first submit sends one range Prepare; once a majority promised, each submit is one Accept round")
     func leaderSkipsPhaseOne() throws {
         var cluster = multiPaxosCluster()
@@ -42,9 +50,7 @@ struct MultiPaxosTests {
 
     @Test("under a leadership, a phase timeout sends the same Accept again in the leader's ballot, not a phase 1")
     func lostAcceptIsSentAgain() {
-        var cluster = multiPaxosCluster()
-        cluster.submit("A", at: 1)
-        cluster.deliverAll()
+        var cluster = clusterLedByS1()
         cluster.submit("B", at: 1, request: 2)
         let lost = cluster.drop()
         #expect(lost.map(\.message.harnessKind) == [.accept, .accept])
@@ -66,9 +72,7 @@ struct MultiPaxosTests {
 
     @Test("a leader leaves its own vote out while its followers make a majority; if they do not answer in time, it votes too")
     func ownVoteIsAddedWhenAFollowerIsSlow() {
-        var cluster = multiPaxosCluster()
-        cluster.submit("A", at: 1)
-        cluster.deliverAll()
+        var cluster = clusterLedByS1()
         cluster.submit("B", at: 1, request: 2)
         cluster.drop(kind(.accept, to: 3))
         cluster.deliverAll()
@@ -82,9 +86,7 @@ struct MultiPaxosTests {
 
     @Test("with a follower silent, the leader's Accepts carry its own vote at once")
     func ownVoteWhenAFollowerIsSilent() {
-        var cluster = multiPaxosCluster()
-        cluster.submit("A", at: 1)
-        cluster.deliverAll()
+        var cluster = clusterLedByS1()
         cluster.crash(3)
         // More than `peerSilenceHeartbeatsMax` heartbeats without news of S3; S2 answers each.
         for _ in 0...cluster[1].configuration.peerSilenceHeartbeatsMax {
@@ -119,9 +121,7 @@ struct MultiPaxosTests {
 
     @Test("a decision learned from an Accept's note is durable before the Accepted leaves, and survives a crash")
     func announcedDecisionSurvivesACrash() {
-        var cluster = multiPaxosCluster()
-        cluster.submit("A", at: 1)
-        cluster.deliverAll()
+        var cluster = clusterLedByS1()
         cluster.submit("B", at: 1, request: 2)
         let follower = cluster.deliver(kind(.accept, to: 3)).first
         #expect(follower?.messages.map(\.message.harnessKind) == [.accepted])
