@@ -16,6 +16,7 @@ extension PaxosConfiguration {
         // acceptance are then made durable in parallel with the peers' instead of before the
         // Prepare or Accept leaves, and the fault filter and the diagrams see them.
         configuration.selfDeliveryThroughShell = true
+        configuration.ownVoteOnSequentialValues = true
         return configuration
     }
 }

@@ -70,18 +70,23 @@ extension PaxosNode {
     }
 
     /// Whether an Accept in `ballot` goes to the followers only: in this node's leadership
-    /// ballot, while the followers it hears from are a majority without it. Safety does not
-    /// depend on which majority accepts (any two majorities share a member, the leader counted
-    /// or not, and a value both followers of three accepted is found by any later phase 1). The
-    /// leader then writes no acceptance and syncs its log far less often: its own vote cost the
-    /// cluster about a tenth of its CPU per submit at 64 connections, and at one connection
-    /// the slower of two followers answered as soon as the faster of the leader and a
-    /// follower had (stop 40, `scripts/cpu-per-submit.sh`). A follower that dies costs the
-    /// submits in flight the own-vote delay, until the failure detector stops counting it.
-    private func leavesOwnVoteOut(in ballot: Ballot) -> Bool {
+    /// ballot, while the followers it hears from are a majority without it, unless the load is
+    /// sequential (`ownVoteOnSequentialValues`). Safety does not depend on which majority
+    /// accepts (any two majorities share a member, the leader counted or not, and a value both
+    /// followers of three accepted is found by any later phase 1). The leader then writes no
+    /// acceptance and syncs its log far less often: its own vote cost the cluster about a tenth
+    /// of its CPU per submit at 64 connections (stop 40, `scripts/cpu-per-submit.sh`). A
+    /// follower that dies costs the submits in flight the own-vote delay, until the failure
+    /// detector stops counting it.
+    private mutating func leavesOwnVoteOut(in ballot: Ballot) -> Bool {
         guard let leadership, leadership.isLeading, leadership.ballot == ballot,
-              configuration.members.contains(id) else { return false }
-        return failureDetector.heardCount - 1 >= configuration.quorum
+              configuration.members.contains(id), failureDetector.heardCount - 1 >= configuration.quorum
+        else { return false }
+        guard configuration.ownVoteOnSequentialValues else { return true }
+        // This instance's proposer is one of `proposers`.
+        let alone = proposers.count == 1
+        defer { lastAcceptWasAlone = alone }
+        return !(alone && lastAcceptWasAlone)
     }
 
     /// Step 5's message to every member (or every peer, for a resend). An Accept in this node's

@@ -46,6 +46,9 @@ public struct PaxosNode: Sendable {
     var proposeWaiters = InstanceMap<[ProposeWaiter]>()
     /// Multi-Paxos: this node's range phase 1, while it is the distinguished proposer.
     var leadership: Leadership? = nil
+    /// The leader's last Accept in its ballot went out with no other value of its own in
+    /// flight (`PaxosConfiguration.ownVoteOnSequentialValues`).
+    var lastAcceptWasAlone = false
     /// A node rebuilt from an empty data directory, until it votes again (see `Rejoin`).
     var rejoin: Rejoin? = nil
     /// Multi-Paxos: by position in `configuration.members`, the instances this leader decided in

@@ -84,6 +84,35 @@ struct MultiPaxosTests {
         #expect(cluster[1].acceptorState(2)?.accepted?.command.text == "B")
     }
 
+    @Test("under sequential load a value alone after a value alone carries the leader's vote; the first alone after a batch does not")
+    func ownVoteOnSequentialValues() {
+        var cluster = Cluster(size: 3) {
+            $0.multiPaxos = true
+            $0.ownVoteOnSequentialValues = true
+        }
+        func votesAtOnce(_ ready: Ready, _ instance: InstanceNumber) -> Bool {
+            ready.persist.contains { if case .accepted(instance, _) = $0 { true } else { false } }
+        }
+        cluster.submit("A", at: 1)
+        cluster.deliverAll()
+        let second = cluster.submit("B", at: 1, request: 2)
+        #expect(votesAtOnce(second, 2), "A went alone, and B goes alone: the leader votes, the faster two of three decide")
+        #expect(second.timer(.proposer(2)) == cluster[1].configuration.phaseTimeoutMilliseconds)
+        let joining = cluster.submit("C", at: 1, request: 3)
+        #expect(!votesAtOnce(joining, 3), "B is still in flight: C goes to the followers only")
+        #expect(joining.timer(.proposer(3)) == cluster[1].configuration.ownVoteDelayMilliseconds)
+        cluster.deliverAll()
+        #expect(cluster.reply(to: 3) == .submitted(3, instance: 3, value: "C"))
+        #expect(cluster[1].acceptorState(3)?.accepted == nil, "C was decided without the leader's vote")
+        let afterBatch = cluster.submit("D", at: 1, request: 4)
+        #expect(!votesAtOnce(afterBatch, 4), "D is alone, but C went with B: the load may not be sequential yet")
+        cluster.deliverAll()
+        let sequential = cluster.submit("E", at: 1, request: 5)
+        #expect(votesAtOnce(sequential, 5), "D went alone, and so does E")
+        cluster.deliverAll()
+        #expect(cluster.reply(to: 5) == .submitted(5, instance: 5, value: "E"))
+    }
+
     @Test("with a follower silent, the leader's Accepts carry its own vote at once")
     func ownVoteWhenAFollowerIsSilent() {
         var cluster = clusterLedByS1()

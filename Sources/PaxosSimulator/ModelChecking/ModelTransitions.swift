@@ -47,6 +47,10 @@ struct ModelTransitions {
                 // backoff adds nothing (a timer may fire at any moment anyway).
                 var configuration = PaxosConfiguration.live(node: member, members: members, phaseTimeoutMilliseconds: 300,
                                                             heartbeatMilliseconds: 200, backoff: .none, randomSeed: 1)
+                // With the few values of a model, every value would be sequential and the leader
+                // would always vote: the path without its vote would go unchecked (the path with
+                // it is the one a silent follower takes anyway).
+                configuration.ownVoteOnSequentialValues = false
                 configuration.mutations = options.mutations
                 return configuration
             }
