@@ -19,31 +19,36 @@ set -euo pipefail
 REPO="$(cd "$(dirname "$0")/.." && pwd)"
 WORK="${MUTATE_WORK:-/tmp/paxos-mutate}"
 SRC="$WORK/src"
+# The tree as it was when the run began: each row restores its file from here, so edits made to
+# the working tree while the battery runs (it takes a quarter of an hour or more) do not leak
+# into later rows' builds.
+PRISTINE="$WORK/pristine"
 SCRATCH="$WORK/build"
 SEEDS="${SEEDS:-20000}"
 RESULTS="${RESULTS:-$WORK/results.md}"
 MODEL_CHECK_TIMEOUT="${MODEL_CHECK_TIMEOUT:-300}"
-mkdir -p "$SRC" "$SCRATCH"
+mkdir -p "$SRC" "$SCRATCH" "$PRISTINE"
 
-# Brings the copy up to date, touching only files whose content differs: the scratch path's
-# incremental build then recompiles only what changed.
-python3 - "$REPO" "$SRC" <<'PY'
+# Brings the copy and the pristine tree up to date, touching only files whose content differs:
+# the scratch path's incremental build then recompiles only what changed.
+python3 - "$REPO" "$SRC" "$PRISTINE" <<'PY'
 import os, shutil, subprocess, sys
-repo, src = sys.argv[1], sys.argv[2]
+repo, copies = sys.argv[1], sys.argv[2:]
 files = subprocess.run(["git", "-C", repo, "ls-files", "--cached", "--others", "--exclude-standard"],
                        capture_output=True, text=True, check=True).stdout.split()
 wanted = set(f for f in files if os.path.isfile(os.path.join(repo, f)))
-for f in wanted:
-    a, b = os.path.join(repo, f), os.path.join(src, f)
-    if not os.path.exists(b) or open(a, "rb").read() != open(b, "rb").read():
-        os.makedirs(os.path.dirname(b), exist_ok=True)
-        shutil.copy2(a, b)
-for top in ("Sources", "Tests"):
-    for root, _, names in os.walk(os.path.join(src, top)):
-        for name in names:
-            rel = os.path.relpath(os.path.join(root, name), src)
-            if rel not in wanted:
-                os.remove(os.path.join(src, rel))
+for copy in copies:
+    for f in wanted:
+        a, b = os.path.join(repo, f), os.path.join(copy, f)
+        if not os.path.exists(b) or open(a, "rb").read() != open(b, "rb").read():
+            os.makedirs(os.path.dirname(b), exist_ok=True)
+            shutil.copy2(a, b)
+    for top in ("Sources", "Tests", "scripts"):
+        for root, _, names in os.walk(os.path.join(copy, top)):
+            for name in names:
+                rel = os.path.relpath(os.path.join(root, name), copy)
+                if rel not in wanted:
+                    os.remove(os.path.join(copy, rel))
 PY
 
 # Reads a mutation's fields; applies it (exactly one occurrence of the text, or it is refused).
@@ -109,7 +114,7 @@ while IFS=$'\t' read -r name rule file old new; do
     [[ -z "$name" || "$name" == \#* ]] && continue
     if [ $# -gt 0 ] && [[ ! " $* " == *" $name "* ]]; then continue; fi
     total=$((total + 1))
-    cp "$REPO/$file" "$SRC/$file"
+    cp "$PRISTINE/$file" "$SRC/$file"
     if ! apply_mutation "$file" "$old" "$new" 2>"$WORK/apply.err"; then
         echo "| $name | $rule | not applied: $(cat "$WORK/apply.err") | | |" | tee -a "$RESULTS"
         continue
@@ -117,7 +122,7 @@ while IFS=$'\t' read -r name rule file old new; do
     build_start=$(now)
     if ! swift build -c release --product paxos --scratch-path "$SCRATCH" --package-path "$SRC" >"$WORK/build-$name.log" 2>&1; then
         echo "| $name | $rule | does not build (see $WORK/build-$name.log) | | |" | tee -a "$RESULTS"
-        cp "$REPO/$file" "$SRC/$file"
+        cp "$PRISTINE/$file" "$SRC/$file"
         continue
     fi
     build_time=$(elapsed "$build_start" "$(now)")
@@ -152,6 +157,6 @@ while IFS=$'\t' read -r name rule file old new; do
 
     if [[ "$sim" != not* || "$mc" != not* ]]; then caught=$((caught + 1)); fi
     echo "| $name | $rule | $sim | $mc | $build_time |" | tee -a "$RESULTS"
-    cp "$REPO/$file" "$SRC/$file"
-done < "$REPO/scripts/mutations.tsv"
+    cp "$PRISTINE/$file" "$SRC/$file"
+done < "$PRISTINE/scripts/mutations.tsv"
 echo "caught: $caught of $total by the simulator or the model checker" | tee -a "$RESULTS"
