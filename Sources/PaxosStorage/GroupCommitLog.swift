@@ -179,7 +179,11 @@ public final class GroupCommitLog: @unchecked Sendable {
     /// syncs wait meanwhile.
     public func reset(keepingIncarnation incarnation: UInt64) throws {
         condition.lock()
-        defer { condition.unlock() }
+        var durable: [Waiter] = []
+        defer {
+            condition.unlock()
+            for waiter in durable { waiter.continuation.resume() }
+        }
         while syncing { condition.wait() }
         try checkUsable()
         do {
@@ -187,7 +191,7 @@ public final class GroupCommitLog: @unchecked Sendable {
                 try log.sync()
                 syncs += 1
                 try removeCompactedSegments(upTo: appendedTicket)
-                markDurable(upTo: appendedTicket)
+                durable = markDurable(upTo: appendedTicket)
             }
             try log.reset(keepingIncarnation: incarnation)
         } catch {
@@ -230,6 +234,9 @@ public final class GroupCommitLog: @unchecked Sendable {
             if failure != nil || (closing && syncedTicket == appendedTicket) { return }
             if syncedTicket == appendedTicket { continue }
             let target = appendedTicket
+            // Compactions staged up to `target` are all staged now (tickets are issued under
+            // this lock), so whether this sync makes one durable is known before it starts.
+            let compacted = compactions.contains { $0 <= target }
             syncing = true
             condition.unlock()
             // Appends continue during the write and fsync; their tickets are above `target` and
@@ -240,22 +247,30 @@ public final class GroupCommitLog: @unchecked Sendable {
             syncObserver?(ContinuousClock.now - started)
             // A compaction made durable by this sync frees the older segments before its ticket
             // is reported (still outside the lock: appends go on meanwhile).
-            let compacted = condition.withLock { compactions.contains { $0 <= target } }
             let removal = Result {
                 try result.get()
                 if compacted { try removeSegmentsBeforeSyncedCheckpoint() }
             }
             condition.lock()
             syncing = false
+            var durable: [Waiter] = []
             switch removal {
             case .success:
                 syncs += 1
                 compactions.removeAll { $0 <= target }
-                markDurable(upTo: target)
+                durable = markDurable(upTo: target)
             case .failure(let error):
                 fail(with: error)
             }
             condition.broadcast()
+            if !durable.isEmpty {
+                // Resumed after unlocking: a waiter's task runs on the node's loop, whose first
+                // act is to read `durableTicket`. Resumed under the lock, the loop woke only to
+                // block on it, and needed a second wake-up once this thread let go.
+                condition.unlock()
+                for waiter in durable { waiter.continuation.resume() }
+                condition.lock()
+            }
         }
     }
 
@@ -316,16 +331,20 @@ public final class GroupCommitLog: @unchecked Sendable {
         if let sequence = log.syncedCheckpointSegment { try log.removeSegments(before: sequence) }
     }
 
-    private func markDurable(upTo ticket: UInt64) {
+    /// Moves durability up to `ticket` and returns the waiters it satisfies, for the caller to
+    /// resume once it has let go of the lock.
+    private func markDurable(upTo ticket: UInt64) -> [Waiter] {
         precondition(ticket >= syncedTicket, "durability never goes backwards")
         syncedTicket = ticket
         // Records written during the fsync that may be lazy start their wait now.
         lazyDeadline = ticket == appendedTicket ? nil : Date(timeIntervalSinceNow: lazySyncSeconds)
         var pending: [Waiter] = []
+        var durable: [Waiter] = []
         for waiter in waiters {
-            if waiter.ticket <= ticket { waiter.continuation.resume() } else { pending.append(waiter) }
+            if waiter.ticket <= ticket { durable.append(waiter) } else { pending.append(waiter) }
         }
         waiters = pending
+        return durable
     }
 
     private func fail(with error: any Error) {
