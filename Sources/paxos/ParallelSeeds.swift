@@ -5,7 +5,9 @@ import PaxosSimulator
 /// disks and generator), so they are independent; results come back in seed order.
 enum ParallelSeeds {
     /// With `swarm`, each seed draws its own options from the seed (`options` gives the rest).
-    static func run(first: UInt64, count: Int, jobs: Int, options: SimulationOptions, swarm: Bool = false) -> [SimulationResult] {
+    /// With `costClock`, each result says where its run's time went (`SimulationCost`).
+    static func run(first: UInt64, count: Int, jobs: Int, options: SimulationOptions, swarm: Bool = false,
+                    costClock: (@Sendable () -> UInt64)? = nil) -> [SimulationResult] {
         let slots = ResultSlots(count: count)
         defer { slots.deallocate() }
         let workers = min(jobs, count)
@@ -14,7 +16,7 @@ enum ParallelSeeds {
             for index in stride(from: worker, to: count, by: workers) {
                 let seed = first &+ UInt64(index)
                 let seedOptions = swarm ? SwarmOptions.draw(seed: seed, base: options) : options
-                slots.store(Simulator.run(seed: seed, options: seedOptions), at: index)
+                slots.store(Simulator.run(seed: seed, options: seedOptions, costClock: costClock), at: index)
             }
         }
         return slots.results
@@ -49,6 +51,16 @@ enum CPUTime {
         var time = timespec()
         clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &time)
         return Double(time.tv_sec) + Double(time.tv_nsec) / 1e9
+    }
+}
+
+/// Monotonic time in nanoseconds, for timing events one by one (`paxos simulate --cost`): read
+/// through the vDSO, about 20 ns, so measuring a run slows it by a few percent.
+enum MonotonicClock {
+    static let nanoseconds: @Sendable () -> UInt64 = {
+        var time = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &time)
+        return UInt64(time.tv_sec) * 1_000_000_000 + UInt64(time.tv_nsec)
     }
 }
 

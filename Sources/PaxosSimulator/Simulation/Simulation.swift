@@ -21,6 +21,9 @@ final class Simulation {
     @exclusivity(unchecked) var checker: InvariantChecker
     @exclusivity(unchecked) var figures = RunFigures()
     @exclusivity(unchecked) var trace: TraceRecorder?
+    /// With a clock (`paxos simulate --cost`): the time each event takes, by kind and phase.
+    let costClock: (@Sendable () -> UInt64)?
+    @exclusivity(unchecked) var cost = SimulationCost()
     // Faults.
     @exclusivity(unchecked) var faultsActive = true
     /// Cut links, indexed `from * nodes + to`.
@@ -53,10 +56,11 @@ final class Simulation {
     /// The node meant to stay down after the faults waits for a rebuilt node to vote again.
     @exclusivity(unchecked) var calmCrashPending = false
 
-    init(seed: UInt64, options: SimulationOptions, tracing: Bool = false) {
+    init(seed: UInt64, options: SimulationOptions, tracing: Bool = false, costClock: (@Sendable () -> UInt64)? = nil) {
         precondition(SimulationOptions.nodesRange.contains(options.nodes), "a simulated cluster has \(SimulationOptions.nodesRange) nodes")
         self.seed = seed
         self.options = options
+        self.costClock = costClock
         self.random = SplitMix64(seed: seed)
         self.checker = InvariantChecker(nodes: options.nodes)
         self.linkCut = Array(repeating: false, count: options.nodes * options.nodes)
@@ -106,8 +110,15 @@ final class Simulation {
         while checker.violation == nil, let time = queue.firstTime {
             now = time
             figures.events += 1
-            handle(queue.removeFirst())
-            if figures.events == options.steps { stopFaults() }
+            if let costClock {
+                handleMeasured(queue.removeFirst(), clock: costClock)
+            } else {
+                handle(queue.removeFirst())
+            }
+            if figures.events == options.steps {
+                cost.setDecisions(checker.decisions, in: .faults)
+                stopFaults()
+            }
             if calmCrashPending { crashCalmNodeOnceOthersVote() }
             if calmStartedAt != nil, isSettled {
                 checker.checkAcknowledgedValuesAreInFiles()
@@ -127,6 +138,7 @@ final class Simulation {
             checker.fail(.liveness, "the run ran out of events before its \(options.steps) steps")
         }
         figures.decisions = checker.decisions
+        cost.setDecisions(checker.decisions - cost.decisions[SimulationCost.Phase.faults.rawValue], in: .calm)
         figures.coverage.count(.noopChosen, checker.noopsChosen)
         figures.coverage.count(.commandChosenTwice, checker.commandsChosenTwice)
         figures.simulatedMicroseconds = now
@@ -134,7 +146,17 @@ final class Simulation {
             Violation(property: $0.property, detail: $0.detail, step: figures.events, simulatedMicroseconds: now)
         }
         return SimulationResult(seed: seed, options: options, figures: figures, violation: violation,
-                                trace: trace?.steps ?? [])
+                                trace: trace?.steps ?? [], cost: costClock == nil ? nil : cost)
+    }
+
+    /// `handle`, timed by the caller's clock: the phase is the one the event happens in (the
+    /// faults stop after the last faulty step is handled).
+    private func handleMeasured(_ event: SimulationEvent, clock: () -> UInt64) {
+        let kind = SimulationCost.Kind(event)
+        let phase: SimulationCost.Phase = faultsActive ? .faults : .calm
+        let started = clock()
+        handle(event)
+        cost.add(kind, in: phase, nanoseconds: clock() &- started)
     }
 
     private func handle(_ event: SimulationEvent) {

@@ -94,6 +94,8 @@ public struct SimulationResult: Sendable {
     public var violation: Violation?
     /// The last steps before the end of the run (only when the run was traced).
     public var trace: [String]
+    /// Where the run's time went (only when it was run with a clock: `paxos simulate --cost`).
+    public var cost: SimulationCost? = nil
 }
 
 /// `12.345ms`: simulated microseconds as milliseconds with three decimals, the same on every machine.

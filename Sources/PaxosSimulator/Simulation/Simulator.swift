@@ -2,8 +2,12 @@
 public enum Simulator {
     /// Runs one seed. A failing run is run again with tracing on, which changes nothing but the
     /// record it keeps, so the trace shows the very steps that failed.
-    public static func run(seed: UInt64, options: SimulationOptions) -> SimulationResult {
-        let result = Simulation(seed: seed, options: options).run()
+    ///
+    /// With `costClock` (a monotonic clock in nanoseconds), the result also says where the run's
+    /// time went (`SimulationCost`); the run is the same.
+    public static func run(seed: UInt64, options: SimulationOptions,
+                           costClock: (@Sendable () -> UInt64)? = nil) -> SimulationResult {
+        let result = Simulation(seed: seed, options: options, costClock: costClock).run()
         guard result.violation != nil else { return result }
         return Simulation(seed: seed, options: options, tracing: true).run()
     }
