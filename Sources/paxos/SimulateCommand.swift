@@ -151,8 +151,14 @@ struct SimulateCommand: ParsableCommand {
     }
 
     private func runOne(seed: UInt64, options: SimulationOptions) throws {
-        let result = trace ? Simulator.runTraced(seed: seed, options: options) : Simulator.run(seed: seed, options: options)
+        let clock = cost ? MonotonicClock.nanoseconds : nil
+        let result = trace ? Simulator.runTraced(seed: seed, options: options, costClock: clock)
+            : Simulator.run(seed: seed, options: options, costClock: clock)
         print(SimulationReport.line(for: result))
+        if let runCost = result.cost {
+            print("where the time went (wall time of each event):")
+            print(runCost.table())
+        }
         if options.swarm { print(SwarmOptions.describe(options)) }
         if result.violation != nil {
             print(SimulationReport.failure(for: result), terminator: "")

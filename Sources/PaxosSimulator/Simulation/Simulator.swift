@@ -13,7 +13,8 @@ public enum Simulator {
     }
 
     /// Runs one seed with its trace, failing or not.
-    public static func runTraced(seed: UInt64, options: SimulationOptions) -> SimulationResult {
-        Simulation(seed: seed, options: options, tracing: true).run()
+    public static func runTraced(seed: UInt64, options: SimulationOptions,
+                                 costClock: (@Sendable () -> UInt64)? = nil) -> SimulationResult {
+        Simulation(seed: seed, options: options, tracing: true, costClock: costClock).run()
     }
 }
