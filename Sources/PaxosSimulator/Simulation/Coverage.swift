@@ -158,22 +158,10 @@ public struct Coverage: Hashable, Sendable {
     public func table(seeds: Int) -> String {
         let width = CoverageEvent.allCases.map(\.name.count).max() ?? 0
         return CoverageEvent.allCases.map { event in
-            let name = event.name + String(repeating: " ", count: width - event.name.count)
+            let name = event.name.rightPadded(to: width)
             let count = self[event]
             let perSeed = seeds > 0 ? Double(count) / Double(seeds) : 0
-            return "  \(name)  \(String(count).leftPadded(to: 10))  (\(formatRate(perSeed)) per seed)"
+            return "  \(name)  \(String(count).leftPadded(to: 10))  (\(formatDecimal(perSeed, places: 2)) per seed)"
         }.joined(separator: "\n")
-    }
-
-    private func formatRate(_ value: Double) -> String {
-        let hundredths = Int((value * 100).rounded())
-        let fraction = String(hundredths % 100)
-        return "\(hundredths / 100).\(fraction.count == 1 ? "0" + fraction : fraction)"
-    }
-}
-
-extension String {
-    fileprivate func leftPadded(to width: Int) -> String {
-        count >= width ? self : String(repeating: " ", count: width - count) + self
     }
 }

@@ -2,7 +2,8 @@
 /// making the simulator faster, not a check. The profile of the simulator is flat (no function
 /// above a few percent of its own), so a function-level profile does not say which parts of a
 /// run are dear; this does: what one peer call, fsync or restart costs, and how much of the time
-/// the calm phase takes, whose events are recovery more than new decisions.
+/// the calm phase takes, in which the cluster recovers from the faults (re-proposals, queued
+/// submits, catch-ups, snapshot installs) and settles.
 ///
 /// The clock is the caller's (`Simulator.run(seed:options:costClock:)`): the simulator reads
 /// none, and a run measured is the same run, event for event, as one that is not.
@@ -101,16 +102,17 @@ public struct SimulationCost: Sendable {
         let total = max(1, Phase.allCases.reduce(0) { $0 + nanoseconds(in: $1) })
         func cells(_ count: Int, _ spent: UInt64) -> String {
             let perEvent = count == 0 ? 0 : Double(spent) / Double(count) / 1_000
-            return pad(String(count), 9) + pad(format(perEvent, 2), 10) + pad(format(Double(spent) * 100 / Double(total), 1) + "%", 8)
+            return " " + String(count).leftPadded(to: 8) + " " + formatDecimal(perEvent, places: 2).leftPadded(to: 9)
+                + " " + (formatDecimal(Double(spent) * 100 / Double(total), places: 1) + "%").leftPadded(to: 7)
         }
-        let columns = pad("events", 9) + pad("µs/event", 10) + pad("share", 8)
-        var lines = ["  " + "".padding(toLength: 18, withPad: " ", startingAt: 0) + pad("faults phase", 27) + "  " + pad("calm phase", 27),
-                     "  " + "event".padding(toLength: 18, withPad: " ", startingAt: 0) + columns + "  " + columns]
+        let columns = " " + "events".leftPadded(to: 8) + " " + "µs/event".leftPadded(to: 9) + " " + "share".leftPadded(to: 7)
+        var lines = ["  " + "".rightPadded(to: 18) + "faults phase".leftPadded(to: 27) + "  " + "calm phase".leftPadded(to: 27),
+                     "  " + "event".rightPadded(to: 18) + columns + "  " + columns]
         for kind in Kind.allCases where Phase.allCases.contains(where: { events(kind, in: $0) > 0 }) {
-            lines.append("  " + kind.name.padding(toLength: 18, withPad: " ", startingAt: 0)
+            lines.append("  " + kind.name.rightPadded(to: 18)
                          + Phase.allCases.map { cells(events(kind, in: $0), nanoseconds(kind, in: $0)) }.joined(separator: "  "))
         }
-        lines.append("  " + "all".padding(toLength: 18, withPad: " ", startingAt: 0)
+        lines.append("  " + "all".rightPadded(to: 18)
                      + Phase.allCases.map { cells(events(in: $0), nanoseconds(in: $0)) }.joined(separator: "  "))
         let perPhase = Phase.allCases.map { phase -> String in
             let seconds = Double(nanoseconds(in: phase)) / 1e9
@@ -119,18 +121,5 @@ public struct SimulationCost: Sendable {
         }
         lines.append("  decisions: " + perPhase.joined(separator: ", "))
         return lines.joined(separator: "\n")
-    }
-
-    private func pad(_ text: String, _ width: Int) -> String {
-        text.count >= width ? " " + text : String(repeating: " ", count: width - text.count) + text
-    }
-
-    private func format(_ value: Double, _ decimals: Int) -> String {
-        var scale = 1.0
-        for _ in 0..<decimals { scale *= 10 }
-        let scaled = Int((value * scale).rounded())
-        let whole = scaled / Int(scale)
-        let fraction = String(scaled % Int(scale))
-        return "\(whole).\(String(repeating: "0", count: decimals - fraction.count))\(fraction)"
     }
 }
