@@ -1,13 +1,14 @@
 # Sourced by the benchmark scripts (cpu-per-submit.sh, latency-floor.sh): where the shared wrk
 # scripts are, and a fresh `paxos cluster` in a temporary directory that goes away with the
 # script, whatever way it ends.
-#   start_cluster PAXOS_BINARY BASE_PORT NAME   sets $dir (its data directory) and $cluster (its pid)
+#   start_cluster PAXOS_BINARY BASE_PORT NAME   sets $dir (its data directory) and $cluster (its pid);
+#   NODES=5 starts five nodes (three by default)
 BENCH=${BENCH:-$(cd "$(dirname "$0")/../../shared/bench" 2>/dev/null && pwd || echo /work/shared/bench)}
 
 start_cluster() {
     local bin=$1 port=$2 name=$3
     dir=$(mktemp -d "/tmp/$name-XXXX")
-    "$bin" cluster --base-port "$port" --data-dir "$dir" > "$dir/out" 2>&1 &
+    "$bin" cluster --nodes "${NODES:-3}" --base-port "$port" --data-dir "$dir" > "$dir/out" 2>&1 &
     cluster=$!
     trap 'kill -INT $cluster 2>/dev/null; wait $cluster 2>/dev/null; rm -rf "$dir"' EXIT
     # Up once node 1 answers (the others start with it); 10 s at most.

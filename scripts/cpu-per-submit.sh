@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # CPU per submit of a 3-node cluster under a fixed wrk load: the nodes' CPU (user + system)
-# over the lines applied at node 1.
+# over the lines applied at node 1. NODES=5 runs five nodes (the side-by-side's 5-node cell).
 #   scripts/cpu-per-submit.sh PAXOS_BINARY [BASE_PORT=19900] [SECONDS=6] [CONNECTIONS=64]
 # PER_THREAD=1 also prints each node's threads with their CPU per submit (the event loop, the
 # fsync thread, Swift's pool), which shows where a node spends it, and how often per submit each
@@ -15,7 +15,7 @@ TARGET=$((PORT + ${TARGET_NODE:-1} - 1))
 . "$(dirname "$0")/bench-cluster.sh"
 start_cluster "$BIN" "$PORT" cps
 pids=""
-for i in 0 1 2; do pids="$pids $(ss -ltnpH "sport = :$((PORT + i))" | sed -n 's/.*pid=\([0-9]*\).*/\1/p' | head -1)"; done
+for i in $(seq 0 $((${NODES:-3} - 1))); do pids="$pids $(ss -ltnpH "sport = :$((PORT + i))" | sed -n 's/.*pid=\([0-9]*\).*/\1/p' | head -1)"; done
 wrk -t2 -c16 -d2s -s "$BENCH/paxos-submit.lua" "http://127.0.0.1:$TARGET/RPC2" -- warm > /dev/null 2>&1
 cpu() { local total=0; for p in $pids; do read -r u s < <(awk '{print $14, $15}' "/proc/$p/stat"); total=$((total + u + s)); done; echo $total; }
 # node, thread id, thread name, CPU ticks, voluntary and involuntary context switches: one
