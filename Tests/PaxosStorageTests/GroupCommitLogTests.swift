@@ -302,41 +302,11 @@ final class FinishFlag: @unchecked Sendable {
 
 /// An in-memory disk whose file syncs can be held at a gate, to observe what happens while an
 /// fsync is in progress.
-final class GatedFileSystem: FileSystem, @unchecked Sendable {
-    let memory = InMemoryFileSystem()
+final class GatedFileSystem: InterceptingFileSystem, @unchecked Sendable {
     let gate = Gate()
 
-    func exists(_ path: String) -> Bool { memory.exists(path) }
-    func createDirectory(_ path: String) throws { try memory.createDirectory(path) }
-    func readFile(_ path: String) throws -> [UInt8] { try memory.readFile(path) }
-    func read(_ path: String, offset: Int, count: Int) throws -> [UInt8] { try memory.read(path, offset: offset, count: count) }
-    func fileSize(_ path: String) throws -> Int { try memory.fileSize(path) }
-    func listDirectory(_ path: String) throws -> [String] { try memory.listDirectory(path) }
-    func rename(_ source: String, to destination: String) throws { try memory.rename(source, to: destination) }
-    func remove(_ path: String) throws { try memory.remove(path) }
-    func syncDirectory(_ path: String) throws { try memory.syncDirectory(path) }
-
-    func openForAppending(_ path: String) throws -> (file: any AppendableFile, created: Bool) {
-        let (file, created) = try memory.openForAppending(path)
-        return (GatedFile(file: file, gate: gate), created)
-    }
-
-    final class GatedFile: AppendableFile {
-        let file: any AppendableFile
-        let gate: Gate
-        init(file: any AppendableFile, gate: Gate) {
-            self.file = file
-            self.gate = gate
-        }
-        var path: String { file.path }
-        func write(_ bytes: UnsafeRawBufferPointer) throws { try file.write(bytes) }
-        func sync() throws {
-            gate.pass()
-            try file.sync()
-        }
-        func truncate(to size: Int) throws { try file.truncate(to: size) }
-        func preallocate(bytes: Int) throws { try file.preallocate(bytes: bytes) }
-        func close() { file.close() }
+    override func willChange(_ change: Change) throws {
+        if change == .sync { gate.pass() }
     }
 
     /// Open: passes at once. Closed: holds the passing thread until opened.
