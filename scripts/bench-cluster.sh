@@ -10,12 +10,17 @@ start_cluster() {
     dir=$(mktemp -d "/tmp/$name-XXXX")
     "$bin" cluster --nodes "${NODES:-3}" --base-port "$port" --data-dir "$dir" > "$dir/out" 2>&1 &
     cluster=$!
-    trap 'kill -INT $cluster 2>/dev/null; wait $cluster 2>/dev/null; rm -rf "$dir"' EXIT
-    # Up once node 1 answers (the others start with it); 10 s at most.
+    # `|| true`: under `set -e` a cluster already gone (a kill that fails, an error status)
+    # stopped the trap before the directory was removed.
+    trap 'kill -INT $cluster 2>/dev/null || true; wait $cluster 2>/dev/null || true; rm -rf "$dir"' EXIT
+    # Up once node 1 answers (the others start with it); 10 s at most, less if it exits.
     for _ in $(seq 1 100); do
         python3 -c "import xmlrpc.client as x; x.ServerProxy('http://127.0.0.1:$port/RPC2').paxos.status()" 2>/dev/null && return 0
+        kill -0 "$cluster" 2>/dev/null || break
         sleep 0.1
     done
-    echo "the cluster on port $port did not answer within 10 s (see $dir/out)" >&2
+    # Its output goes with the directory when the script exits: shown here.
+    echo "the cluster on port $port did not answer; its output:" >&2
+    cat "$dir/out" >&2
     return 1
 }

@@ -38,7 +38,7 @@ done
 dir=$(mktemp -d /tmp/follower-bench-paxos-XXXX)
 "$PAXOS" cluster --nodes "$N" --base-port "$BASE" --data-dir "$dir" > "$dir/cluster.out" 2>&1 &
 cpid=$!
-trap 'kill -INT $cpid 2>/dev/null; wait $cpid 2>/dev/null; rm -rf "$dir" "$out"' EXIT
+trap 'kill -INT $cpid 2>/dev/null || true; wait $cpid 2>/dev/null || true; rm -rf "$dir" "$out"' EXIT
 follower=$((BASE + 1))
 for _ in $(seq 1 100); do
   python3 -c "import xmlrpc.client as x; x.ServerProxy('http://127.0.0.1:$follower/RPC2').paxos.status()" 2>/dev/null && break

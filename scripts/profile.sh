@@ -32,7 +32,7 @@ node)
     dir=$(mktemp -d /tmp/profile-cluster-XXXX)
     "$BIN" cluster --nodes "$NODES" --base-port "$PORT" --data-dir "$dir" > "$dir/out" 2>&1 &
     cluster=$!
-    trap 'kill -INT $cluster 2>/dev/null; wait $cluster 2>/dev/null; rm -rf "$dir"; cleanup_work' EXIT
+    trap 'kill -INT $cluster 2>/dev/null || true; wait $cluster 2>/dev/null || true; rm -rf "$dir"; cleanup_work' EXIT
     up=0
     for _ in $(seq 1 100); do
         python3 -c "import xmlrpc.client as x; x.ServerProxy('http://127.0.0.1:$TARGET/RPC2').paxos.status()" 2>/dev/null && { up=1; break; }

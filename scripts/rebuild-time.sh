@@ -12,7 +12,7 @@ PAXOS=$1; LOAD_S=${2:-150}; N=${3:-3}; BASE=${BASE:-19650}
 dir=$(mktemp -d /tmp/rebuild-XXXX)
 "$PAXOS" cluster --nodes "$N" --base-port "$BASE" --data-dir "$dir" > "$dir/cluster.out" 2>&1 &
 cpid=$!
-trap 'kill -INT $cpid 2>/dev/null; sleep 1; [ -n "${npid:-}" ] && kill $npid 2>/dev/null; rm -rf "$dir"' EXIT
+trap 'kill -INT $cpid 2>/dev/null || true; sleep 1; [ -z "${npid:-}" ] || kill $npid 2>/dev/null || true; rm -rf "$dir"' EXIT
 status() { python3 -c "import xmlrpc.client as x; print(x.ServerProxy('http://127.0.0.1:$1/RPC2').paxos.status()['applied'])" 2>/dev/null; }
 for _ in $(seq 1 100); do status "$BASE" > /dev/null && break; sleep 0.1; done
 pid_of() { ss -ltnpH "sport = :$1" | sed -n 's/.*pid=\([0-9]*\).*/\1/p' | head -1; }

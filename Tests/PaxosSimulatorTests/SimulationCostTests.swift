@@ -33,6 +33,18 @@ import Testing
         }
     }
 
+    /// A failing run is run again with tracing, without the clock: the result keeps the
+    /// measurement of the first run, which accounts for every event of the traced one.
+    @Test func aFailingRunKeepsItsCost() throws {
+        var options = SimulationOptions(nodes: 5, steps: 600, faults: .all)
+        options.mutations = [.proposerIgnoresAcceptedValues]
+        let clock = SteppingClock()
+        let result = Simulator.run(seed: 1, options: options, costClock: { clock.read() })
+        #expect(result.violation != nil && !result.trace.isEmpty)
+        let cost = try #require(result.cost)
+        #expect(cost.events(in: .faults) + cost.events(in: .calm) == result.figures.events)
+    }
+
     @Test func theTableHasARowForEachKindThatHappenedAndSumsRunsTogether() throws {
         let options = SimulationOptions(nodes: 3, steps: 300, faults: .none)
         var total = SimulationCost()

@@ -4,12 +4,15 @@ public enum Simulator {
     /// record it keeps, so the trace shows the very steps that failed.
     ///
     /// With `costClock` (a monotonic clock in nanoseconds), the result also says where the run's
-    /// time went (`SimulationCost`); the run is the same.
+    /// time went (`SimulationCost`); the run is the same. A failing run keeps the cost measured
+    /// without tracing, which the traced run would add to.
     public static func run(seed: UInt64, options: SimulationOptions,
                            costClock: (@Sendable () -> UInt64)? = nil) -> SimulationResult {
         let result = Simulation(seed: seed, options: options, costClock: costClock).run()
         guard result.violation != nil else { return result }
-        return Simulation(seed: seed, options: options, tracing: true).run()
+        var traced = Simulation(seed: seed, options: options, tracing: true).run()
+        traced.cost = result.cost
+        return traced
     }
 
     /// Runs one seed with its trace, failing or not.
