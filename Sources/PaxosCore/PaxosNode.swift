@@ -308,6 +308,23 @@ public struct PaxosNode: Sendable {
         return takeReady()
     }
 
+    /// The messages that came together from one peer (a peer call, or the answer to one of
+    /// ours), handled in order, each as `onMessage` would, into one Ready: the effects of
+    /// every message wait for the records of all of them. Only later than one step per message,
+    /// never earlier (a message, reply or line of the first step waits for the last step's
+    /// records), which an asynchronous network allows anyway: the single steps the model
+    /// checker explores cover it. One Ready per call instead of one per message is what the
+    /// shell gains: one list of records, one hand-over, one sending of messages.
+    public mutating func onMessages(from sender: NodeID, _ messages: [Message]) -> Ready {
+        guard let senderIndex = configuration.members.firstIndex(of: sender) else { return takeReady() }
+        if configuration.forwardSubmitsToDistinguishedProposer { failureDetector.heard(fromMemberAt: senderIndex) }
+        for message in messages {
+            handle(from: sender, message)
+            drainLocalInbox()
+        }
+        return takeReady()
+    }
+
     public mutating func onTimer(_ timer: TimerID) -> Ready {
         switch timer {
         case .heartbeat:

@@ -5,7 +5,8 @@
 ///   overtakes the Accept before it);
 /// - what is queued while a call is in flight travels together in the next call, bounded in
 ///   messages and in estimated bytes, so the number of calls grows slower than the load and
-///   the receiver writes a call's records to its log at once (`ReadyPipeline.add(batch:)`);
+///   the receiver takes a call's messages as one step (`PaxosNode.onMessages`), its records in
+///   one write;
 /// - the answer to the peer's own call carries what is queued for it (`takeAnswer`): a node
 ///   answers a call once the steps it made are performed, so the messages they produced for the
 ///   caller (an acceptor's Accepteds to the leader whose Accepts it took) ride back on that

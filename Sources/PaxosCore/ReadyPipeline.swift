@@ -43,43 +43,6 @@ public struct ReadyPipeline: Sendable {
         return nil
     }
 
-    /// The records of several steps taken in a row (the messages of one peer call), for one
-    /// write to the log: every step's `persist` records in step order, then every step's
-    /// `persistEventually` records.
-    public static func records(of readies: [Ready]) -> (persist: [DurableRecord], eventually: [DurableRecord]) {
-        var persist: [DurableRecord] = []
-        var eventually: [DurableRecord] = []
-        for ready in readies {
-            persist.append(contentsOf: ready.persist)
-            eventually.append(contentsOf: ready.persistEventually)
-        }
-        return (persist, eventually)
-    }
-
-    /// Hands over the Readies of several steps whose `persist` records (`records(of:)`) went to
-    /// the log in one write, under `persistTicket`. Every step with records waits for that
-    /// ticket; one without waits for what is before it, as with single steps, so the order of
-    /// effects is the one of `add(_:persistTicket:durableTicket:)` called step by step, only
-    /// the log writes fewer times. Returns, in order, the Readies that may be performed at
-    /// once; the rest are held for `takeReady`.
-    public mutating func add(batch readies: consuming [Ready], persistTicket: UInt64?, durableTicket: UInt64) -> [Ready] {
-        var performable: [Ready] = []
-        // Moved out one by one (`popLast` of the reversed list), not copied: a copy shares
-        // every list of the Ready with the batch, and the shell's recycling of it, or taking
-        // its messages, then copies each list before emptying it.
-        var remaining = consume readies
-        // Reversed through its buffer: `Array.reverse()` swaps by copying each Ready (retaining
-        // and releasing every list it holds), the buffer's by moving it.
-        remaining.withUnsafeMutableBufferPointer { $0.reverse() }
-        while let ready = remaining.popLast() {
-            let ticket = ready.persist.isEmpty ? nil : persistTicket
-            if let ready = add(ready, persistTicket: ticket, durableTicket: durableTicket) {
-                performable.append(ready)
-            }
-        }
-        return performable
-    }
-
     /// A message this node sent itself (past the shell's fault filter).
     public mutating func addOwnMessage(_ message: Message) {
         ownMessages.append(message)

@@ -44,18 +44,13 @@ extension NodeRuntime {
     /// from a call or from the answer to one of ours.
     public func receive(from sender: NodeID, era senderEra: UInt64, messages: [Message]) {
         guard !stopping, senderEra == era, sender != member.nodeID else { return }
-        // Every message of the call is a step of its own, but their records go to the log in
-        // one write (one ticket), and their effects wait for one fsync.
-        var readies: [Ready] = []
-        readies.reserveCapacity(messages.count)
+        // The call's messages make one step (`PaxosNode.onMessages`): their records go to the
+        // log in one write, and their effects wait for one fsync.
         for message in messages {
             if message.isProtocolStep { observe(.delivered(from: sender, message)) }
             if case .catchUpReply(let entries) = message { metrics.received(catchUpEntries: entries.count) }
-            let ready = core.onMessage(from: sender, message)
-            record(ready.trace)
-            readies.append(ready)
         }
-        hand(readies)
+        step { $0.onMessages(from: sender, messages) }
     }
 
     // MARK: - The effect loop
@@ -90,28 +85,19 @@ extension NodeRuntime {
         let ready = event(&core)
         record(ready.trace)
         let persistTicket = append(ready.persist, eventually: ready.persistEventually)
-        if let now = addToPipeline(ready, persistTicket: persistTicket) { perform(now) }
+        if let now = addToPipeline(ready, persistTicket: persistTicket) {
+            // A message this Ready sends the node itself is a step after the Ready is performed
+            // whole (`ReadyPipeline`), as in the simulator: the `drain` below takes it, not one
+            // started by the sending, which ran that step before this Ready's replies and timers.
+            let wasDraining = draining
+            draining = true
+            perform(now)
+            draining = wasDraining
+        }
         drain()
     }
 
-    /// `step` for the Readies of several events taken in a row: their records are written
-    /// together, under one ticket, which every Ready with records waits for. A Ready is never
-    /// performed before its own records are durable, nor before an earlier one: the pipeline's
-    /// order is the same as for single steps, only the log writes fewer times.
-    private func hand(_ readies: [Ready]) {
-        let records = ReadyPipeline.records(of: readies)
-        let ticket = append(records.persist, eventually: records.eventually)
-        let performable = addToPipeline(batch: readies, persistTicket: ticket)
-        // Own messages that performing one of these sends wait until all are performed: their
-        // steps come after every step of this call.
-        let wasDraining = draining
-        draining = true
-        perform(performable)
-        draining = wasDraining
-        drain()
-    }
-
-    /// Stages a step's records (or a batch's) in the log: `persist` under a ticket, which it
+    /// Stages a step's records in the log: `persist` under a ticket, which it
     /// returns and the Ready waits for; then `eventually`, written after in log order and never
     /// waited for (`Ready.persistEventually`): no fsync of their own, which the next step's
     /// records would wait behind. A log that cannot take them stops the node.
@@ -158,12 +144,6 @@ extension NodeRuntime {
     private func addToPipeline(_ ready: Ready, persistTicket: UInt64?) -> Ready? {
         let durable = commitLog.durableTicket
         return pipeline.add(ready, persistTicket: persistTicket, durableTicket: durable)
-    }
-
-    @inline(never)
-    private func addToPipeline(batch readies: [Ready], persistTicket: UInt64?) -> [Ready] {
-        let durable = commitLog.durableTicket
-        return pipeline.add(batch: readies, persistTicket: persistTicket, durableTicket: durable)
     }
 
     @inline(never)

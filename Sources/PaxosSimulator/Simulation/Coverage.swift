@@ -53,7 +53,7 @@ public enum CoverageEvent: Int, CaseIterable, Hashable, Sendable {
     case snapshotTransferResumed
     /// A received snapshot failed its checksum (a torn piece held garbage) and was deleted.
     case snapshotRefused
-    /// A peer call carried several messages, taken as one batch of steps with one log write
+    /// A peer call carried several messages, taken as one step with one log write
     /// (`SimulationOptions.peerCalls`).
     case peerCallBatched
     /// An answer to a peer call carried messages back to the caller (`PeerQueue.takeAnswer`).

@@ -112,7 +112,7 @@ extension Simulation {
     }
 
     /// A call reaches its addressee (unless lost, cut off or down), which takes its messages as
-    /// one batch of steps and answers once they are performed, as the live node's `paxos.peer`
+    /// one step and answers once they are performed, as the live node's `paxos.peer`
     /// does. A call that does not arrive ends when its answer would have been due (the live
     /// caller's timeout, or its connection failing): the sender may send what it queued meanwhile.
     func arrive(_ call: SimulatedPeerCall) {
@@ -186,7 +186,7 @@ extension Simulation {
     }
 
     /// An answer reaches its caller: the call ends, and the caller takes the answer's messages
-    /// as one batch of steps, as it would a call's (the live `PeerLink` hands them to its node).
+    /// as one step, as it would a call's (the live `PeerLink` hands them to its node).
     func arrive(_ answer: SimulatedPeerAnswer) {
         endCall(from: answer.to, to: answer.from, life: answer.callerLife)
         guard !answer.lost, !answer.messages.isEmpty else { return }
@@ -199,27 +199,19 @@ extension Simulation {
         take(answer.messages, from: answer.from, at: answer.to, in: "an answer")
     }
 
-    /// Node `index` takes messages that came together from `from` (a call or an answer): one
-    /// step each, their records in one write (`absorb(batch:)`).
+    /// Node `index` takes messages that came together from `from` (a call or an answer) as
+    /// one step (`PaxosNode.onMessages`), as the live node's `paxos.peer` takes them.
     private func take(_ messages: [Message], from: Int, at index: Int, in carrier: String) {
         figures.messagesDelivered += messages.count
-        let sender = NodeID(UInt32(from + 1))
-        if messages.count == 1 {
-            // One message: one step, exactly as a batch of one would take it.
-            noteCoverage(of: messages[0], at: index)
-            trace?.beginStep(at: now, "S\(index + 1) <- S\(from + 1) \(describe(messages[0])) (\(carrier))")
-            absorb(nodes[index].core.onMessage(from: sender, messages[0]), node: index)
-            return
+        if messages.count > 1 { figures.coverage.count(.peerCallBatched) }
+        for message in messages { noteCoverage(of: message, at: index) }
+        if trace != nil {
+            let what = messages.count == 1
+                ? "\(describe(messages[0])) (\(carrier))"
+                : "\(carrier) of \(messages.count):" + messages.map { "\n    \(describe($0))" }.joined()
+            trace?.beginStep(at: now, "S\(index + 1) <- S\(from + 1) \(what)")
         }
-        figures.coverage.count(.peerCallBatched)
-        var readies: [Ready] = []
-        readies.reserveCapacity(messages.count)
-        for message in messages {
-            noteCoverage(of: message, at: index)
-            trace?.beginStep(at: now, "S\(index + 1) <- S\(from + 1) \(describe(message)) (\(carrier) of \(messages.count))")
-            readies.append(nodes[index].core.onMessage(from: sender, message))
-        }
-        absorb(batch: consume readies, node: index)
+        absorb(nodes[index].core.onMessages(from: NodeID(UInt32(from + 1)), messages), node: index)
     }
 
     func deliver(_ envelope: Envelope) {

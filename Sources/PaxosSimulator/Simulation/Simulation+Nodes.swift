@@ -20,25 +20,7 @@ extension Simulation {
         if !nodes[index].draining { compactIfDue(node: index) }
     }
 
-    /// `absorb` for the steps a peer call's messages made, as the live node's `paxos.peer`
-    /// takes them: their records in one write, under one ticket (`ReadyPipeline.add(batch:)`).
-    func absorb(batch readies: consuming [Ready], node index: Int) {
-        let records = ReadyPipeline.records(of: readies)
-        let persistTicket = write(records.persist, eventually: records.eventually, node: index)
-        let performable = nodes[index].pipeline.add(batch: consume readies, persistTicket: persistTicket,
-                                                    durableTicket: nodes[index].syncedTicket)
-        // Moved out, not copied, for the reason `ReadyPipeline.add(batch:)` gives.
-        var remaining = consume performable
-        remaining.withUnsafeMutableBufferPointer { $0.reverse() }  // moves, as in `add(batch:)`
-        while var ready = remaining.popLast() {
-            release(&ready, node: index)
-            nodes[index].core.recycle(consume ready)
-        }
-        drain(node: index)
-        if !nodes[index].draining { compactIfDue(node: index) }
-    }
-
-    /// Writes a step's records (or a batch's) to the node's disk: `persist` under a new ticket,
+    /// Writes a step's records to the node's disk: `persist` under a new ticket,
     /// which it returns, then `eventually`, which nobody waits for.
     private func write(_ persist: [DurableRecord], eventually: [DurableRecord], node index: Int) -> UInt64? {
         var persistTicket: UInt64? = nil

@@ -40,8 +40,8 @@ public struct SimulationOptions: Hashable, Sendable {
     // Network (microseconds).
     /// Messages between nodes travel as the live node sends them (`PeerQueue`): in calls, one
     /// in flight per link, what is queued meanwhile together in the next call, each call taken
-    /// by its receiver as one batch of steps whose records go to the log in one write
-    /// (`ReadyPipeline.add(batch:)`); a fault drops, delays or duplicates a whole call, and a
+    /// by its receiver as one step (`PaxosNode.onMessages`) whose records go to the log in one
+    /// write; a fault drops, delays or duplicates a whole call, and a
     /// link stays in order (the `reorder` fault only reorders duplicates and stale replays).
     /// Off: every message travels alone with its own latency, and links reorder freely.
     public var peerCalls = true
