@@ -301,28 +301,34 @@ public struct PaxosNode: Sendable {
 
     /// A message from a peer (or, through the shell, from this node itself).
     public mutating func onMessage(from sender: NodeID, _ message: Message) -> Ready {
-        guard let senderIndex = configuration.members.firstIndex(of: sender) else { return takeReady() }
-        if configuration.forwardSubmitsToDistinguishedProposer { failureDetector.heard(fromMemberAt: senderIndex) }
-        handle(from: sender, message)
-        drainLocalInbox()
+        if heardFromMember(sender) { take(message, from: sender) }
         return takeReady()
     }
 
     /// The messages that came together from one peer (a peer call, or the answer to one of
-    /// ours), handled in order, each as `onMessage` would, into one Ready: the effects of
-    /// every message wait for the records of all of them. Only later than one step per message,
-    /// never earlier (a message, reply or line of the first step waits for the last step's
-    /// records), which an asynchronous network allows anyway: the single steps the model
-    /// checker explores cover it. One Ready per call instead of one per message is what the
-    /// shell gains: one list of records, one hand-over, one sending of messages.
+    /// ours), each taken as `onMessage` takes it, into one Ready: the effects of every message
+    /// wait for the records of all of them. Only later than one step per message, never earlier
+    /// (a message, reply or line of the first waits for the last one's records), which an
+    /// asynchronous network allows anyway: the single steps the model checker explores cover
+    /// it. One Ready per call instead of one per message is what the shell gains: one list of
+    /// records, one hand-over, one sending of messages.
     public mutating func onMessages(from sender: NodeID, _ messages: [Message]) -> Ready {
-        guard let senderIndex = configuration.members.firstIndex(of: sender) else { return takeReady() }
-        if configuration.forwardSubmitsToDistinguishedProposer { failureDetector.heard(fromMemberAt: senderIndex) }
-        for message in messages {
-            handle(from: sender, message)
-            drainLocalInbox()
+        if heardFromMember(sender) {
+            for message in messages { take(message, from: sender) }
         }
         return takeReady()
+    }
+
+    /// Whether `sender` is a member (anyone else is ignored); the failure detector hears it.
+    private mutating func heardFromMember(_ sender: NodeID) -> Bool {
+        guard let senderIndex = configuration.members.firstIndex(of: sender) else { return false }
+        if configuration.forwardSubmitsToDistinguishedProposer { failureDetector.heard(fromMemberAt: senderIndex) }
+        return true
+    }
+
+    private mutating func take(_ message: Message, from sender: NodeID) {
+        handle(from: sender, message)
+        drainLocalInbox()
     }
 
     public mutating func onTimer(_ timer: TimerID) -> Ready {
