@@ -55,8 +55,8 @@ extension NodeRuntime {
 
     // MARK: - The effect loop
 
-    /// Messages pass the fault filter, then go to their peer; messages to this node come back
-    /// as events (after the drain that sent them, never inside it).
+    /// Messages pass the fault filter, then go to their peer; messages to this node wait in the
+    /// pipeline as events of their own, taken by the `drain` every caller runs next.
     private func send(_ envelopes: [Envelope]) {
         let admitted = envelopes.filter { faults.admit($0) }
         metrics.filtered(envelopes.count - admitted.count)
@@ -66,34 +66,28 @@ extension NodeRuntime {
     func deliver(_ envelopes: [Envelope]) {
         var byPeer: [NodeID: [Message]] = [:]
         var order: [NodeID] = []
-        var ownMessages = false
         for envelope in envelopes {
             if envelope.to == member.nodeID {
                 pipeline.addOwnMessage(envelope.message)
-                ownMessages = true
                 continue
             }
             if byPeer[envelope.to] == nil { order.append(envelope.to) }
             byPeer[envelope.to, default: []].append(envelope.message)
         }
         for peer in order { peers[peer]?.enqueue(byPeer[peer]!) }
-        if ownMessages { drain() }
     }
 
     /// Runs one event through the core and hands its Ready to the pipeline behind its records.
+    /// A message a Ready sends the node itself is a step after that Ready is performed whole
+    /// (`ReadyPipeline`), as in the simulator: performing only queues it, and the `drain` at
+    /// the end takes it. Never called while a Ready is performed (asserted), which would put a
+    /// step before that Ready's replies and timers.
     func step(_ event: (inout PaxosNode) -> Ready) {
+        assert(!performing, "a step inside the performance of a Ready")
         let ready = event(&core)
         record(ready.trace)
         let persistTicket = append(ready.persist, eventually: ready.persistEventually)
-        if let now = addToPipeline(ready, persistTicket: persistTicket) {
-            // A message this Ready sends the node itself is a step after the Ready is performed
-            // whole (`ReadyPipeline`), as in the simulator: the `drain` below takes it, not one
-            // started by the sending, which ran that step before this Ready's replies and timers.
-            let wasDraining = draining
-            draining = true
-            perform(now)
-            draining = wasDraining
-        }
+        if let now = addToPipeline(ready, persistTicket: persistTicket) { perform(now) }
         drain()
     }
 
@@ -190,6 +184,8 @@ extension NodeRuntime {
     }
 
     private func perform(_ ready: Ready, linesWritten: Bool = false) {
+        performing = true
+        defer { performing = false }
         if !linesWritten { writeLines(ready.applied) }
         if let offer = ready.snapshotWanted { fetchSnapshot(offer) }
         if !ready.messages.isEmpty {

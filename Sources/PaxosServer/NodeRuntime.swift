@@ -83,6 +83,8 @@ public actor NodeRuntime {
     var nextRequest: RequestID = 1
     var stopping = false
     var draining = false
+    /// A Ready's effects are being performed: no step may run now (`step`).
+    var performing = false
 
     /// What happened here, for scenario printouts and diagrams: protocol steps and delivered
     /// messages, stamped with wall-clock time so several nodes' records can be merged.
