@@ -138,12 +138,13 @@ while IFS=$'\t' read -r name rule file old new; do
         [ -z "$sim" ] && sim="not caught in $SEEDS seeds of each"
     fi
 
-    # Basic Paxos without and with a crash, then Multi-Paxos.
+    # Basic Paxos without and with a crash (and peer calls), then Multi-Paxos.
     if [ "${MODEL_CHECK:-1}" = 0 ]; then
         mc="not run"
     else
         mc=$(model_check "basic, no crash:" --crashes 0)
-        [ -z "$mc" ] && mc=$(model_check "basic, 1 crash:")
+        # With calls delivered too (a step of several messages, as a live peer call is taken).
+        [ -z "$mc" ] && mc=$(model_check "basic, 1 crash, calls:" --peer-calls)
     fi
     if [ "${MODEL_CHECK:-1}" != 0 ] && "$SCRATCH/release/paxos" model-check --help 2>/dev/null | grep -q -- --multi-paxos; then
         [ -z "$mc" ] && mc=$(model_check "multi-paxos, 11 moves:" --multi-paxos --proposers 1 --crashes 1 --depth-max 11)

@@ -122,5 +122,9 @@ public struct PaxosConfiguration: Hashable, Sendable {
         /// A node rebuilt from an empty data directory skips the rejoin (`Rejoin`) and votes at
         /// once, with none of the promises of its lost life.
         case rejoinedNodeVotesAtOnce
+        /// A peer call's step (`PaxosNode.onMessages`) keeps only the last message's records:
+        /// the answers to the earlier ones leave with their promises and acceptances not durable.
+        /// Only a search that delivers calls (`paxos model-check --peer-calls`) can see it.
+        case callStepPersistsLastMessageOnly
     }
 }

@@ -84,6 +84,7 @@ public struct PaxosNode: Sendable {
         let proposerIgnoresAcceptedValues, proposerCountsAcceptorTwice: Bool
         let rejoinedNodeVotesAtOnce: Bool
         let acceptorVotesBelowSnapshotPoint: Bool
+        let callStepPersistsLastMessageOnly: Bool
 
         init(_ set: Set<PaxosConfiguration.Mutation>) {
             acceptorRepliesBeforePersisting = set.contains(.acceptorRepliesBeforePersisting)
@@ -93,6 +94,7 @@ public struct PaxosNode: Sendable {
             proposerCountsAcceptorTwice = set.contains(.proposerCountsAcceptorTwice)
             rejoinedNodeVotesAtOnce = set.contains(.rejoinedNodeVotesAtOnce)
             acceptorVotesBelowSnapshotPoint = set.contains(.acceptorVotesBelowSnapshotPoint)
+            callStepPersistsLastMessageOnly = set.contains(.callStepPersistsLastMessageOnly)
         }
     }
 
@@ -314,7 +316,10 @@ public struct PaxosNode: Sendable {
     /// records, one hand-over, one sending of messages.
     public mutating func onMessages(from sender: NodeID, _ messages: [Message]) -> Ready {
         if heardFromMember(sender) {
-            for message in messages { take(message, from: sender) }
+            for message in messages {
+                if mutations.callStepPersistsLastMessageOnly { ready.persist.removeAll() }
+                take(message, from: sender)
+            }
         }
         return takeReady()
     }

@@ -35,6 +35,9 @@ struct ModelCheckCommand: ParsableCommand {
     @Flag(help: "Make dropping a message an explicit move (safety-equivalent to never delivering it; many more states).")
     var explicitDrops = false
 
+    @Flag(help: "Also let a node take every message from one peer as one step, as a live peer call is taken (PaxosNode.onMessages).")
+    var peerCalls = false
+
     @Flag(help: "Print the states seen after each level of the search.")
     var verbose = false
 
@@ -74,6 +77,7 @@ struct ModelCheckCommand: ParsableCommand {
         var options = ModelCheckOptions(acceptors: acceptors, proposers: proposers, rounds: rounds, crashes: crashes)
         options.duplicates = duplicates
         options.explicitDrops = explicitDrops
+        options.peerCalls = peerCalls
         options.diskLosses = diskLosses
         options.statesMax = statesMax
         options.multiPaxos = multiPaxos

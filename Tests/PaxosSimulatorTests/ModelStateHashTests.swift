@@ -18,7 +18,13 @@ import Testing
         fiveNodes.explicitDrops = true
         var diskLoss = ModelCheckOptions()
         diskLoss.diskLosses = 2
-        return [("basic", basic), ("multi-paxos", multi), ("five nodes, drops", fiveNodes), ("disk losses", diskLoss)]
+        var calls = multi
+        calls.peerCalls = true
+        var callsConsumed = basic
+        callsConsumed.peerCalls = true
+        callsConsumed.duplicates = false
+        return [("basic", basic), ("multi-paxos", multi), ("five nodes, drops", fiveNodes), ("disk losses", diskLoss),
+                ("multi-paxos, peer calls", calls), ("basic, peer calls without duplicates", callsConsumed)]
     }()
 
     @Test(arguments: configurations.indices)

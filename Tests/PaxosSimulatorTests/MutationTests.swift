@@ -25,7 +25,8 @@ import Testing
             Issue.record("\(mutation) survived \(Self.seedsMax) seeds")
             return
         }
-        #expect([Property.agreement, .stability, .durability, .acceptorContract].contains(violation.property), "\(violation)")
+        // (A learner's line for an instance no majority durably accepted is `fileContent`.)
+        #expect([Property.agreement, .stability, .durability, .acceptorContract, .fileContent].contains(violation.property), "\(violation)")
     }
 
     /// The model checker's configuration takes no snapshot points (two values, three
@@ -45,6 +46,8 @@ import Testing
             options.acceptors = 5
             options.crashes = 0
         }
+        // Only a call, several messages in one step, can keep the records of some and not others.
+        if mutation == .callStepPersistsLastMessageOnly { options.peerCalls = true }
         let result = await onOwnThread { [options] in ModelChecker.check(options) }
         #expect(result.violation?.property == .agreement, "\(mutation) not caught; \(result.states) states")
         #expect(!result.counterexample.isEmpty)

@@ -25,6 +25,12 @@ public struct ModelCheckOptions: Hashable, Sendable {
     /// a message, so "dropped" and "never delivered" reach the same node states, and safety holds
     /// in both or neither; making drops explicit only multiplies the network states.
     public var explicitDrops = false
+    /// A node may also take every message in the network from one peer as one step
+    /// (`PaxosNode.onMessages`), as the live node takes a peer call or an answer: the search
+    /// then checks that a call's one step is what its messages' single steps are, rather than
+    /// taking it as argued. Off by default: it adds a move per link holding two messages or more,
+    /// and, within a bound on depth, the states several single moves would have needed.
+    public var peerCalls = false
     public var mutations: Set<PaxosConfiguration.Mutation> = []
     /// A limit on the search, so that a configuration too large ends with a message, not a swap storm.
     public var statesMax = 20_000_000

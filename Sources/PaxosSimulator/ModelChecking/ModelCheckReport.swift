@@ -6,6 +6,7 @@ public enum ModelCheckReport {
             + "\(o.acceptors) acceptors, \(o.proposers) proposers, \(o.rounds) rounds, \(o.crashes) crashes, "
             + (o.diskLosses > 0 ? "\(o.diskLosses) disk loss\(o.diskLosses == 1 ? "" : "es"), " : "")
             + "duplicates \(o.duplicates ? "on" : "off"), explicit drops \(o.explicitDrops ? "on" : "off")"
+            + (o.peerCalls ? ", peer calls on" : "")
         if !o.mutations.isEmpty {
             text += ", mutations \(o.mutations.map(\.rawValue).sorted().joined(separator: ","))"
         }

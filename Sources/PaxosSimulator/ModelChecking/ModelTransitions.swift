@@ -13,6 +13,10 @@ enum ModelAction: Hashable {
     case propose(node: Int)
     /// Deliver a message in the network; `keep` leaves a copy behind (a later duplicate).
     case deliver(NetworkMessageIndex, keep: Bool)
+    /// With `ModelCheckOptions.peerCalls`: every message in the network from one node to
+    /// another, taken by the receiver as one step (`PaxosNode.onMessages`), as a live peer call
+    /// or its answer is. Copies stay behind where messages may be duplicated.
+    case deliverCall(from: Int, to: Int)
     case drop(NetworkMessageIndex)
     /// The node's proposer timer fires (a phase timeout or the end of a backoff).
     case timeout(node: Int)
@@ -116,6 +120,9 @@ struct ModelTransitions {
             actions.append(.deliver(index, keep: options.duplicates))
             if options.explicitDrops { actions.append(.drop(index)) }
         }
+        if options.peerCalls {
+            for (from, to) in Self.linksHoldingSeveral(state) { actions.append(.deliverCall(from: from, to: to)) }
+        }
         if !options.multiPaxos {
             for node in state.nodes.indices where state.timers[node].contains(.proposer(Self.instance)) {
                 actions.append(.timeout(node: node))
@@ -175,6 +182,14 @@ struct ModelTransitions {
             let node = Int(envelope.to.rawValue) - 1
             moved = node
             roundsStarted = perform(state.nodes[node].value.onMessage(from: envelope.from, envelope.message), node: node, in: &state)
+        case .deliverCall(let from, let to):
+            moved = to
+            let link = Self.messages(from: from, to: to, in: state)
+            let messages = link.map { state.network[$0].envelope.message }
+            if !options.duplicates {
+                for index in link.reversed() { state.network.remove(at: index) }
+            }
+            roundsStarted = perform(state.nodes[to].value.onMessages(from: NodeID(UInt32(from + 1)), messages), node: to, in: &state)
         case .drop(let index):
             moved = nil
             state.network.remove(at: index)
@@ -261,6 +276,25 @@ struct ModelTransitions {
         state.unsynced[node] = []
     }
 
+    /// The links between two nodes on which the network holds two messages or more, in a fixed
+    /// order: on a link with one, a call is that message's delivery. (A node's messages to
+    /// itself are no call: the live shell steps them one at a time.)
+    static func linksHoldingSeveral(_ state: ModelState) -> [(from: Int, to: Int)] {
+        let nodes = state.nodes.count
+        var counts = Array(repeating: 0, count: nodes * nodes)
+        for message in state.network {
+            counts[(Int(message.envelope.from.rawValue) - 1) * nodes + Int(message.envelope.to.rawValue) - 1] += 1
+        }
+        return counts.indices.filter { counts[$0] >= 2 && $0 / nodes != $0 % nodes }.map { (from: $0 / nodes, to: $0 % nodes) }
+    }
+
+    /// The positions in the network of the messages from `from` to `to`, in the network's order.
+    static func messages(from: Int, to: Int, in state: ModelState) -> [Int] {
+        state.network.indices.filter {
+            Int(state.network[$0].envelope.from.rawValue) == from + 1 && Int(state.network[$0].envelope.to.rawValue) == to + 1
+        }
+    }
+
     /// Timers in an order that depends only on what they are.
     static func timerOrder(_ timers: Set<TimerID>) -> [TimerID] {
         timers.sorted { rank($0) < rank($1) }
@@ -282,6 +316,9 @@ struct ModelTransitions {
         case .deliver(let index, let keep):
             let envelope = state.network[index].envelope
             return "S\(envelope.to) <- S\(envelope.from) \(MessageDescription.text(of: envelope.message))\(keep ? " (a copy stays in the network)" : "")"
+        case .deliverCall(let from, let to):
+            let messages = Self.messages(from: from, to: to, in: state).map { MessageDescription.text(of: state.network[$0].envelope.message) }
+            return "S\(to + 1) <- S\(from + 1) one call: \(messages.joined(separator: "; "))\(options.duplicates ? " (copies stay in the network)" : "")"
         case .drop(let index):
             let envelope = state.network[index].envelope
             return "drop S\(envelope.from) -> S\(envelope.to) \(MessageDescription.text(of: envelope.message))"
