@@ -223,15 +223,17 @@ import Testing
         }
     }
 
-    /// The idle clock restarts at every answer: a connection in use for several idle timeouts
-    /// in a row stays open, and closes once it is left idle.
+    /// The idle clock restarts at every answer: a connection in use for longer than the idle
+    /// timeout stays open, and closes once it is left idle. (A request every 200 ms against a
+    /// 3 s timeout: a machine loaded enough to stretch a 200 ms pause past one second once made
+    /// a 1 s timeout close the connection between two requests.)
     @Test func connectionInUseOutlivesTheIdleTimeout() async throws {
         var configuration = XMLRPCServerConfiguration()
-        configuration.idleTimeout = .seconds(1)
+        configuration.idleTimeout = .seconds(3)
         try await withTestServer(configuration) { _, port in
-            let connection = try RawHTTPConnection(port: port, receiveTimeoutSeconds: 5)
+            let connection = try RawHTTPConnection(port: port, receiveTimeoutSeconds: 10)
             let start = ContinuousClock.now
-            while ContinuousClock.now - start < .milliseconds(2_500) {
+            while ContinuousClock.now - start < .milliseconds(4_000) {
                 try await Self.assertAnswered(connection)
                 try await Task.sleep(for: .milliseconds(200))  // the client's pace, not a wait
             }
