@@ -311,9 +311,10 @@ public struct PaxosNode: Sendable {
     /// ours), each taken as `onMessage` takes it, into one Ready: the effects of every message
     /// wait for the records of all of them. Only later than one step per message, never earlier
     /// (a message, reply or line of the first waits for the last one's records), which an
-    /// asynchronous network allows anyway: the single steps the model checker explores cover
-    /// it. One Ready per call instead of one per message is what the shell gains: one list of
-    /// records, one hand-over, one sending of messages.
+    /// asynchronous network allows anyway: `paxos model-check --peer-calls` takes calls as
+    /// this step and reaches the same states as single deliveries. One Ready per call instead
+    /// of one per message is what the shell gains: one list of records, one hand-over, one
+    /// sending of messages.
     public mutating func onMessages(from sender: NodeID, _ messages: [Message]) -> Ready {
         if heardFromMember(sender) {
             for message in messages {

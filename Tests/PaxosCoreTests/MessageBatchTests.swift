@@ -3,8 +3,8 @@ import Testing
 
 // `PaxosNode.onMessages`: the messages of one peer call taken as one step, the way the live
 // node's `paxos.peer` and the simulator's peer calls take them. The step must do what the
-// messages taken one by one do, only with one Ready: the model checker explores single
-// messages, and that is what carries its verdict over to a call of several.
+// messages taken one by one do, only with one Ready. These tests pin it for one call; the model
+// checker's `--peer-calls` search (`PeerCallModelCheckerTests`) checks it over every state.
 
 @Suite("A peer call's messages as one step")
 struct MessageBatchTests {
